@@ -1,0 +1,241 @@
+/* tadm — extreme-ratio image codec. Public C API.
+ *
+ * Conventions (as in libavif / dav1d / libjxl):
+ *  - opaque handles, created and destroyed in pairs;
+ *  - settings structs are filled by tadm_*_default_settings() before use; they carry
+ *    `struct_size` and reserved room so fields can be added without breaking the ABI;
+ *  - every call returns a tadm_status; tadm_status_string() names it, and the handle's
+ *    last-error message says what went wrong in words a user can act on;
+ *  - buffers returned by the library are freed with the matching tadm_*_free() call.
+ */
+#ifndef TADM_TADM_H
+#define TADM_TADM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define TADM_API __attribute__((visibility("default")))
+#else
+#define TADM_API
+#endif
+
+typedef enum tadm_status {
+  TADM_OK = 0,
+  TADM_ERROR_INVALID_ARGUMENT = 1, /* a NULL pointer, an out-of-range setting */
+  TADM_ERROR_IO = 2,               /* a file could not be read or written */
+  TADM_ERROR_CORRUPT = 3,          /* the input is damaged or is not what it claims */
+  TADM_ERROR_UNSUPPORTED = 4,      /* valid, but uses something this build cannot do */
+  TADM_ERROR_LIMIT = 5,            /* the input exceeds a configured limit */
+  TADM_ERROR_MODEL = 6,            /* a model bundle is missing, unreadable or invalid */
+  TADM_ERROR_MODEL_MISMATCH = 7,   /* the file was made with another model bundle */
+  TADM_ERROR_OUT_OF_MEMORY = 8,
+  TADM_ERROR_CANCELLED = 9,        /* the progress callback asked to stop */
+  TADM_ERROR_INTERNAL = 10
+} tadm_status;
+
+TADM_API const char* tadm_status_string(tadm_status status);
+TADM_API const char* tadm_version_string(void);  /* "0.1.0" */
+
+typedef enum tadm_device {
+  TADM_DEVICE_AUTO = 0, /* CUDA when this build has it and a GPU is present, else CPU */
+  TADM_DEVICE_CPU = 1,
+  TADM_DEVICE_CUDA = 2  /* an error if this build or machine has no CUDA */
+} tadm_device;
+
+typedef enum tadm_log_level {
+  TADM_LOG_ERROR = 0,
+  TADM_LOG_WARNING = 1,
+  TADM_LOG_INFO = 2,
+  TADM_LOG_DEBUG = 3
+} tadm_log_level;
+
+/* Progress: `fraction` in [0, 1], `stage` a short phrase ("downscaling", "upscaling", ...).
+ * Return non-zero to cancel (the call then returns TADM_ERROR_CANCELLED). */
+typedef int (*tadm_progress_fn)(void* user, float fraction, const char* stage);
+typedef void (*tadm_log_fn)(void* user, tadm_log_level level, const char* message);
+
+/* Limits that bound memory. Checked before any allocation that depends on input content.
+ * Zero means "use the default". */
+typedef struct tadm_limits {
+  uint64_t max_pixels;         /* width * height of the full image; default 2^28 (268 MP) */
+  uint32_t max_dimension;      /* width or height; default 65535 */
+  uint32_t max_metadata_bytes; /* each of ICC / EXIF / XMP; default 16 MiB */
+  uint32_t max_tile_pixels;    /* model tile, in full-resolution pixels; default 1024*1024 */
+  uint32_t reserved[8];
+} tadm_limits;
+
+/* ---------------------------------------------------------------- images */
+
+/* An 8- or 16-bit interleaved image. `channels`: 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA.
+ * 16-bit samples are native-endian uint16_t. Metadata blobs are copied as they are. */
+typedef struct tadm_image {
+  uint32_t width;
+  uint32_t height;
+  uint32_t channels;
+  uint32_t bit_depth;   /* 8 or 16 */
+  size_t row_bytes;     /* >= width * channels * bit_depth / 8 */
+  uint8_t* pixels;
+  uint8_t* icc;         /* ICC profile, or NULL */
+  size_t icc_size;
+  uint8_t* exif;        /* EXIF payload from the TIFF header on, or NULL */
+  size_t exif_size;
+  uint8_t* xmp;         /* XMP packet, or NULL */
+  size_t xmp_size;
+  int has_cicp;         /* CICP colour description (from a PNG cICP chunk) */
+  uint8_t cicp[4];      /* primaries, transfer, matrix, full-range flag */
+  uint32_t reserved[8];
+} tadm_image;
+
+/* Allocate an image with zeroed pixels (no metadata). */
+TADM_API tadm_status tadm_image_create(uint32_t width, uint32_t height, uint32_t channels,
+                                       uint32_t bit_depth, tadm_image** out);
+TADM_API void tadm_image_free(tadm_image* image);
+/* Replace a metadata blob (copies; size 0 or NULL clears). which: "icc", "exif" or "xmp". */
+TADM_API tadm_status tadm_image_set_metadata(tadm_image* image, const char* which,
+                                             const uint8_t* data, size_t size);
+
+/* Read a PNG (1-16 bit, any colour type) or JPEG (8-bit gray/RGB/CMYK), chosen by content,
+ * with its ICC profile, EXIF and XMP. Limits may be NULL for the defaults.
+ * On failure `*out` is NULL and, if `error` is not NULL, a message is written there. */
+TADM_API tadm_status tadm_image_read_file(const char* path, const tadm_limits* limits,
+                                          tadm_image** out, char* error, size_t error_size);
+TADM_API tadm_status tadm_image_read_memory(const uint8_t* data, size_t size,
+                                            const tadm_limits* limits, tadm_image** out,
+                                            char* error, size_t error_size);
+/* Encode as PNG (keeps channels and bit depth; writes iCCP, eXIf, iTXt XMP and cICP). */
+TADM_API tadm_status tadm_image_write_png(const tadm_image* image, uint8_t** data, size_t* size,
+                                          char* error, size_t error_size);
+
+/* Free any buffer the library returned. */
+TADM_API void tadm_buffer_free(uint8_t* data);
+
+/* ---------------------------------------------------------------- encoder */
+
+typedef struct tadm_encoder_settings {
+  uint32_t struct_size;    /* sizeof(tadm_encoder_settings); set by the default function */
+  const char* model;       /* "classic", a bundle name ("pix16"), or a bundle directory path;
+                              NULL = the default learned bundle for `scale`, else classic */
+  const char* model_dir;   /* where bundle names are looked up; NULL = built-in search path */
+  uint32_t scale;          /* 2..64, same on both axes; 0 = the model's own scale (default 16) */
+  int threads;             /* 0 = all cores */
+  tadm_device device;
+  int png_effort;          /* 0..3: LR PNG compression effort (3 tries more filters); default 2 */
+  tadm_limits limits;
+  tadm_progress_fn progress;
+  tadm_log_fn log;
+  void* user;              /* passed to progress and log */
+  uint8_t reserved[64];
+} tadm_encoder_settings;
+
+typedef struct tadm_encoder tadm_encoder;
+
+TADM_API void tadm_encoder_default_settings(tadm_encoder_settings* settings);
+/* Loads and verifies the model. On failure *out is NULL; `error` receives the message. */
+TADM_API tadm_status tadm_encoder_create(const tadm_encoder_settings* settings, tadm_encoder** out,
+                                         char* error, size_t error_size);
+TADM_API void tadm_encoder_destroy(tadm_encoder* encoder);
+/* Encode an image into .tadm bytes (free with tadm_buffer_free). ICC, EXIF, XMP and CICP of
+ * the image are stored untouched. */
+TADM_API tadm_status tadm_encoder_encode(tadm_encoder* encoder, const tadm_image* image,
+                                         uint8_t** data, size_t* size);
+TADM_API const char* tadm_encoder_last_error(const tadm_encoder* encoder);
+/* The model actually used: name, version and the bundle SHA-256 in hex. */
+TADM_API const char* tadm_encoder_model_name(const tadm_encoder* encoder);
+TADM_API uint32_t tadm_encoder_scale(const tadm_encoder* encoder);
+
+/* ---------------------------------------------------------------- decoder */
+
+typedef enum tadm_upscaler {
+  TADM_UPSCALER_BICUBIC = 0, /* classic files only */
+  TADM_UPSCALER_LANCZOS = 1
+} tadm_upscaler;
+
+typedef struct tadm_decoder_settings {
+  uint32_t struct_size;
+  const char* model;        /* NULL = the bundle named in the file; else a name or directory */
+  const char* model_dir;    /* NULL = built-in search path */
+  int force_model;          /* decode even if the bundle's SHA-256 differs from the file's */
+  int threads;
+  tadm_device device;
+  tadm_upscaler classic_upscaler;
+  int output_bit_depth;     /* 0 = the original's (8 or 16), else 8 or 16 */
+  tadm_limits limits;
+  tadm_progress_fn progress;
+  tadm_log_fn log;
+  void* user;
+  uint8_t reserved[64];
+} tadm_decoder_settings;
+
+typedef struct tadm_decoder tadm_decoder;
+
+TADM_API void tadm_decoder_default_settings(tadm_decoder_settings* settings);
+TADM_API tadm_status tadm_decoder_create(const tadm_decoder_settings* settings, tadm_decoder** out,
+                                         char* error, size_t error_size);
+TADM_API void tadm_decoder_destroy(tadm_decoder* decoder);
+/* Decode .tadm bytes to the full-resolution image (the original's size, channel layout and,
+ * by default, bit depth), with its metadata. */
+TADM_API tadm_status tadm_decoder_decode(tadm_decoder* decoder, const uint8_t* data, size_t size,
+                                         tadm_image** out);
+/* Upscale an already-decoded LR image (for filters that hold thumbnails, not files). The model
+ * is the decoder's `model` setting; the output is LR size times the model's scale. */
+TADM_API tadm_status tadm_decoder_upscale(tadm_decoder* decoder, const tadm_image* lr,
+                                          uint32_t scale, tadm_image** out);
+TADM_API const char* tadm_decoder_last_error(const tadm_decoder* decoder);
+
+/* ---------------------------------------------------------------- inspection */
+
+/* The stored LR PNG stream, byte for byte, without running any model. */
+TADM_API tadm_status tadm_extract_thumbnail(const uint8_t* data, size_t size,
+                                            const tadm_limits* limits, uint8_t** png,
+                                            size_t* png_size, char* error, size_t error_size);
+
+typedef struct tadm_chunk_info {
+  char type[5];
+  uint64_t offset;
+  uint32_t length;
+  int critical;
+  int known;
+} tadm_chunk_info;
+
+typedef struct tadm_file_info {
+  uint32_t version_major, version_minor;
+  uint32_t width, height;
+  uint32_t scale_x, scale_y;
+  uint32_t lr_width, lr_height;
+  int has_alpha, is_grayscale;
+  uint32_t original_bit_depth;
+  uint32_t lr_codec;             /* 0 = PNG */
+  char model_name[65];
+  char model_version[65];
+  char model_sha256[65];         /* hex */
+  uint64_t file_size;
+  uint64_t lr_image_size;
+  uint64_t icc_size, exif_size, xmp_size;
+  int has_cicp;
+  uint8_t cicp[4];
+  int has_hint;
+  uint32_t hint_grid_width, hint_grid_height, hint_tile_width, hint_tile_height;
+  uint32_t chunk_count;          /* entries in `chunks` */
+  tadm_chunk_info* chunks;       /* owned by the info; freed by tadm_file_info_free */
+  uint32_t reserved[16];
+} tadm_file_info;
+
+/* Parse and validate a file without decoding pixels. */
+TADM_API tadm_status tadm_file_info_read(const uint8_t* data, size_t size, const tadm_limits* limits,
+                                         tadm_file_info** out, char* error, size_t error_size);
+TADM_API void tadm_file_info_free(tadm_file_info* info);
+
+/* The models this build can find: one line per bundle, "name\tscale\tversion\tsha256\tpath\n",
+ * classic first. Free with tadm_buffer_free. */
+TADM_API tadm_status tadm_list_models(const char* model_dir, char** text);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TADM_TADM_H */

@@ -1,0 +1,107 @@
+// Thin C++ wrappers over the C API: RAII ownership and exceptions carrying the status.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "tadm/tadm.h"
+
+namespace tadm_cpp {
+
+class Error : public std::runtime_error {
+ public:
+  Error(tadm_status status, const std::string& message) : std::runtime_error(message), status_(status) {}
+  tadm_status status() const { return status_; }
+
+ private:
+  tadm_status status_;
+};
+
+struct ImageDeleter {
+  void operator()(tadm_image* p) const { tadm_image_free(p); }
+};
+using ImagePtr = std::unique_ptr<tadm_image, ImageDeleter>;
+
+struct BufferDeleter {
+  void operator()(std::uint8_t* p) const { tadm_buffer_free(p); }
+};
+
+inline std::vector<std::uint8_t> take_buffer(std::uint8_t* data, std::size_t size) {
+  std::unique_ptr<std::uint8_t, BufferDeleter> owner(data);
+  return std::vector<std::uint8_t>(data, data + size);
+}
+
+inline void check(tadm_status status, const std::string& message) {
+  if (status != TADM_OK) throw Error(status, message.empty() ? tadm_status_string(status) : message);
+}
+
+inline ImagePtr read_image(const std::string& path, const tadm_limits* limits = nullptr) {
+  tadm_image* im = nullptr;
+  char err[512] = {};
+  check(tadm_image_read_file(path.c_str(), limits, &im, err, sizeof err), err);
+  return ImagePtr(im);
+}
+
+inline std::vector<std::uint8_t> write_png(const tadm_image& image) {
+  std::uint8_t* data = nullptr;
+  std::size_t size = 0;
+  char err[512] = {};
+  check(tadm_image_write_png(&image, &data, &size, err, sizeof err), err);
+  return take_buffer(data, size);
+}
+
+class Encoder {
+ public:
+  explicit Encoder(const tadm_encoder_settings& settings) {
+    char err[1024] = {};
+    check(tadm_encoder_create(&settings, &raw_, err, sizeof err), err);
+    handle_.reset(raw_);
+  }
+  std::vector<std::uint8_t> encode(const tadm_image& image) {
+    std::uint8_t* data = nullptr;
+    std::size_t size = 0;
+    check(tadm_encoder_encode(raw_, &image, &data, &size), tadm_encoder_last_error(raw_));
+    return take_buffer(data, size);
+  }
+  std::string model() const { return tadm_encoder_model_name(raw_); }
+  std::uint32_t scale() const { return tadm_encoder_scale(raw_); }
+
+ private:
+  struct Deleter {
+    void operator()(tadm_encoder* p) const { tadm_encoder_destroy(p); }
+  };
+  tadm_encoder* raw_ = nullptr;
+  std::unique_ptr<tadm_encoder, Deleter> handle_;
+};
+
+class Decoder {
+ public:
+  explicit Decoder(const tadm_decoder_settings& settings) {
+    char err[1024] = {};
+    check(tadm_decoder_create(&settings, &raw_, err, sizeof err), err);
+    handle_.reset(raw_);
+  }
+  ImagePtr decode(std::span<const std::uint8_t> bytes) {
+    tadm_image* im = nullptr;
+    check(tadm_decoder_decode(raw_, bytes.data(), bytes.size(), &im), tadm_decoder_last_error(raw_));
+    return ImagePtr(im);
+  }
+  ImagePtr upscale(const tadm_image& lr, std::uint32_t scale = 0) {
+    tadm_image* im = nullptr;
+    check(tadm_decoder_upscale(raw_, &lr, scale, &im), tadm_decoder_last_error(raw_));
+    return ImagePtr(im);
+  }
+
+ private:
+  struct Deleter {
+    void operator()(tadm_decoder* p) const { tadm_decoder_destroy(p); }
+  };
+  tadm_decoder* raw_ = nullptr;
+  std::unique_ptr<tadm_decoder, Deleter> handle_;
+};
+
+}  // namespace tadm_cpp

@@ -1,0 +1,470 @@
+// The C ABI: argument checks, conversions between public structs and internal types, and the
+// one place where exceptions become status codes and last-error messages.
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <new>
+
+#include "bundle.hpp"
+#include "engine.hpp"
+#include "error.hpp"
+#include "image_io.hpp"
+#include "tadm/tadm.h"
+
+struct tadm_encoder {
+  std::unique_ptr<tadm::Encoder> impl;
+  std::string last_error;
+  std::string model_label;
+};
+
+struct tadm_decoder {
+  std::unique_ptr<tadm::Decoder> impl;
+  std::string last_error;
+};
+
+namespace {
+
+using tadm::Error;
+using tadm::fail;
+
+void set_message(char* error, std::size_t size, const std::string& message) {
+  if (error && size) std::snprintf(error, size, "%s", message.c_str());
+}
+
+// Runs `fn`, mapping exceptions to a status and a message.
+template <typename Fn>
+tadm_status guarded(std::string& message, Fn&& fn) {
+  try {
+    fn();
+    message.clear();
+    return TADM_OK;
+  } catch (const Error& e) {
+    message = e.what();
+    return e.status();
+  } catch (const std::bad_alloc&) {
+    message = "out of memory";
+    return TADM_ERROR_OUT_OF_MEMORY;
+  } catch (const std::exception& e) {
+    message = std::string("internal error: ") + e.what();
+    return TADM_ERROR_INTERNAL;
+  }
+}
+
+uint8_t* copy_out(const std::vector<uint8_t>& bytes) {
+  auto* p = static_cast<uint8_t*>(std::malloc(bytes.empty() ? 1 : bytes.size()));
+  if (!p) fail(TADM_ERROR_OUT_OF_MEMORY, "out of memory");
+  if (!bytes.empty()) std::memcpy(p, bytes.data(), bytes.size());
+  return p;
+}
+
+void free_blob(uint8_t*& p, size_t& n) {
+  std::free(p);
+  p = nullptr;
+  n = 0;
+}
+
+tadm::Image from_public(const tadm_image* im) {
+  if (!im || !im->pixels) fail(TADM_ERROR_INVALID_ARGUMENT, "image or its pixels are NULL");
+  if (im->channels < 1 || im->channels > 4) fail(TADM_ERROR_INVALID_ARGUMENT, "image channels must be 1..4");
+  if (im->bit_depth != 8 && im->bit_depth != 16) fail(TADM_ERROR_INVALID_ARGUMENT, "image bit depth must be 8 or 16");
+  if (im->width == 0 || im->height == 0) fail(TADM_ERROR_INVALID_ARGUMENT, "image has zero width or height");
+  tadm::Image out;
+  out.width = im->width;
+  out.height = im->height;
+  out.channels = im->channels;
+  out.bit_depth = im->bit_depth;
+  const size_t row = out.row_bytes();
+  if (im->row_bytes < row) fail(TADM_ERROR_INVALID_ARGUMENT, "image row_bytes is smaller than a row");
+  out.pixels.resize(row * out.height);
+  for (uint32_t y = 0; y < out.height; ++y) std::memcpy(out.pixels.data() + y * row, im->pixels + y * im->row_bytes, row);
+  if (im->icc && im->icc_size) out.metadata.icc.assign(im->icc, im->icc + im->icc_size);
+  if (im->exif && im->exif_size) out.metadata.exif.assign(im->exif, im->exif + im->exif_size);
+  if (im->xmp && im->xmp_size) out.metadata.xmp.assign(im->xmp, im->xmp + im->xmp_size);
+  if (im->has_cicp) out.metadata.cicp = std::array<uint8_t, 4>{im->cicp[0], im->cicp[1], im->cicp[2], im->cicp[3]};
+  return out;
+}
+
+tadm_image* to_public(const tadm::Image& im) {
+  auto* out = static_cast<tadm_image*>(std::calloc(1, sizeof(tadm_image)));
+  if (!out) fail(TADM_ERROR_OUT_OF_MEMORY, "out of memory");
+  out->width = im.width;
+  out->height = im.height;
+  out->channels = im.channels;
+  out->bit_depth = im.bit_depth;
+  out->row_bytes = im.row_bytes();
+  try {
+    out->pixels = copy_out(im.pixels);
+    if (!im.metadata.icc.empty()) { out->icc = copy_out(im.metadata.icc); out->icc_size = im.metadata.icc.size(); }
+    if (!im.metadata.exif.empty()) { out->exif = copy_out(im.metadata.exif); out->exif_size = im.metadata.exif.size(); }
+    if (!im.metadata.xmp.empty()) { out->xmp = copy_out(im.metadata.xmp); out->xmp_size = im.metadata.xmp.size(); }
+  } catch (...) {
+    tadm_image_free(out);
+    throw;
+  }
+  if (im.metadata.cicp) {
+    out->has_cicp = 1;
+    std::memcpy(out->cicp, im.metadata.cicp->data(), 4);
+  }
+  return out;
+}
+
+}  // namespace
+
+extern "C" {
+
+const char* tadm_status_string(tadm_status status) {
+  switch (status) {
+    case TADM_OK: return "OK";
+    case TADM_ERROR_INVALID_ARGUMENT: return "invalid argument";
+    case TADM_ERROR_IO: return "input/output error";
+    case TADM_ERROR_CORRUPT: return "corrupt or invalid data";
+    case TADM_ERROR_UNSUPPORTED: return "unsupported feature";
+    case TADM_ERROR_LIMIT: return "limit exceeded";
+    case TADM_ERROR_MODEL: return "model bundle error";
+    case TADM_ERROR_MODEL_MISMATCH: return "model does not match the file";
+    case TADM_ERROR_OUT_OF_MEMORY: return "out of memory";
+    case TADM_ERROR_CANCELLED: return "cancelled";
+    case TADM_ERROR_INTERNAL: return "internal error";
+  }
+  return "unknown status";
+}
+
+const char* tadm_version_string(void) { return TADM_VERSION; }
+
+tadm_status tadm_image_create(uint32_t width, uint32_t height, uint32_t channels, uint32_t bit_depth,
+                              tadm_image** out) {
+  if (!out) return TADM_ERROR_INVALID_ARGUMENT;
+  *out = nullptr;
+  std::string msg;
+  return guarded(msg, [&] {
+    const tadm_limits limits = tadm::resolve_limits(nullptr);
+    tadm::check_image_limits(width, height, limits, "the image");
+    tadm::Image im;
+    im.width = width;
+    im.height = height;
+    im.channels = channels;
+    im.bit_depth = bit_depth;
+    if (channels < 1 || channels > 4 || (bit_depth != 8 && bit_depth != 16))
+      fail(TADM_ERROR_INVALID_ARGUMENT, "channels must be 1..4 and bit depth 8 or 16");
+    im.pixels.assign(im.row_bytes() * height, 0);
+    *out = to_public(im);
+  });
+}
+
+void tadm_image_free(tadm_image* image) {
+  if (!image) return;
+  std::free(image->pixels);
+  std::free(image->icc);
+  std::free(image->exif);
+  std::free(image->xmp);
+  std::free(image);
+}
+
+tadm_status tadm_image_set_metadata(tadm_image* image, const char* which, const uint8_t* data, size_t size) {
+  if (!image || !which || (size && !data)) return TADM_ERROR_INVALID_ARGUMENT;
+  uint8_t** slot = nullptr;
+  size_t* slot_size = nullptr;
+  if (!std::strcmp(which, "icc")) { slot = &image->icc; slot_size = &image->icc_size; }
+  else if (!std::strcmp(which, "exif")) { slot = &image->exif; slot_size = &image->exif_size; }
+  else if (!std::strcmp(which, "xmp")) { slot = &image->xmp; slot_size = &image->xmp_size; }
+  else return TADM_ERROR_INVALID_ARGUMENT;
+  uint8_t* copy = nullptr;
+  if (size) {
+    copy = static_cast<uint8_t*>(std::malloc(size));
+    if (!copy) return TADM_ERROR_OUT_OF_MEMORY;
+    std::memcpy(copy, data, size);
+  }
+  free_blob(*slot, *slot_size);
+  *slot = copy;
+  *slot_size = size;
+  return TADM_OK;
+}
+
+tadm_status tadm_image_read_memory(const uint8_t* data, size_t size, const tadm_limits* limits,
+                                   tadm_image** out, char* error, size_t error_size) {
+  if (!out || (!data && size)) return TADM_ERROR_INVALID_ARGUMENT;
+  *out = nullptr;
+  std::string msg;
+  const tadm_status st = guarded(msg, [&] {
+    *out = to_public(tadm::read_image({data, size}, tadm::resolve_limits(limits)));
+  });
+  set_message(error, error_size, msg);
+  return st;
+}
+
+tadm_status tadm_image_read_file(const char* path, const tadm_limits* limits, tadm_image** out,
+                                 char* error, size_t error_size) {
+  if (!out || !path) return TADM_ERROR_INVALID_ARGUMENT;
+  *out = nullptr;
+  std::vector<uint8_t> bytes;
+  std::string msg;
+  tadm_status st = guarded(msg, [&] {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) fail(TADM_ERROR_IO, std::string("cannot open ") + path + ": " + std::strerror(errno));
+    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    if (in.bad()) fail(TADM_ERROR_IO, std::string("cannot read ") + path);
+  });
+  if (st != TADM_OK) {
+    set_message(error, error_size, msg);
+    return st;
+  }
+  st = tadm_image_read_memory(bytes.data(), bytes.size(), limits, out, error, error_size);
+  if (st != TADM_OK && error && error_size) {
+    const std::string inner = error;
+    set_message(error, error_size, std::string(path) + ": " + inner);
+  }
+  return st;
+}
+
+tadm_status tadm_image_write_png(const tadm_image* image, uint8_t** data, size_t* size, char* error,
+                                 size_t error_size) {
+  if (!image || !data || !size) return TADM_ERROR_INVALID_ARGUMENT;
+  *data = nullptr;
+  *size = 0;
+  std::string msg;
+  const tadm_status st = guarded(msg, [&] {
+    const std::vector<uint8_t> png = tadm::write_png(from_public(image), tadm::PngWriteOptions{});
+    *data = copy_out(png);
+    *size = png.size();
+  });
+  set_message(error, error_size, msg);
+  return st;
+}
+
+void tadm_buffer_free(uint8_t* data) { std::free(data); }
+
+// ---------------------------------------------------------------- encoder
+
+void tadm_encoder_default_settings(tadm_encoder_settings* s) {
+  if (!s) return;
+  std::memset(s, 0, sizeof *s);
+  s->struct_size = sizeof *s;
+  s->device = TADM_DEVICE_AUTO;
+  s->png_effort = 2;
+}
+
+tadm_status tadm_encoder_create(const tadm_encoder_settings* settings, tadm_encoder** out, char* error,
+                                size_t error_size) {
+  if (!out) return TADM_ERROR_INVALID_ARGUMENT;
+  *out = nullptr;
+  if (!settings || settings->struct_size != sizeof(tadm_encoder_settings)) {
+    set_message(error, error_size, "settings must come from tadm_encoder_default_settings()");
+    return TADM_ERROR_INVALID_ARGUMENT;
+  }
+  std::string msg;
+  const tadm_status st = guarded(msg, [&] {
+    auto enc = std::make_unique<tadm_encoder>();
+    enc->impl = std::make_unique<tadm::Encoder>(*settings);
+    const auto& id = enc->impl->rescaler().identity();
+    enc->model_label = id.name + " " + id.version + " " + tadm::to_hex(id.sha256);
+    *out = enc.release();
+  });
+  set_message(error, error_size, msg);
+  return st;
+}
+
+void tadm_encoder_destroy(tadm_encoder* encoder) { delete encoder; }
+
+tadm_status tadm_encoder_encode(tadm_encoder* encoder, const tadm_image* image, uint8_t** data, size_t* size) {
+  if (!encoder) return TADM_ERROR_INVALID_ARGUMENT;
+  if (!data || !size) {
+    encoder->last_error = "output pointers are NULL";
+    return TADM_ERROR_INVALID_ARGUMENT;
+  }
+  *data = nullptr;
+  *size = 0;
+  return guarded(encoder->last_error, [&] {
+    const std::vector<uint8_t> bytes = encoder->impl->encode(from_public(image));
+    *data = copy_out(bytes);
+    *size = bytes.size();
+  });
+}
+
+const char* tadm_encoder_last_error(const tadm_encoder* encoder) {
+  return encoder ? encoder->last_error.c_str() : "no encoder";
+}
+
+const char* tadm_encoder_model_name(const tadm_encoder* encoder) {
+  return encoder ? encoder->model_label.c_str() : "";
+}
+
+uint32_t tadm_encoder_scale(const tadm_encoder* encoder) { return encoder ? encoder->impl->scale() : 0; }
+
+// ---------------------------------------------------------------- decoder
+
+void tadm_decoder_default_settings(tadm_decoder_settings* s) {
+  if (!s) return;
+  std::memset(s, 0, sizeof *s);
+  s->struct_size = sizeof *s;
+  s->device = TADM_DEVICE_AUTO;
+  s->classic_upscaler = TADM_UPSCALER_BICUBIC;
+}
+
+tadm_status tadm_decoder_create(const tadm_decoder_settings* settings, tadm_decoder** out, char* error,
+                                size_t error_size) {
+  if (!out) return TADM_ERROR_INVALID_ARGUMENT;
+  *out = nullptr;
+  if (!settings || settings->struct_size != sizeof(tadm_decoder_settings)) {
+    set_message(error, error_size, "settings must come from tadm_decoder_default_settings()");
+    return TADM_ERROR_INVALID_ARGUMENT;
+  }
+  std::string msg;
+  const tadm_status st = guarded(msg, [&] {
+    auto dec = std::make_unique<tadm_decoder>();
+    dec->impl = std::make_unique<tadm::Decoder>(*settings);
+    *out = dec.release();
+  });
+  set_message(error, error_size, msg);
+  return st;
+}
+
+void tadm_decoder_destroy(tadm_decoder* decoder) { delete decoder; }
+
+tadm_status tadm_decoder_decode(tadm_decoder* decoder, const uint8_t* data, size_t size, tadm_image** out) {
+  if (!decoder) return TADM_ERROR_INVALID_ARGUMENT;
+  if (!out || (!data && size)) {
+    decoder->last_error = "NULL data or output pointer";
+    return TADM_ERROR_INVALID_ARGUMENT;
+  }
+  *out = nullptr;
+  return guarded(decoder->last_error, [&] { *out = to_public(decoder->impl->decode({data, size})); });
+}
+
+tadm_status tadm_decoder_upscale(tadm_decoder* decoder, const tadm_image* lr, uint32_t scale, tadm_image** out) {
+  if (!decoder) return TADM_ERROR_INVALID_ARGUMENT;
+  if (!out) {
+    decoder->last_error = "NULL output pointer";
+    return TADM_ERROR_INVALID_ARGUMENT;
+  }
+  *out = nullptr;
+  return guarded(decoder->last_error, [&] { *out = to_public(decoder->impl->upscale(from_public(lr), scale)); });
+}
+
+const char* tadm_decoder_last_error(const tadm_decoder* decoder) {
+  return decoder ? decoder->last_error.c_str() : "no decoder";
+}
+
+// ---------------------------------------------------------------- inspection
+
+tadm_status tadm_extract_thumbnail(const uint8_t* data, size_t size, const tadm_limits* limits, uint8_t** png,
+                                   size_t* png_size, char* error, size_t error_size) {
+  if (!png || !png_size || (!data && size)) return TADM_ERROR_INVALID_ARGUMENT;
+  *png = nullptr;
+  *png_size = 0;
+  std::string msg;
+  const tadm_status st = guarded(msg, [&] {
+    std::vector<uint8_t> bytes;
+    const auto l = tadm::container_limits(tadm::resolve_limits(limits));
+    if (auto e = tadm::container::extract_lr_image({data, size}, l, bytes))
+      fail(tadm::container_status(e.code), "not a valid .tadm file: " + e.message);
+    *png = copy_out(bytes);
+    *png_size = bytes.size();
+  });
+  set_message(error, error_size, msg);
+  return st;
+}
+
+tadm_status tadm_file_info_read(const uint8_t* data, size_t size, const tadm_limits* limits, tadm_file_info** out,
+                                char* error, size_t error_size) {
+  if (!out || (!data && size)) return TADM_ERROR_INVALID_ARGUMENT;
+  *out = nullptr;
+  std::string msg;
+  const tadm_status st = guarded(msg, [&] {
+    tadm::container::File f;
+    if (auto e = tadm::container::read({data, size}, tadm::container_limits(tadm::resolve_limits(limits)), f))
+      fail(tadm::container_status(e.code), "not a valid .tadm file: " + e.message);
+    auto* info = static_cast<tadm_file_info*>(std::calloc(1, sizeof(tadm_file_info)));
+    if (!info) fail(TADM_ERROR_OUT_OF_MEMORY, "out of memory");
+    info->version_major = f.version_major;
+    info->version_minor = f.version_minor;
+    info->width = f.width;
+    info->height = f.height;
+    info->scale_x = f.scale_x;
+    info->scale_y = f.scale_y;
+    info->lr_width = f.lr_width;
+    info->lr_height = f.lr_height;
+    info->has_alpha = (f.flags & tadm::container::kFlagAlpha) != 0;
+    info->is_grayscale = (f.flags & tadm::container::kFlagGrayscale) != 0;
+    info->original_bit_depth = f.original_bit_depth;
+    info->lr_codec = f.lr_codec;
+    std::snprintf(info->model_name, sizeof info->model_name, "%s", f.model_name.c_str());
+    std::snprintf(info->model_version, sizeof info->model_version, "%s", f.model_version.c_str());
+    std::snprintf(info->model_sha256, sizeof info->model_sha256, "%s", tadm::to_hex(f.model_sha256).c_str());
+    info->file_size = size;
+    info->lr_image_size = f.lr_image.size();
+    info->icc_size = f.icc ? f.icc->size() : 0;
+    info->exif_size = f.exif ? f.exif->size() : 0;
+    info->xmp_size = f.xmp ? f.xmp->size() : 0;
+    if (f.cicp) {
+      info->has_cicp = 1;
+      info->cicp[0] = f.cicp->colour_primaries;
+      info->cicp[1] = f.cicp->transfer_characteristics;
+      info->cicp[2] = f.cicp->matrix_coefficients;
+      info->cicp[3] = f.cicp->full_range;
+    }
+    if (f.hint) {
+      info->has_hint = 1;
+      info->hint_grid_width = f.hint->grid_width;
+      info->hint_grid_height = f.hint->grid_height;
+      info->hint_tile_width = f.hint->tile_width;
+      info->hint_tile_height = f.hint->tile_height;
+    }
+    info->chunk_count = static_cast<uint32_t>(f.chunks.size());
+    info->chunks = static_cast<tadm_chunk_info*>(std::calloc(f.chunks.size() + 1, sizeof(tadm_chunk_info)));
+    if (!info->chunks) {
+      std::free(info);
+      fail(TADM_ERROR_OUT_OF_MEMORY, "out of memory");
+    }
+    for (size_t i = 0; i < f.chunks.size(); ++i) {
+      std::memcpy(info->chunks[i].type, f.chunks[i].type.data(), 4);
+      info->chunks[i].offset = f.chunks[i].offset;
+      info->chunks[i].length = f.chunks[i].length;
+      info->chunks[i].critical = f.chunks[i].critical;
+      info->chunks[i].known = f.chunks[i].known;
+    }
+    *out = info;
+  });
+  set_message(error, error_size, msg);
+  return st;
+}
+
+void tadm_file_info_free(tadm_file_info* info) {
+  if (!info) return;
+  std::free(info->chunks);
+  std::free(info);
+}
+
+tadm_status tadm_list_models(const char* model_dir, char** text) {
+  if (!text) return TADM_ERROR_INVALID_ARGUMENT;
+  *text = nullptr;
+  std::string msg;
+  return guarded(msg, [&] {
+    namespace fs = std::filesystem;
+    const auto& c = tadm::classic_identity();
+    std::string s = c.name + "\t0\t" + c.version + "\t" + tadm::to_hex(c.sha256) + "\t(built in)\n";
+    std::vector<std::string> seen;
+    for (const fs::path& d : tadm::bundle_search_path(model_dir ? model_dir : "")) {
+      std::error_code ec;
+      for (fs::directory_iterator it(d, ec), end; !ec && it != end; it.increment(ec)) {
+        const std::string name = it->path().filename().string();
+        if (!fs::is_regular_file(it->path() / "manifest.json") ||
+            std::find(seen.begin(), seen.end(), name) != seen.end())
+          continue;
+        seen.push_back(name);
+        try {
+          const tadm::Bundle b = tadm::load_bundle(it->path());
+          s += b.identity.name + "\t" + std::to_string(b.scale) + "\t" + b.identity.version + "\t" +
+               tadm::to_hex(b.identity.sha256) + "\t" + it->path().string() + "\n";
+        } catch (const Error& e) {
+          s += name + "\t-\t-\t(invalid: " + std::string(e.what()) + ")\t" + it->path().string() + "\n";
+        }
+      }
+    }
+    std::vector<uint8_t> bytes(s.begin(), s.end());
+    bytes.push_back(0);
+    *text = reinterpret_cast<char*>(copy_out(bytes));
+  });
+}
+
+}  // extern "C"

@@ -1,0 +1,143 @@
+#include "bundle.hpp"
+
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <nlohmann/json.hpp>
+
+#include "error.hpp"
+
+#ifndef TADM_INSTALL_MODEL_DIR
+#define TADM_INSTALL_MODEL_DIR ""
+#endif
+#ifndef TADM_SOURCE_MODEL_DIR
+#define TADM_SOURCE_MODEL_DIR ""
+#endif
+
+namespace tadm {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::uint64_t kMaxBundleFile = 512ull << 20;
+
+std::vector<std::uint8_t> read_bundle_file(const fs::path& path) {
+  std::error_code ec;
+  const auto size = fs::file_size(path, ec);
+  if (ec) fail(TADM_ERROR_MODEL, "model bundle file " + path.string() + " cannot be read: " + ec.message());
+  if (size > kMaxBundleFile)
+    fail(TADM_ERROR_MODEL, "model bundle file " + path.string() + " is implausibly large (" +
+                               std::to_string(size) + " bytes)");
+  std::ifstream in(path, std::ios::binary);
+  std::vector<std::uint8_t> bytes(static_cast<std::size_t>(size));
+  if (!in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(size)) ||
+      in.peek() != std::char_traits<char>::eof())
+    fail(TADM_ERROR_MODEL, "model bundle file " + path.string() + " could not be read completely");
+  return bytes;
+}
+
+}  // namespace
+
+Bundle load_bundle(const fs::path& dir) {
+  const fs::path manifest_path = dir / "manifest.json";
+  if (!fs::is_regular_file(manifest_path))
+    fail(TADM_ERROR_MODEL, "model bundle " + dir.string() + " has no manifest.json");
+  const std::vector<std::uint8_t> manifest_bytes = read_bundle_file(manifest_path);
+  Bundle b;
+  b.dir = dir;
+  b.identity.sha256 = sha256(manifest_bytes);
+  const std::string where = "model bundle manifest " + manifest_path.string();
+  try {
+    const auto j = nlohmann::json::parse(manifest_bytes.begin(), manifest_bytes.end());
+    if (j.at("format").get<std::string>() != "tadm-model-bundle")
+      fail(TADM_ERROR_MODEL, where + ": \"format\" is not \"tadm-model-bundle\"");
+    if (j.at("format_version").get<int>() != 1)
+      fail(TADM_ERROR_MODEL, where + ": format_version " + j.at("format_version").dump() + " is not supported (this build reads 1)");
+    b.identity.name = j.at("name").get<std::string>();
+    b.identity.version = j.at("version").get<std::string>();
+    b.family = j.at("family").get<std::string>();
+    b.scale = j.at("scale").get<std::uint32_t>();
+    if (b.scale < 2 || b.scale > 64) fail(TADM_ERROR_MODEL, where + ": scale " + std::to_string(b.scale) + " is outside 2..64");
+    if (b.identity.name.empty() || b.identity.name.size() > 64 || b.identity.version.size() > 64)
+      fail(TADM_ERROR_MODEL, where + ": name must be 1..64 and version 0..64 characters");
+    if (j.contains("tile")) {
+      b.lr_tile = j["tile"].value("lr_tile", b.lr_tile);
+      b.lr_overlap = j["tile"].value("lr_overlap", b.lr_overlap);
+    }
+    if (b.lr_tile < 8 || b.lr_tile > 4096 || b.lr_overlap > b.lr_tile)
+      fail(TADM_ERROR_MODEL, where + ": tile geometry lr_tile " + std::to_string(b.lr_tile) + " / lr_overlap " +
+                                 std::to_string(b.lr_overlap) + " is not usable");
+    for (const char* role : {"encoder", "decoder"}) {
+      const auto& f = j.at("files").at(role);
+      const fs::path rel = f.at("path").get<std::string>();
+      if (rel.is_absolute() || rel.lexically_normal().string().starts_with(".."))
+        fail(TADM_ERROR_MODEL, where + ": " + role + " path must stay inside the bundle directory");
+      Sha256 expected{};
+      if (!from_hex(f.at("sha256").get<std::string>(), expected))
+        fail(TADM_ERROR_MODEL, where + ": " + role + " sha256 is not 64 hex digits");
+      std::vector<std::uint8_t> bytes = read_bundle_file(dir / rel);
+      if (sha256(bytes) != expected)
+        fail(TADM_ERROR_MODEL, "model bundle file " + (dir / rel).string() +
+                                   " does not match the SHA-256 in its manifest (damaged or replaced)");
+      (std::string(role) == "encoder" ? b.encoder : b.decoder) = std::move(bytes);
+    }
+  } catch (const nlohmann::json::exception& e) {
+    fail(TADM_ERROR_MODEL, where + " is invalid: " + e.what());
+  }
+  return b;
+}
+
+std::vector<fs::path> bundle_search_path(const std::string& model_dir) {
+  std::vector<fs::path> dirs;
+  if (!model_dir.empty()) dirs.emplace_back(model_dir);
+  if (const char* env = std::getenv("TADM_MODEL_PATH")) {
+    std::string s = env;
+    std::size_t start = 0;
+    while (start <= s.size()) {
+      const std::size_t end = std::min(s.find(':', start), s.size());
+      if (end > start) dirs.emplace_back(s.substr(start, end - start));
+      start = end + 1;
+    }
+  }
+  if (*TADM_INSTALL_MODEL_DIR) dirs.emplace_back(TADM_INSTALL_MODEL_DIR);
+  if (*TADM_SOURCE_MODEL_DIR) dirs.emplace_back(TADM_SOURCE_MODEL_DIR);
+  return dirs;
+}
+
+fs::path find_bundle(const std::string& name, const std::string& model_dir) {
+  for (const fs::path& d : bundle_search_path(model_dir)) {
+    std::error_code ec;
+    if (fs::is_regular_file(d / name / "manifest.json", ec)) return d / name;
+  }
+  return {};
+}
+
+std::string default_bundle_name(std::uint32_t scale) {
+  if (scale == 16) return "pix16";
+  if (scale == 32) return "pix32";
+  return {};
+}
+
+std::unique_ptr<Rescaler> open_model(const std::string& spec, const std::string& model_dir,
+                                     ResampleFilter classic_upscale, tadm_device device) {
+  if (spec == "classic") return make_classic_rescaler(classic_upscale);
+  fs::path dir;
+  std::error_code ec;
+  if (spec.find('/') != std::string::npos || fs::is_directory(spec, ec)) {
+    dir = spec;
+    if (!fs::is_directory(dir, ec)) fail(TADM_ERROR_MODEL, "model bundle directory " + spec + " does not exist");
+  } else {
+    dir = find_bundle(spec, model_dir);
+    if (dir.empty()) {
+      std::string searched;
+      for (const auto& d : bundle_search_path(model_dir)) searched += (searched.empty() ? "" : ", ") + d.string();
+      fail(TADM_ERROR_MODEL, "model \"" + spec + "\" was not found (searched: " +
+                                 (searched.empty() ? std::string("nothing") : searched) +
+                                 "); use --model classic or a bundle directory");
+    }
+  }
+  return make_learned_rescaler(load_bundle(dir), device);
+}
+
+}  // namespace tadm

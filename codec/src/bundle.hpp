@@ -1,0 +1,47 @@
+// Model bundles: a directory with manifest.json and TorchScript files (spec/model-bundle.md).
+// This file knows manifests, hashes and search paths; running the modules is torch_rescaler.cpp.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "rescaler.hpp"
+
+namespace tadm {
+
+struct Bundle {
+  std::filesystem::path dir;
+  ModelIdentity identity;  // sha256 = SHA-256 of manifest.json's bytes
+  std::string family;
+  std::uint32_t scale = 0;
+  std::uint32_t lr_tile = 64;
+  std::uint32_t lr_overlap = 8;
+  std::vector<std::uint8_t> encoder;  // TorchScript bytes, verified against the manifest
+  std::vector<std::uint8_t> decoder;
+};
+
+// Read and verify a bundle directory. Throws TADM_ERROR_MODEL naming the file and the problem.
+Bundle load_bundle(const std::filesystem::path& dir);
+
+// Where bundle names are looked up, in order: `model_dir`, $TADM_MODEL_PATH (':'-separated),
+// the installed data directory, then the source tree's model/bundles (for the build tree).
+std::vector<std::filesystem::path> bundle_search_path(const std::string& model_dir);
+
+// A bundle name -> its directory, or empty if none of the search path has it.
+std::filesystem::path find_bundle(const std::string& name, const std::string& model_dir);
+
+// Resolve "classic", a bundle name or a bundle directory to a ready rescaler.
+std::unique_ptr<Rescaler> open_model(const std::string& spec, const std::string& model_dir,
+                                     ResampleFilter classic_upscale, tadm_device device);
+
+// The learned runtime (LibTorch); in a build without it, throws TADM_ERROR_UNSUPPORTED.
+std::unique_ptr<Rescaler> make_learned_rescaler(Bundle bundle, tadm_device device);
+bool learned_runtime_available();
+
+// The default bundle name for a scale ("pix16" for 16, "pix32" for 32), or empty.
+std::string default_bundle_name(std::uint32_t scale);
+
+}  // namespace tadm

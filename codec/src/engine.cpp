@@ -1,0 +1,215 @@
+#include "engine.hpp"
+
+#include <algorithm>
+
+#include "bundle.hpp"
+#include "error.hpp"
+#include "image_io.hpp"
+#include "parallel.hpp"
+
+namespace tadm {
+
+namespace {
+
+void log(tadm_log_fn fn, void* user, tadm_log_level level, const std::string& message) {
+  if (fn) fn(user, level, message.c_str());
+}
+
+// Maps a stage's own 0..1 to the call's overall progress and honours cancellation.
+std::function<void(float)> stage_progress(tadm_progress_fn fn, void* user, float from, float to,
+                                          const char* stage) {
+  return [=](float f) {
+    if (fn && fn(user, from + (to - from) * std::clamp(f, 0.0f, 1.0f), stage) != 0)
+      fail(TADM_ERROR_CANCELLED, "cancelled by the progress callback");
+  };
+}
+
+ResampleFilter classic_filter(tadm_upscaler u) {
+  return u == TADM_UPSCALER_LANCZOS ? ResampleFilter::kLanczos3 : ResampleFilter::kBicubic;
+}
+
+std::vector<std::uint8_t> optional_blob(const std::optional<std::vector<std::uint8_t>>& v) {
+  return v ? *v : std::vector<std::uint8_t>{};
+}
+
+}  // namespace
+
+container::Limits container_limits(const tadm_limits& limits) {
+  container::Limits l;
+  l.max_pixels = limits.max_pixels;
+  l.max_dimension = limits.max_dimension;
+  l.max_metadata_bytes = limits.max_metadata_bytes;
+  return l;
+}
+
+tadm_status container_status(container::ErrorCode code) {
+  switch (code) {
+    case container::ErrorCode::kNone: return TADM_OK;
+    case container::ErrorCode::kUnsupportedVersion:
+    case container::ErrorCode::kUnknownCritical: return TADM_ERROR_UNSUPPORTED;
+    case container::ErrorCode::kLimitExceeded: return TADM_ERROR_LIMIT;
+    default: return TADM_ERROR_CORRUPT;
+  }
+}
+
+// ------------------------------------------------------------------ encoder
+
+Encoder::Encoder(const tadm_encoder_settings& settings) : settings_(settings) {
+  settings_.limits = resolve_limits(&settings.limits);
+  const std::string model_dir = settings.model_dir ? settings.model_dir : "";
+  if (settings.scale != 0 && (settings.scale < 2 || settings.scale > 64))
+    fail(TADM_ERROR_INVALID_ARGUMENT, "scale " + std::to_string(settings.scale) + " is outside 2..64");
+  if (settings.png_effort < 0 || settings.png_effort > 3)
+    fail(TADM_ERROR_INVALID_ARGUMENT, "PNG effort " + std::to_string(settings.png_effort) + " is outside 0..3");
+  std::string spec = settings.model ? settings.model : "";
+  if (spec.empty()) {
+    // The default: the learned bundle for the scale when it is installed, else the baseline.
+    const std::uint32_t scale = settings.scale ? settings.scale : 16;
+    spec = default_bundle_name(scale);
+    if (spec.empty() || find_bundle(spec, model_dir).empty() || !learned_runtime_available()) {
+      if (!spec.empty())
+        log(settings.log, settings.user, TADM_LOG_WARNING,
+            "the learned model " + spec + " is not available here; using the classic rescaler");
+      spec = "classic";
+    }
+  }
+  rescaler_ = open_model(spec, model_dir, ResampleFilter::kBicubic, settings.device);
+  const std::uint32_t native = rescaler_->native_scale();
+  scale_ = settings.scale ? settings.scale : (native ? native : 16);
+  if (native && scale_ != native)
+    fail(TADM_ERROR_INVALID_ARGUMENT, "model " + rescaler_->identity().name + " works at scale " +
+                                          std::to_string(native) + ", not " + std::to_string(scale_));
+}
+
+std::vector<std::uint8_t> Encoder::encode(const Image& image) {
+  check_image_limits(image.width, image.height, settings_.limits, "the input image");
+  for (const auto* blob : {&image.metadata.icc, &image.metadata.exif, &image.metadata.xmp})
+    if (blob->size() > settings_.limits.max_metadata_bytes)
+      fail(TADM_ERROR_LIMIT, "the input's metadata (" + std::to_string(blob->size()) +
+                                 " bytes) is over the metadata limit");
+  const int threads = resolve_threads(settings_.threads);
+  auto progress = [&](float from, float to, const char* stage) {
+    return stage_progress(settings_.progress, settings_.user, from, to, stage);
+  };
+  progress(0.0f, 0.0f, "reading")(0.0f);
+  const Planes rgb = rgb_planes(image);
+  RunContext ctx{threads, settings_.limits, progress(0.0f, 0.9f, "downscaling")};
+  Planes lr = rescaler_->downscale(rgb, scale_, ctx);
+  std::optional<Planes> alpha = alpha_plane(image);
+  if (alpha) alpha = resample(*alpha, lr.width, lr.height, ResampleFilter::kBicubic, threads);
+  // The thumbnail is 8-bit colour (gray when the original is gray and the model kept it so).
+  Image lr_image = to_image(lr, alpha ? &*alpha : nullptr, false, 8);
+  PngWriteOptions png;
+  png.effort = settings_.png_effort;
+  png.metadata = false;
+  png.reduce = true;
+  progress(0.9f, 0.95f, "compressing thumbnail")(0.0f);
+  container::File file;
+  file.width = image.width;
+  file.height = image.height;
+  file.scale_x = file.scale_y = static_cast<std::uint16_t>(scale_);
+  file.lr_width = lr.width;
+  file.lr_height = lr.height;
+  file.flags = static_cast<std::uint8_t>((image.has_alpha() ? container::kFlagAlpha : 0) |
+                                         (image.is_gray() ? container::kFlagGrayscale : 0));
+  file.original_bit_depth = static_cast<std::uint8_t>(image.bit_depth);
+  file.model_name = rescaler_->identity().name;
+  file.model_version = rescaler_->identity().version;
+  file.model_sha256 = rescaler_->identity().sha256;
+  file.lr_image = write_png(lr_image, png);
+  const Metadata& md = image.metadata;
+  if (!md.icc.empty()) file.icc = md.icc;
+  if (!md.exif.empty()) file.exif = md.exif;
+  if (!md.xmp.empty()) file.xmp = md.xmp;
+  if (md.cicp) file.cicp = container::Cicp{(*md.cicp)[0], (*md.cicp)[1], (*md.cicp)[2], (*md.cicp)[3]};
+  std::vector<std::uint8_t> out;
+  if (container::Error e = container::write(file, out)) fail(TADM_ERROR_INTERNAL, "writing the container: " + e.message);
+  progress(1.0f, 1.0f, "done")(1.0f);
+  return out;
+}
+
+// ------------------------------------------------------------------ decoder
+
+Decoder::Decoder(const tadm_decoder_settings& settings) : settings_(settings) {
+  settings_.limits = resolve_limits(&settings.limits);
+  model_spec_ = settings.model ? settings.model : "";
+  model_dir_ = settings.model_dir ? settings.model_dir : "";
+  settings_.model = nullptr;
+  settings_.model_dir = nullptr;
+  if (settings.output_bit_depth != 0 && settings.output_bit_depth != 8 && settings.output_bit_depth != 16)
+    fail(TADM_ERROR_INVALID_ARGUMENT, "output bit depth must be 0, 8 or 16");
+  if (!model_spec_.empty())
+    rescaler_ = open_model(model_spec_, model_dir_, classic_filter(settings.classic_upscaler), settings.device);
+}
+
+Rescaler& Decoder::model_for(const container::File& file) {
+  if (!rescaler_ || (model_spec_.empty() && rescaler_->identity().name != file.model_name))
+    rescaler_ = open_model(file.model_name, model_dir_, classic_filter(settings_.classic_upscaler), settings_.device);
+  const ModelIdentity& id = rescaler_->identity();
+  if (id.sha256 != file.model_sha256) {
+    const std::string what = "the file was made with model " + file.model_name + " " + file.model_version +
+                             " (SHA-256 " + to_hex(file.model_sha256).substr(0, 16) + "...), but model " +
+                             id.name + " " + id.version + " has SHA-256 " + to_hex(id.sha256).substr(0, 16) + "...";
+    if (!settings_.force_model) fail(TADM_ERROR_MODEL_MISMATCH, what + "; force the model to decode anyway");
+    log(settings_.log, settings_.user, TADM_LOG_WARNING, what + "; decoding anyway as forced");
+  }
+  return *rescaler_;
+}
+
+Image Decoder::decode(std::span<const std::uint8_t> bytes) {
+  container::File file;
+  if (container::Error e = container::read(bytes, container_limits(settings_.limits), file))
+    fail(container_status(e.code), "not a valid .tadm file: " + e.message);
+  check_image_limits(file.width, file.height, settings_.limits, "the stored image");
+  if (file.scale_x != file.scale_y)
+    fail(TADM_ERROR_UNSUPPORTED, "scales differ per axis (" + std::to_string(file.scale_x) + "x" +
+                                     std::to_string(file.scale_y) + "); this decoder supports equal scales");
+  Rescaler& model = model_for(file);
+  Image lr = read_png(file.lr_image, settings_.limits);
+  if (lr.width != file.lr_width || lr.height != file.lr_height || lr.bit_depth != 8)
+    fail(TADM_ERROR_CORRUPT, "the stored thumbnail does not match the container's LR size");
+  const bool gray = (file.flags & container::kFlagGrayscale) != 0;
+  const bool alpha = (file.flags & container::kFlagAlpha) != 0;
+  const int threads = resolve_threads(settings_.threads);
+  RunContext ctx{threads, settings_.limits, stage_progress(settings_.progress, settings_.user, 0.0f, 0.95f, "upscaling")};
+  const Planes hr = model.upscale(rgb_planes(lr), file.scale_x, file.width, file.height, ctx);
+  std::optional<Planes> a;
+  if (alpha) {
+    a = alpha_plane(lr);
+    if (a) a = resample(*a, file.width, file.height, classic_filter(settings_.classic_upscaler), threads);
+    else {  // the writer dropped an alpha that was opaque everywhere
+      a = Planes(file.width, file.height, 1);
+      std::fill(a->data.begin(), a->data.end(), 1.0f);
+    }
+  }
+  const std::uint32_t depth = settings_.output_bit_depth ? static_cast<std::uint32_t>(settings_.output_bit_depth)
+                                                         : file.original_bit_depth;
+  Image out = to_image(hr, a ? &*a : nullptr, gray, depth);
+  out.metadata.icc = optional_blob(file.icc);
+  out.metadata.exif = optional_blob(file.exif);
+  out.metadata.xmp = optional_blob(file.xmp);
+  if (file.cicp)
+    out.metadata.cicp = std::array<std::uint8_t, 4>{file.cicp->colour_primaries, file.cicp->transfer_characteristics,
+                                                    file.cicp->matrix_coefficients, file.cicp->full_range};
+  stage_progress(settings_.progress, settings_.user, 1.0f, 1.0f, "done")(1.0f);
+  return out;
+}
+
+Image Decoder::upscale(const Image& lr, std::uint32_t scale) {
+  if (!rescaler_) rescaler_ = make_classic_rescaler(classic_filter(settings_.classic_upscaler));
+  const std::uint32_t native = rescaler_->native_scale();
+  if (scale == 0) scale = native ? native : 16;
+  if (scale < 2 || scale > 64) fail(TADM_ERROR_INVALID_ARGUMENT, "scale " + std::to_string(scale) + " is outside 2..64");
+  const std::uint64_t w = std::uint64_t{lr.width} * scale, h = std::uint64_t{lr.height} * scale;
+  check_image_limits(w, h, settings_.limits, "the upscaled image");
+  const int threads = resolve_threads(settings_.threads);
+  RunContext ctx{threads, settings_.limits, stage_progress(settings_.progress, settings_.user, 0.0f, 0.95f, "upscaling")};
+  const Planes hr = rescaler_->upscale(rgb_planes(lr), scale, static_cast<std::uint32_t>(w), static_cast<std::uint32_t>(h), ctx);
+  std::optional<Planes> a = alpha_plane(lr);
+  if (a) a = resample(*a, hr.width, hr.height, classic_filter(settings_.classic_upscaler), threads);
+  Image out = to_image(hr, a ? &*a : nullptr, lr.is_gray(), 8);
+  out.metadata = lr.metadata;
+  return out;
+}
+
+}  // namespace tadm

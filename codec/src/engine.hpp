@@ -1,0 +1,45 @@
+// The engine behind the C API: pixels <-> container through a rescaler.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "image.hpp"
+#include "rescaler.hpp"
+#include "tadm/container.hpp"
+
+namespace tadm {
+
+class Encoder {
+ public:
+  explicit Encoder(const tadm_encoder_settings& settings);
+  std::vector<std::uint8_t> encode(const Image& image);
+  const Rescaler& rescaler() const { return *rescaler_; }
+  std::uint32_t scale() const { return scale_; }
+
+ private:
+  tadm_encoder_settings settings_;
+  std::unique_ptr<Rescaler> rescaler_;
+  std::uint32_t scale_ = 16;
+};
+
+class Decoder {
+ public:
+  explicit Decoder(const tadm_decoder_settings& settings);
+  Image decode(std::span<const std::uint8_t> bytes);
+  // Upscale an LR image (any channel layout) by `scale` with the configured model.
+  Image upscale(const Image& lr, std::uint32_t scale);
+
+ private:
+  Rescaler& model_for(const container::File& file);
+  tadm_decoder_settings settings_;
+  std::string model_spec_;
+  std::string model_dir_;
+  std::unique_ptr<Rescaler> rescaler_;  // cached between calls with the same model
+};
+
+container::Limits container_limits(const tadm_limits& limits);
+tadm_status container_status(container::ErrorCode code);
+
+}  // namespace tadm

@@ -1,0 +1,26 @@
+// Internal error type: engine code throws tadm::Error; the C ABI layer turns it into a
+// tadm_status and the handle's last-error message. Exceptions never cross the C ABI.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+#include "tadm/tadm.h"
+
+namespace tadm {
+
+class Error : public std::runtime_error {
+ public:
+  Error(tadm_status status, std::string message)
+      : std::runtime_error(std::move(message)), status_(status) {}
+  tadm_status status() const { return status_; }
+
+ private:
+  tadm_status status_;
+};
+
+[[noreturn]] inline void fail(tadm_status status, std::string message) {
+  throw Error(status, std::move(message));
+}
+
+}  // namespace tadm

@@ -1,0 +1,29 @@
+// Image file I/O: PNG through libpng, JPEG through libjpeg-turbo, with ICC/EXIF/XMP/CICP.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "image.hpp"
+
+namespace tadm {
+
+enum class ImageFormat { kUnknown, kPng, kJpeg };
+ImageFormat sniff_format(std::span<const std::uint8_t> bytes);
+
+// Read a PNG or JPEG (chosen by content). Dimensions and metadata sizes are checked against
+// `limits` before pixels are allocated. Throws tadm::Error.
+Image read_image(std::span<const std::uint8_t> bytes, const tadm_limits& limits);
+Image read_png(std::span<const std::uint8_t> bytes, const tadm_limits& limits);
+Image read_jpeg(std::span<const std::uint8_t> bytes, const tadm_limits& limits);
+
+// Effort 0..3 for LR PNGs: higher tries more filter/strategy combinations and keeps the smallest.
+struct PngWriteOptions {
+  int effort = 1;
+  bool metadata = true;     // write iCCP / eXIf / iTXt XMP / cICP from image.metadata
+  bool reduce = false;      // losslessly drop a constant-opaque alpha and use gray when R=G=B
+};
+std::vector<std::uint8_t> write_png(const Image& image, const PngWriteOptions& options);
+
+}  // namespace tadm

@@ -1,0 +1,134 @@
+// JPEG reading with libjpeg-turbo, keeping ICC (APP2), EXIF and XMP (APP1) untouched.
+// libjpeg reports errors by longjmp: as for PNG, all its calls live in one C-style function.
+#include <cstddef>
+#include <cstdio>
+#include <cstdlib>
+// jpeglib.h needs size_t and FILE declared first.
+#include <jpeglib.h>
+
+#include <csetjmp>
+#include <cstdio>
+#include <cstring>
+
+#include "error.hpp"
+#include "image_io.hpp"
+
+namespace tadm {
+
+namespace {
+
+struct JpegError {
+  jpeg_error_mgr mgr;
+  std::jmp_buf jump;
+  char message[JMSG_LENGTH_MAX];
+};
+
+void jpeg_error_exit(j_common_ptr cinfo) {
+  auto* err = reinterpret_cast<JpegError*>(cinfo->err);
+  (*cinfo->err->format_message)(cinfo, err->message);
+  std::longjmp(err->jump, 1);
+}
+void jpeg_quiet(j_common_ptr, int) {}
+
+constexpr char kExifId[] = "Exif\0";  // followed by one more NUL
+constexpr char kXmpId[] = "http://ns.adobe.com/xap/1.0/";
+
+struct JpegResult {
+  bool ok = false;
+  bool limit = false;
+  char message[300] = {};
+};
+
+void read_jpeg_raw(const std::uint8_t* data, std::size_t size, const tadm_limits* limits,
+                   Image* out, std::vector<std::uint8_t>* row, JpegResult* result) {
+  jpeg_decompress_struct cinfo;
+  JpegError err;
+  cinfo.err = jpeg_std_error(&err.mgr);
+  err.mgr.error_exit = jpeg_error_exit;
+  err.mgr.emit_message = jpeg_quiet;
+  if (setjmp(err.jump)) {
+    std::snprintf(result->message, sizeof result->message, "JPEG: %s", err.message);
+    jpeg_destroy_decompress(&cinfo);
+    return;
+  }
+  jpeg_create_decompress(&cinfo);
+  jpeg_mem_src(&cinfo, data, static_cast<unsigned long>(size));
+  jpeg_save_markers(&cinfo, JPEG_APP0 + 1, 0xFFFF);
+  jpeg_save_markers(&cinfo, JPEG_APP0 + 2, 0xFFFF);
+  jpeg_read_header(&cinfo, TRUE);
+  const std::uint64_t w = cinfo.image_width, h = cinfo.image_height;
+  if (w > limits->max_dimension || h > limits->max_dimension || w * h > limits->max_pixels) {
+    result->limit = true;
+    std::snprintf(result->message, sizeof result->message,
+                  "JPEG is %llux%llu, over the limits (%u per side, %llu pixels)",
+                  static_cast<unsigned long long>(w), static_cast<unsigned long long>(h),
+                  limits->max_dimension, static_cast<unsigned long long>(limits->max_pixels));
+    jpeg_destroy_decompress(&cinfo);
+    return;
+  }
+  const bool cmyk = cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK;
+  if (cmyk) cinfo.out_color_space = JCS_CMYK;
+  else if (cinfo.jpeg_color_space != JCS_GRAYSCALE) cinfo.out_color_space = JCS_RGB;
+  jpeg_start_decompress(&cinfo);
+  const std::uint32_t comps = static_cast<std::uint32_t>(cinfo.output_components);
+  out->width = cinfo.output_width;
+  out->height = cinfo.output_height;
+  out->bit_depth = 8;
+  out->channels = cmyk ? 3 : comps;
+  out->pixels.resize(out->row_bytes() * out->height);
+  row->resize(std::size_t{out->width} * comps);
+  // Adobe writes CMYK inverted; other writers rarely use CMYK JPEG at all.
+  const bool inverted = cinfo.saw_Adobe_marker;
+  while (cinfo.output_scanline < cinfo.output_height) {
+    const std::uint32_t y = cinfo.output_scanline;
+    JSAMPROW rp = row->data();
+    jpeg_read_scanlines(&cinfo, &rp, 1);
+    std::uint8_t* dst = out->pixels.data() + std::size_t{y} * out->row_bytes();
+    if (!cmyk) {
+      std::memcpy(dst, row->data(), row->size());
+      continue;
+    }
+    for (std::uint32_t x = 0; x < out->width; ++x) {
+      const std::uint8_t* s = row->data() + std::size_t{x} * 4;
+      const int k = inverted ? s[3] : 255 - s[3];
+      for (int c = 0; c < 3; ++c) {
+        const int v = inverted ? s[c] : 255 - s[c];
+        dst[std::size_t{x} * 3 + c] = static_cast<std::uint8_t>((v * k + 127) / 255);
+      }
+    }
+  }
+  JOCTET* icc = nullptr;
+  unsigned int icc_len = 0;
+  if (jpeg_read_icc_profile(&cinfo, &icc, &icc_len) && icc) {
+    out->metadata.icc.assign(icc, icc + icc_len);
+    std::free(icc);
+  }
+  for (jpeg_saved_marker_ptr m = cinfo.marker_list; m; m = m->next) {
+    if (m->marker != JPEG_APP0 + 1) continue;
+    if (m->data_length > 6 && std::memcmp(m->data, kExifId, 6) == 0 && out->metadata.exif.empty())
+      out->metadata.exif.assign(m->data + 6, m->data + m->data_length);
+    else if (m->data_length > sizeof kXmpId && std::memcmp(m->data, kXmpId, sizeof kXmpId) == 0 &&
+             out->metadata.xmp.empty())
+      out->metadata.xmp.assign(m->data + sizeof kXmpId, m->data + m->data_length);
+  }
+  jpeg_finish_decompress(&cinfo);
+  jpeg_destroy_decompress(&cinfo);
+  result->ok = true;
+}
+
+}  // namespace
+
+Image read_jpeg(std::span<const std::uint8_t> bytes, const tadm_limits& limits) {
+  Image image;
+  std::vector<std::uint8_t> row;
+  JpegResult result;
+  try {
+    read_jpeg_raw(bytes.data(), bytes.size(), &limits, &image, &row, &result);
+  } catch (const std::bad_alloc&) {
+    fail(TADM_ERROR_OUT_OF_MEMORY, "out of memory while reading a JPEG");
+  }
+  if (!result.ok) fail(result.limit ? TADM_ERROR_LIMIT : TADM_ERROR_CORRUPT, result.message);
+  return image;
+}
+
+}  // namespace tadm

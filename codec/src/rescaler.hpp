@@ -1,0 +1,46 @@
+// The rescaler interface: what the engine asks of any model, classic or learned.
+// Colour only (3 planes); alpha is always rescaled classically by the engine.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "image.hpp"
+#include "resample.hpp"
+#include "sha256.hpp"
+
+namespace tadm {
+
+struct ModelIdentity {
+  std::string name;
+  std::string version;
+  Sha256 sha256{};
+};
+
+struct RunContext {
+  int threads = 1;
+  tadm_limits limits{};
+  // Called with a fraction of this stage's work done; throws tadm::Error to cancel.
+  std::function<void(float fraction)> progress = [](float) {};
+};
+
+class Rescaler {
+ public:
+  virtual ~Rescaler() = default;
+  virtual const ModelIdentity& identity() const = 0;
+  // The one scale a learned bundle was trained for; 0 when any scale 2..64 works.
+  virtual std::uint32_t native_scale() const = 0;
+  // HR RGB planes -> LR RGB planes of ceil(W/scale) x ceil(H/scale), not yet quantised.
+  virtual Planes downscale(const Planes& hr, std::uint32_t scale, RunContext& ctx) = 0;
+  // LR RGB planes (8-bit values / 255) -> RGB planes of exactly width x height.
+  virtual Planes upscale(const Planes& lr, std::uint32_t scale, std::uint32_t width,
+                         std::uint32_t height, RunContext& ctx) = 0;
+};
+
+// The built-in baseline: antialiased bicubic downscale; bicubic or Lanczos-3 upscale.
+std::unique_ptr<Rescaler> make_classic_rescaler(ResampleFilter upscale_filter);
+const ModelIdentity& classic_identity();
+
+}  // namespace tadm

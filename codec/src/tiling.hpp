@@ -1,0 +1,33 @@
+// Tiled application of a size-changing operator with overlap and feathered blending, so memory
+// stays bounded for any image size. The tile grid is laid on the LR grid (lr_width x lr_height):
+// an "up" operator maps an LR tile to `scale` times its size, a "down" operator maps an HR tile
+// of `scale` times an LR tile to that LR tile.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+
+#include "image.hpp"
+
+namespace tadm {
+
+struct TileGeometry {
+  std::uint32_t tile = 64;    // core size, in LR pixels
+  std::uint32_t margin = 8;   // context on each side, in LR pixels
+};
+
+enum class TileDirection { kUp, kDown };
+
+// `run` receives an input tile (planes) and returns its output tile. `in` must be exactly
+// lr size (up) or lr size * scale (down).
+Planes run_tiled(const Planes& in, std::uint32_t scale, TileDirection direction,
+                 std::uint32_t lr_width, std::uint32_t lr_height, const TileGeometry& geometry,
+                 const std::function<Planes(const Planes&)>& run,
+                 const std::function<void(float)>& progress);
+
+// Copy a rectangle of planes.
+Planes crop(const Planes& in, std::uint32_t x, std::uint32_t y, std::uint32_t w, std::uint32_t h);
+// Extend to w x h by repeating the last column/row (the encoder pads HR to a scale multiple).
+Planes pad_edge(const Planes& in, std::uint32_t w, std::uint32_t h);
+
+}  // namespace tadm

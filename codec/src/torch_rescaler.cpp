@@ -1,0 +1,134 @@
+// The learned runtime: TorchScript encoder/decoder modules of a bundle, run in tiles.
+// The only translation unit that includes LibTorch (slow to compile; keeps its ABI private).
+#include <torch/script.h>
+#include <torch/torch.h>
+
+#include <sstream>
+
+#include "bundle.hpp"
+#include "error.hpp"
+#include "tiling.hpp"
+
+namespace tadm {
+
+bool learned_runtime_available() { return true; }
+
+namespace {
+
+torch::Device pick_device(tadm_device device) {
+  const bool cuda = torch::cuda::is_available();
+  switch (device) {
+    case TADM_DEVICE_CPU: return torch::kCPU;
+    case TADM_DEVICE_CUDA:
+      if (!cuda)
+        fail(TADM_ERROR_UNSUPPORTED, "CUDA was requested, but this LibTorch build or machine has no usable CUDA device");
+      return torch::kCUDA;
+    default: return cuda ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+  }
+}
+
+torch::jit::Module load_module(const std::vector<std::uint8_t>& bytes, const std::string& what,
+                               torch::Device device) {
+  try {
+    std::istringstream in(std::string(bytes.begin(), bytes.end()));
+    torch::jit::Module m = torch::jit::load(in, device);
+    m.eval();
+    return m;
+  } catch (const std::exception& e) {
+    std::string msg = e.what();
+    if (const auto nl = msg.find('\n'); nl != std::string::npos) msg.resize(nl);
+    fail(TADM_ERROR_MODEL, what + " is not a loadable TorchScript module: " + msg);
+  }
+}
+
+class LearnedRescaler final : public Rescaler {
+ public:
+  LearnedRescaler(Bundle bundle, torch::Device device)
+      : bundle_(std::move(bundle)),
+        device_(device),
+        encoder_(load_module(bundle_.encoder, "the encoder of model " + bundle_.identity.name, device)),
+        decoder_(load_module(bundle_.decoder, "the decoder of model " + bundle_.identity.name, device)) {
+    bundle_.encoder.clear();
+    bundle_.encoder.shrink_to_fit();
+    bundle_.decoder.clear();
+    bundle_.decoder.shrink_to_fit();
+  }
+
+  const ModelIdentity& identity() const override { return bundle_.identity; }
+  std::uint32_t native_scale() const override { return bundle_.scale; }
+
+  Planes downscale(const Planes& hr, std::uint32_t scale, RunContext& ctx) override {
+    check_scale(scale);
+    const std::uint32_t lw = (hr.width + scale - 1) / scale, lh = (hr.height + scale - 1) / scale;
+    const Planes padded = pad_edge(hr, lw * scale, lh * scale);
+    return run(encoder_, padded, TileDirection::kDown, lw, lh, ctx, "encoder");
+  }
+
+  Planes upscale(const Planes& lr, std::uint32_t scale, std::uint32_t width, std::uint32_t height,
+                 RunContext& ctx) override {
+    check_scale(scale);
+    Planes full = run(decoder_, lr, TileDirection::kUp, lr.width, lr.height, ctx, "decoder");
+    if (full.width == width && full.height == height) return full;
+    if (full.width < width || full.height < height)
+      fail(TADM_ERROR_CORRUPT, "the LR image is too small for the stored original size");
+    return crop(full, 0, 0, width, height);
+  }
+
+ private:
+  void check_scale(std::uint32_t scale) const {
+    if (scale != bundle_.scale)
+      fail(TADM_ERROR_INVALID_ARGUMENT, "model " + bundle_.identity.name + " works at scale " +
+                                            std::to_string(bundle_.scale) + ", not " + std::to_string(scale));
+  }
+
+  TileGeometry geometry(const RunContext& ctx) const {
+    TileGeometry g{bundle_.lr_tile, bundle_.lr_overlap};
+    // Bound the tile's full-resolution area (with its margins) by the memory limit.
+    const std::uint64_t s = bundle_.scale;
+    while (g.tile > 4 && (std::uint64_t{g.tile} + 2ull * g.margin) * (g.tile + 2ull * g.margin) * s * s >
+                             ctx.limits.max_tile_pixels)
+      g.tile /= 2;
+    return g;
+  }
+
+  Planes run(torch::jit::Module& module, const Planes& in, TileDirection dir, std::uint32_t lw,
+             std::uint32_t lh, RunContext& ctx, const char* role) {
+    torch::set_num_threads(ctx.threads);
+    c10::InferenceMode guard;
+    auto fn = [&](const Planes& tile) {
+      torch::Tensor x = torch::from_blob(const_cast<float*>(tile.data.data()),
+                                         {1, tile.channels, tile.height, tile.width}, torch::kFloat32);
+      if (device_ != torch::kCPU) x = x.to(device_);
+      torch::Tensor y;
+      try {
+        y = module.forward({x}).toTensor();
+      } catch (const std::exception& e) {
+        std::string msg = e.what();
+        if (const auto nl = msg.find('\n'); nl != std::string::npos) msg.resize(nl);
+        fail(TADM_ERROR_MODEL, std::string("the ") + role + " of model " + bundle_.identity.name + " failed: " + msg);
+      }
+      y = y.to(torch::kCPU, torch::kFloat32).contiguous();
+      if (y.dim() != 4 || y.size(0) != 1 || y.size(1) != 3)
+        fail(TADM_ERROR_MODEL, std::string("the ") + role + " of model " + bundle_.identity.name +
+                                   " returned a tensor that is not [1,3,H,W]");
+      Planes out(static_cast<std::uint32_t>(y.size(3)), static_cast<std::uint32_t>(y.size(2)), 3);
+      std::copy_n(y.data_ptr<float>(), out.data.size(), out.data.data());
+      return out;
+    };
+    return run_tiled(in, bundle_.scale, dir, lw, lh, geometry(ctx), fn, ctx.progress);
+  }
+
+  Bundle bundle_;
+  torch::Device device_;
+  torch::jit::Module encoder_;
+  torch::jit::Module decoder_;
+};
+
+}  // namespace
+
+std::unique_ptr<Rescaler> make_learned_rescaler(Bundle bundle, tadm_device device) {
+  const torch::Device dev = pick_device(device);
+  return std::make_unique<LearnedRescaler>(std::move(bundle), dev);
+}
+
+}  // namespace tadm

@@ -1,0 +1,189 @@
+#include "cli.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <stdexcept>
+
+namespace tadm_tools {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// The temporary file being written, for the signal handler (async-signal-safe unlink).
+char g_temp_path[4096];
+std::atomic<bool> g_temp_active{false};
+
+extern "C" void remove_temp_and_exit(int sig) {
+  if (g_temp_active.load()) unlink(g_temp_path);
+  std::signal(sig, SIG_DFL);
+  std::raise(sig);
+}
+
+std::runtime_error sys_error(const std::string& what, const std::string& path) {
+  return std::runtime_error(what + " " + path + ": " + std::strerror(errno));
+}
+
+bool same_file(const std::string& a, const std::string& b) {
+  struct stat sa {}, sb {};
+  if (stat(a.c_str(), &sa) != 0 || stat(b.c_str(), &sb) != 0) return false;
+  return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+}  // namespace
+
+std::vector<std::uint8_t> read_file(const std::string& path) {
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw sys_error("cannot open", path);
+  struct stat st {};
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    close(fd);
+    throw std::runtime_error("cannot read " + path + ": not a regular file");
+  }
+  std::vector<std::uint8_t> bytes;
+  bytes.reserve(static_cast<std::size_t>(st.st_size));
+  std::uint8_t buf[1 << 16];
+  for (;;) {
+    const ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const auto e = sys_error("cannot read", path);
+      close(fd);
+      throw e;
+    }
+    if (n == 0) break;
+    bytes.insert(bytes.end(), buf, buf + n);
+  }
+  close(fd);
+  return bytes;
+}
+
+void write_file_atomic(const std::string& path, const std::vector<std::uint8_t>& bytes,
+                       const std::string& input) {
+  if (!input.empty() && (same_file(path, input) || fs::weakly_canonical(path) == fs::weakly_canonical(input)))
+    throw std::runtime_error("refusing to write the output over the input file " + input);
+  const fs::path target(path);
+  if (fs::is_directory(target)) throw std::runtime_error("cannot write " + path + ": it is a directory");
+  const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  const std::string tmpl = (dir / ("." + target.filename().string() + ".tmp-XXXXXX")).string();
+  if (tmpl.size() >= sizeof g_temp_path) throw std::runtime_error("output path is too long: " + path);
+  std::memcpy(g_temp_path, tmpl.c_str(), tmpl.size() + 1);
+  struct sigaction sa {};
+  sa.sa_handler = remove_temp_and_exit;
+  struct sigaction old_int {}, old_term {}, old_hup {};
+  sigaction(SIGINT, &sa, &old_int);
+  sigaction(SIGTERM, &sa, &old_term);
+  sigaction(SIGHUP, &sa, &old_hup);
+  auto restore = [&] {
+    sigaction(SIGINT, &old_int, nullptr);
+    sigaction(SIGTERM, &old_term, nullptr);
+    sigaction(SIGHUP, &old_hup, nullptr);
+  };
+  const int fd = mkstemp(g_temp_path);
+  if (fd < 0) {
+    restore();
+    throw sys_error("cannot create a file in", dir.string());
+  }
+  g_temp_active = true;
+  auto abandon = [&](const std::string& what) {
+    const int saved = errno;
+    close(fd);
+    unlink(g_temp_path);
+    g_temp_active = false;
+    restore();
+    errno = saved;
+    return sys_error(what, path);
+  };
+  std::size_t off = 0;
+  while (off < bytes.size()) {
+    const ssize_t n = write(fd, bytes.data() + off, bytes.size() - off);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw abandon("cannot write");
+    }
+    off += static_cast<std::size_t>(n);
+  }
+  // Match the permissions a plain create would give (mkstemp makes 0600).
+  const mode_t mask = umask(0);
+  umask(mask);
+  if (fchmod(fd, 0666 & ~mask) != 0 || fsync(fd) != 0) throw abandon("cannot write");
+  if (close(fd) != 0) {
+    const int saved = errno;
+    unlink(g_temp_path);
+    g_temp_active = false;
+    restore();
+    errno = saved;
+    throw sys_error("cannot write", path);
+  }
+  if (rename(g_temp_path, path.c_str()) != 0) {
+    const int saved = errno;
+    unlink(g_temp_path);
+    g_temp_active = false;
+    restore();
+    errno = saved;
+    throw sys_error("cannot write", path);
+  }
+  g_temp_active = false;
+  restore();
+}
+
+int progress_callback(void* user, float fraction, const char* stage) {
+  const auto* v = static_cast<const Verbosity*>(user);
+  static bool tty = isatty(STDERR_FILENO) != 0;
+  if (v->quiet || !tty) return 0;
+  const int width = 30;
+  const int filled = static_cast<int>(fraction * width + 0.5f);
+  std::fprintf(stderr, "\r[%.*s%*s] %3d%% %-24s", filled, "##############################", width - filled, "",
+               static_cast<int>(fraction * 100.0f + 0.5f), stage);
+  if (fraction >= 1.0f) std::fprintf(stderr, "\r%*s\r", width + 32, "");
+  std::fflush(stderr);
+  return 0;
+}
+
+void log_callback(void* user, tadm_log_level level, const char* message) {
+  const auto* v = static_cast<const Verbosity*>(user);
+  if (level == TADM_LOG_ERROR || (level == TADM_LOG_WARNING && !v->quiet) ||
+      (level == TADM_LOG_INFO && v->verbose >= 1) || (level == TADM_LOG_DEBUG && v->verbose >= 2)) {
+    static const char* kNames[] = {"error", "warning", "info", "debug"};
+    std::fprintf(stderr, "%s: %s\n", kNames[level], message);
+  }
+}
+
+void add_verbosity(CLI::App& app, Verbosity& v) {
+  app.add_flag("-q,--quiet", v.quiet, "Print nothing but errors");
+  app.add_flag("-v,--verbose", v.verbose, "Print more details (repeat for more)");
+}
+
+void add_limits(CLI::App& app, tadm_limits& limits) {
+  app.add_option("--max-pixels", limits.max_pixels, "Refuse images with more pixels (default 268435456)")
+      ->check(CLI::PositiveNumber)->group("Limits");
+  app.add_option("--max-dimension", limits.max_dimension, "Refuse images wider or taller (default 65535)")
+      ->check(CLI::PositiveNumber)->group("Limits");
+  app.add_option("--max-metadata", limits.max_metadata_bytes, "Refuse ICC/EXIF/XMP blobs larger, in bytes (default 16 MiB)")
+      ->check(CLI::PositiveNumber)->group("Limits");
+  app.add_option("--max-tile-pixels", limits.max_tile_pixels, "Largest model tile in full-resolution pixels (default 1048576)")
+      ->check(CLI::PositiveNumber)->group("Limits");
+}
+
+void add_threads_device(CLI::App& app, int& threads, tadm_device& device) {
+  app.add_option("-j,--threads", threads, "Worker threads (0 = all cores)")->check(CLI::Range(0, 256));
+  static const std::map<std::string, tadm_device> kDevices{
+      {"auto", TADM_DEVICE_AUTO}, {"cpu", TADM_DEVICE_CPU}, {"cuda", TADM_DEVICE_CUDA}};
+  app.add_option("--device", device, "Where models run: auto, cpu or cuda")
+      ->transform(CLI::CheckedTransformer(kDevices, CLI::ignore_case));
+}
+
+void print_error(const char* tool, const std::string& message) {
+  std::fprintf(stderr, "%s: error: %s\n", tool, message.c_str());
+}
+
+}  // namespace tadm_tools

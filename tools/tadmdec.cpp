@@ -1,0 +1,85 @@
+// tadmdec: .tadm -> full-resolution PNG (or, with --thumbnail, the stored thumbnail as is).
+#include <cstdio>
+#include <map>
+#include <string>
+
+#include "common/cli.hpp"
+#include "tadm/tadm.hpp"
+
+using namespace tadm_tools;
+
+int main(int argc, char** argv) {
+  CLI::App app{"tadmdec " + std::string(tadm_version_string()) +
+                   " - decode a .tadm file to a full-resolution PNG with the model named in the file\n"
+                   "(learned bundle, or the classic baseline rescaler).",
+               "tadmdec"};
+  std::string input, output, model, model_dir;
+  int threads = 0, depth = 0;
+  bool thumbnail = false, force = false;
+  tadm_device device = TADM_DEVICE_AUTO;
+  tadm_upscaler upscaler = TADM_UPSCALER_BICUBIC;
+  tadm_limits limits{};
+  Verbosity verbosity;
+  app.add_option("INPUT", input, "The .tadm file")->required();
+  app.add_option("OUTPUT", output, "PNG file to write (written atomically)")->required();
+  app.add_flag("-t,--thumbnail", thumbnail, "Write the stored thumbnail PNG byte for byte; runs no model");
+  app.add_option("-m,--model", model, "Use this model (name or bundle directory) instead of the file's");
+  app.add_option("--model-dir", model_dir, "Extra directory to look up bundle names in");
+  app.add_flag("--force-model", force, "Decode even if the model's SHA-256 differs from the file's");
+  static const std::map<std::string, tadm_upscaler> kUpscalers{{"bicubic", TADM_UPSCALER_BICUBIC},
+                                                              {"lanczos", TADM_UPSCALER_LANCZOS}};
+  app.add_option("--upscaler", upscaler, "Classic files only: bicubic (default) or lanczos")
+      ->transform(CLI::CheckedTransformer(kUpscalers, CLI::ignore_case));
+  app.add_option("-d,--depth", depth, "Output bit depth: 8 or 16 (default: the original's)")
+      ->check(CLI::IsMember({8, 16}));
+  add_threads_device(app, threads, device);
+  add_limits(app, limits);
+  add_verbosity(app, verbosity);
+  app.set_version_flag("-V,--version", std::string("tadmdec ") + tadm_version_string());
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? kExitOk : kExitUsage;
+  }
+  try {
+    const std::vector<std::uint8_t> bytes = read_file(input);
+    if (thumbnail) {
+      std::uint8_t* png = nullptr;
+      std::size_t size = 0;
+      char err[512] = {};
+      tadm_cpp::check(tadm_extract_thumbnail(bytes.data(), bytes.size(), &limits, &png, &size, err, sizeof err),
+                      input + ": " + err);
+      write_file_atomic(output, tadm_cpp::take_buffer(png, size), input);
+      if (!verbosity.quiet) std::fprintf(stderr, "%s: thumbnail, %zu bytes\n", output.c_str(), size);
+      return kExitOk;
+    }
+    tadm_decoder_settings s;
+    tadm_decoder_default_settings(&s);
+    s.model = model.empty() ? nullptr : model.c_str();
+    s.model_dir = model_dir.empty() ? nullptr : model_dir.c_str();
+    s.force_model = force;
+    s.threads = threads;
+    s.device = device;
+    s.classic_upscaler = upscaler;
+    s.output_bit_depth = depth;
+    s.limits = limits;
+    s.progress = progress_callback;
+    s.log = log_callback;
+    s.user = &verbosity;
+    tadm_cpp::Decoder decoder(s);
+    tadm_cpp::ImagePtr image;
+    try {
+      image = decoder.decode(bytes);
+    } catch (const tadm_cpp::Error& e) {
+      throw std::runtime_error(input + ": " + e.what());
+    }
+    write_file_atomic(output, tadm_cpp::write_png(*image), input);
+    if (!verbosity.quiet)
+      std::fprintf(stderr, "%s: %ux%u, %u channel(s), %u-bit\n", output.c_str(), image->width, image->height,
+                   image->channels, image->bit_depth);
+    return kExitOk;
+  } catch (const std::exception& e) {
+    print_error("tadmdec", e.what());
+    return kExitError;
+  }
+}

@@ -1,0 +1,85 @@
+// tadmenc: photo (PNG or JPEG) -> .tadm (a small PNG thumbnail plus what restores the photo).
+#include <cstdio>
+#include <string>
+
+#include "common/cli.hpp"
+#include "tadm/tadm.hpp"
+
+using namespace tadm_tools;
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "tadmenc " + std::string(tadm_version_string()) +
+      " - encode a photo (PNG or JPEG) as a .tadm file: a thumbnail 16x or 32x smaller per side,\n"
+      "restored to full resolution by tadmdec with a learned model.\n\n"
+      "Models: the default is the learned bundle for the scale (pix16 for 16, pix32 for 32) when it\n"
+      "is installed. 'classic' is the BASELINE: antialiased bicubic downscale, bicubic or Lanczos\n"
+      "upscale; any scale 2..64. Alpha is stored in the thumbnail and rescaled classically; 16-bit\n"
+      "input gives an 8-bit thumbnail and a 16-bit restored image.",
+      "tadmenc"};
+  std::string input, output, model, model_dir;
+  unsigned scale = 0;
+  int threads = 0, effort = 2;
+  bool list_models = false;
+  tadm_device device = TADM_DEVICE_AUTO;
+  tadm_limits limits{};
+  Verbosity verbosity;
+  app.add_option("INPUT", input, "Photo to encode (PNG or JPEG)");
+  app.add_option("OUTPUT", output, "The .tadm file to write (written atomically)");
+  app.add_option("-s,--scale", scale, "Downscale factor per side, 2..64 (default: the model's, else 16)")
+      ->check(CLI::Range(2, 64));
+  app.add_option("-m,--model", model, "Model: classic (baseline), a bundle name, or a bundle directory");
+  app.add_option("--model-dir", model_dir, "Extra directory to look up bundle names in");
+  app.add_option("--png-effort", effort, "Thumbnail PNG compression effort, 0..3 (default 2)")->check(CLI::Range(0, 3));
+  app.add_flag("--list-models", list_models, "List the models this build finds, then exit");
+  add_threads_device(app, threads, device);
+  add_limits(app, limits);
+  add_verbosity(app, verbosity);
+  app.set_version_flag("-V,--version", std::string("tadmenc ") + tadm_version_string());
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? kExitOk : kExitUsage;
+  }
+  if (list_models) {
+    char* text = nullptr;
+    if (tadm_list_models(model_dir.empty() ? nullptr : model_dir.c_str(), &text) != TADM_OK) return kExitError;
+    std::printf("name\tscale\tversion\tsha256\tpath\n%s", text);
+    tadm_buffer_free(reinterpret_cast<uint8_t*>(text));
+    return kExitOk;
+  }
+  if (input.empty() || output.empty()) {
+    print_error("tadmenc", "INPUT and OUTPUT are required (see --help)");
+    return kExitUsage;
+  }
+  try {
+    tadm_encoder_settings s;
+    tadm_encoder_default_settings(&s);
+    s.model = model.empty() ? nullptr : model.c_str();
+    s.model_dir = model_dir.empty() ? nullptr : model_dir.c_str();
+    s.scale = scale;
+    s.threads = threads;
+    s.device = device;
+    s.png_effort = effort;
+    s.limits = limits;
+    s.progress = progress_callback;
+    s.log = log_callback;
+    s.user = &verbosity;
+    const tadm_cpp::ImagePtr image = tadm_cpp::read_image(input, &s.limits);
+    tadm_cpp::Encoder encoder(s);
+    if (verbosity.verbose)
+      std::fprintf(stderr, "model: %s, scale %u\n", encoder.model().c_str(), encoder.scale());
+    const std::vector<std::uint8_t> bytes = encoder.encode(*image);
+    write_file_atomic(output, bytes, input);
+    if (!verbosity.quiet) {
+      const double pixels = double(image->width) * image->height;
+      std::fprintf(stderr, "%s: %ux%u -> %zu bytes (%.4f bpp), scale %u, model %s\n", output.c_str(),
+                   image->width, image->height, bytes.size(), static_cast<double>(bytes.size()) * 8.0 / pixels, encoder.scale(),
+                   encoder.model().substr(0, encoder.model().find(' ')).c_str());
+    }
+    return kExitOk;
+  } catch (const std::exception& e) {
+    print_error("tadmenc", e.what());
+    return kExitError;
+  }
+}
