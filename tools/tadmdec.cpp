@@ -47,8 +47,8 @@ int main(int argc, char** argv) {
       std::uint8_t* png = nullptr;
       std::size_t size = 0;
       char err[512] = {};
-      tadm_cpp::check(tadm_extract_thumbnail(bytes.data(), bytes.size(), &limits, &png, &size, err, sizeof err),
-                      input + ": " + err);
+      const tadm_status st = tadm_extract_thumbnail(bytes.data(), bytes.size(), &limits, &png, &size, err, sizeof err);
+      tadm_cpp::check(st, (input + ": " + err).c_str());
       write_file_atomic(output, tadm_cpp::take_buffer(png, size), input);
       if (!verbosity.quiet) std::fprintf(stderr, "%s: thumbnail, %zu bytes\n", output.c_str(), size);
       return kExitOk;

@@ -91,7 +91,8 @@ int main(int argc, char** argv) {
       const std::vector<std::uint8_t> bytes = read_file(path);
       tadm_file_info* info = nullptr;
       char err[512] = {};
-      tadm_cpp::check(tadm_file_info_read(bytes.data(), bytes.size(), &limits, &info, err, sizeof err), err);
+      const tadm_status st = tadm_file_info_read(bytes.data(), bytes.size(), &limits, &info, err, sizeof err);
+      tadm_cpp::check(st, err);
       auto j = to_json(*info);
       tadm_file_info_free(info);
       if (json) {

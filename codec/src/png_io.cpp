@@ -25,7 +25,7 @@ void png_error_fn(png_structp png, png_const_charp msg) {
   std::snprintf(st->message, sizeof st->message, "%s", msg);
   png_longjmp(png, 1);
 }
-void png_warning_fn(png_structp, png_const_charp) {}
+void png_warning_fn(png_structp, png_const_charp m) { if (getenv("TADM_PNG_DEBUG")) fprintf(stderr, "png warning: %s\n", m); }
 
 struct MemoryReader {
   const std::uint8_t* data;
@@ -173,6 +173,7 @@ bool write_png_raw(const Image* image, const std::vector<png_const_bytep>* rows,
                PNG_FILTER_TYPE_BASE);
   const Metadata& md = image->metadata;
   png_text xmp_text{};
+  const std::string xmp(md.xmp.begin(), md.xmp.end());  // libpng takes text NUL-terminated
   png_unknown_chunk cicp_chunk{};
   if (options->metadata) {
     // Metadata is carried untouched: libpng's ICC checks would silently drop an unusual profile.
@@ -187,8 +188,8 @@ bool write_png_raw(const Image* image, const std::vector<png_const_bytep>* rows,
     if (!md.xmp.empty()) {
       xmp_text.compression = PNG_ITXT_COMPRESSION_NONE;
       xmp_text.key = const_cast<png_charp>(kXmpKey);
-      xmp_text.text = reinterpret_cast<png_charp>(const_cast<std::uint8_t*>(md.xmp.data()));
-      xmp_text.itxt_length = md.xmp.size();
+      xmp_text.text = const_cast<png_charp>(xmp.c_str());
+      xmp_text.itxt_length = xmp.size();
       png_set_text(png, info, &xmp_text, 1);
     }
     if (md.cicp) {
@@ -204,7 +205,7 @@ bool write_png_raw(const Image* image, const std::vector<png_const_bytep>* rows,
   png_write_info(png, info);
   if (image->bit_depth == 16) png_set_swap(png);
   png_write_rows(png, const_cast<png_bytepp>(rows->data()), image->height);
-  png_write_end(png, info);
+  png_write_end(png, nullptr);  // with `info`, libpng would write eXIf a second time
   png_destroy_write_struct(&png, &info);
   return true;
 }

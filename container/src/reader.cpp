@@ -261,7 +261,6 @@ std::vector<std::uint8_t> to_vector(Bytes b) { return {b.begin(), b.end()}; }
 Error read(std::span<const std::uint8_t> bytes, const Limits& limits, File& out) {
   try {
     File f;
-    f.version_minor = 0;
     Payloads p;
     if (Error e = parse(bytes, limits, f, p)) return e;
     f.lr_image = to_vector(p.lr);

@@ -35,14 +35,17 @@ inline std::vector<std::uint8_t> take_buffer(std::uint8_t* data, std::size_t siz
   return std::vector<std::uint8_t>(data, data + size);
 }
 
-inline void check(tadm_status status, const std::string& message) {
-  if (status != TADM_OK) throw Error(status, message.empty() ? tadm_status_string(status) : message);
+// Takes the message as a C string read only after `status` was computed: argument evaluation
+// order is unspecified, so callers pass the status as a finished value.
+inline void check(tadm_status status, const char* message) {
+  if (status != TADM_OK) throw Error(status, message && *message ? message : tadm_status_string(status));
 }
 
 inline ImagePtr read_image(const std::string& path, const tadm_limits* limits = nullptr) {
   tadm_image* im = nullptr;
   char err[512] = {};
-  check(tadm_image_read_file(path.c_str(), limits, &im, err, sizeof err), err);
+  const tadm_status st = tadm_image_read_file(path.c_str(), limits, &im, err, sizeof err);
+  check(st, err);
   return ImagePtr(im);
 }
 
@@ -50,7 +53,8 @@ inline std::vector<std::uint8_t> write_png(const tadm_image& image) {
   std::uint8_t* data = nullptr;
   std::size_t size = 0;
   char err[512] = {};
-  check(tadm_image_write_png(&image, &data, &size, err, sizeof err), err);
+  const tadm_status st = tadm_image_write_png(&image, &data, &size, err, sizeof err);
+  check(st, err);
   return take_buffer(data, size);
 }
 
@@ -58,13 +62,15 @@ class Encoder {
  public:
   explicit Encoder(const tadm_encoder_settings& settings) {
     char err[1024] = {};
-    check(tadm_encoder_create(&settings, &raw_, err, sizeof err), err);
+    const tadm_status st = tadm_encoder_create(&settings, &raw_, err, sizeof err);
+    check(st, err);
     handle_.reset(raw_);
   }
   std::vector<std::uint8_t> encode(const tadm_image& image) {
     std::uint8_t* data = nullptr;
     std::size_t size = 0;
-    check(tadm_encoder_encode(raw_, &image, &data, &size), tadm_encoder_last_error(raw_));
+    const tadm_status st = tadm_encoder_encode(raw_, &image, &data, &size);
+    check(st, tadm_encoder_last_error(raw_));
     return take_buffer(data, size);
   }
   std::string model() const { return tadm_encoder_model_name(raw_); }
@@ -82,17 +88,20 @@ class Decoder {
  public:
   explicit Decoder(const tadm_decoder_settings& settings) {
     char err[1024] = {};
-    check(tadm_decoder_create(&settings, &raw_, err, sizeof err), err);
+    const tadm_status st = tadm_decoder_create(&settings, &raw_, err, sizeof err);
+    check(st, err);
     handle_.reset(raw_);
   }
   ImagePtr decode(std::span<const std::uint8_t> bytes) {
     tadm_image* im = nullptr;
-    check(tadm_decoder_decode(raw_, bytes.data(), bytes.size(), &im), tadm_decoder_last_error(raw_));
+    const tadm_status st = tadm_decoder_decode(raw_, bytes.data(), bytes.size(), &im);
+    check(st, tadm_decoder_last_error(raw_));
     return ImagePtr(im);
   }
   ImagePtr upscale(const tadm_image& lr, std::uint32_t scale = 0) {
     tadm_image* im = nullptr;
-    check(tadm_decoder_upscale(raw_, &lr, scale, &im), tadm_decoder_last_error(raw_));
+    const tadm_status st = tadm_decoder_upscale(raw_, &lr, scale, &im);
+    check(st, tadm_decoder_last_error(raw_));
     return ImagePtr(im);
   }
 

@@ -1,0 +1,304 @@
+// The public C API end to end with the classic rescaler: sizes, layouts, metadata, model
+// identity, limits, cancellation, determinism and damaged input.
+#include <gtest/gtest.h>
+
+#include <tuple>
+
+#include "tadm/container.hpp"
+#include "test_util.hpp"
+
+using namespace tadm_test;
+
+namespace {
+
+std::vector<uint8_t> encode(const tadm_image& im, const tadm_encoder_settings& s) {
+  tadm_cpp::Encoder enc(s);
+  return enc.encode(im);
+}
+
+ImagePtr decode(const std::vector<uint8_t>& bytes, tadm_decoder_settings s = default_decoder()) {
+  tadm_cpp::Decoder dec(s);
+  return dec.decode(bytes);
+}
+
+tadm_status decode_status(const std::vector<uint8_t>& bytes, tadm_decoder_settings s, std::string* message = nullptr) {
+  tadm_decoder* dec = nullptr;
+  EXPECT_EQ(tadm_decoder_create(&s, &dec, nullptr, 0), TADM_OK);
+  tadm_image* out = nullptr;
+  const tadm_status st = tadm_decoder_decode(dec, bytes.data(), bytes.size(), &out);
+  if (message) *message = tadm_decoder_last_error(dec);
+  tadm_image_free(out);
+  tadm_decoder_destroy(dec);
+  return st;
+}
+
+class SizeAndScale : public ::testing::TestWithParam<std::tuple<uint32_t, uint32_t, uint32_t>> {};
+
+TEST_P(SizeAndScale, ClassicRoundTripRestoresTheExactSize) {
+  const auto [w, h, scale] = GetParam();
+  ImagePtr im = make_image(w, h);
+  const auto bytes = encode(*im, classic_encoder(scale));
+  tadm_file_info* info = nullptr;
+  ASSERT_EQ(tadm_file_info_read(bytes.data(), bytes.size(), nullptr, &info, nullptr, 0), TADM_OK);
+  EXPECT_EQ(info->width, w);
+  EXPECT_EQ(info->height, h);
+  EXPECT_EQ(info->scale_x, scale);
+  EXPECT_EQ(info->lr_width, (w + scale - 1) / scale);
+  EXPECT_EQ(info->lr_height, (h + scale - 1) / scale);
+  EXPECT_STREQ(info->model_name, "classic");
+  tadm_file_info_free(info);
+  ImagePtr out = decode(bytes);
+  ASSERT_EQ(out->width, w);
+  ASSERT_EQ(out->height, h);
+  EXPECT_EQ(out->channels, 3u);
+  EXPECT_EQ(out->bit_depth, 8u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Sizes, SizeAndScale,
+                         ::testing::Values(std::make_tuple(256u, 256u, 16u), std::make_tuple(33u, 17u, 16u),
+                                           std::make_tuple(1u, 1u, 16u), std::make_tuple(100u, 75u, 32u),
+                                           std::make_tuple(64u, 640u, 32u), std::make_tuple(7u, 9u, 2u),
+                                           std::make_tuple(130u, 130u, 64u)));
+
+TEST(Api, ClassicIsBetterThanNothingAndSmooth) {
+  // A smooth image survives 4x classic rescaling well; this catches a broken resampler.
+  ImagePtr im = make_image(128, 96);
+  ImagePtr out = decode(encode(*im, classic_encoder(4)));
+  EXPECT_GT(psnr(*im, *out), 24.0);
+}
+
+TEST(Api, LayoutsAndBitDepthsComeBackAsTheyWent) {
+  for (uint32_t channels : {1u, 2u, 3u, 4u}) {
+    for (uint32_t depth : {8u, 16u}) {
+      SCOPED_TRACE(testing::Message() << channels << " channels, " << depth << "-bit");
+      ImagePtr im = make_image(70, 50, channels, depth);
+      const auto bytes = encode(*im, classic_encoder(16));
+      tadm_file_info* info = nullptr;
+      ASSERT_EQ(tadm_file_info_read(bytes.data(), bytes.size(), nullptr, &info, nullptr, 0), TADM_OK);
+      EXPECT_EQ(info->has_alpha, channels % 2 == 0);
+      EXPECT_EQ(info->is_grayscale, channels <= 2);
+      EXPECT_EQ(info->original_bit_depth, depth);
+      tadm_file_info_free(info);
+      ImagePtr out = decode(bytes);
+      EXPECT_EQ(out->channels, channels);
+      EXPECT_EQ(out->bit_depth, depth);
+      EXPECT_EQ(out->width, 70u);
+      auto s = default_decoder();
+      s.output_bit_depth = 8;
+      EXPECT_EQ(decode(bytes, s)->bit_depth, 8u);
+    }
+  }
+}
+
+TEST(Api, OpaqueAlphaIsRestoredOpaque) {
+  ImagePtr im = make_image(40, 40, 4);
+  for (uint32_t i = 0; i < 40 * 40; ++i) im->pixels[i * 4 + 3] = 255;
+  ImagePtr out = decode(encode(*im, classic_encoder(8)));
+  ASSERT_EQ(out->channels, 4u);
+  for (uint32_t i = 0; i < 40 * 40; ++i) ASSERT_EQ(out->pixels[i * 4 + 3], 255);
+}
+
+TEST(Api, MetadataSurvivesEncodeAndDecodeAndPng) {
+  ImagePtr im = make_image(64, 48);
+  const auto icc = tiny_icc();
+  const auto exif = tiny_exif();
+  const std::string xmp = tiny_xmp();
+  ASSERT_EQ(tadm_image_set_metadata(im.get(), "icc", icc.data(), icc.size()), TADM_OK);
+  ASSERT_EQ(tadm_image_set_metadata(im.get(), "exif", exif.data(), exif.size()), TADM_OK);
+  ASSERT_EQ(tadm_image_set_metadata(im.get(), "xmp", reinterpret_cast<const uint8_t*>(xmp.data()), xmp.size()), TADM_OK);
+  im->has_cicp = 1;
+  const uint8_t cicp[4] = {1, 13, 0, 1};
+  std::memcpy(im->cicp, cicp, 4);
+  ImagePtr out = decode(encode(*im, classic_encoder(16)));
+  auto check = [&](const tadm_image& o) {
+    ASSERT_EQ(std::vector<uint8_t>(o.icc, o.icc + o.icc_size), icc);
+    ASSERT_EQ(std::vector<uint8_t>(o.exif, o.exif + o.exif_size), exif);
+    ASSERT_EQ(std::string(o.xmp, o.xmp + o.xmp_size), xmp);
+    ASSERT_EQ(o.has_cicp, 1);
+    ASSERT_EQ(std::memcmp(o.cicp, cicp, 4), 0);
+  };
+  check(*out);
+  // Through a PNG file and back.
+  const auto png = tadm_cpp::write_png(*out);
+  tadm_image* back = nullptr;
+  ASSERT_EQ(tadm_image_read_memory(png.data(), png.size(), nullptr, &back, nullptr, 0), TADM_OK);
+  ImagePtr back_owner(back);
+  check(*back);
+}
+
+TEST(Api, ThumbnailIsTheStoredPngByteForByte) {
+  ImagePtr im = make_image(200, 120);
+  const auto bytes = encode(*im, classic_encoder(16));
+  uint8_t* png = nullptr;
+  size_t size = 0;
+  ASSERT_EQ(tadm_extract_thumbnail(bytes.data(), bytes.size(), nullptr, &png, &size, nullptr, 0), TADM_OK);
+  const auto thumb = tadm_cpp::take_buffer(png, size);
+  tadm::container::File f;
+  ASSERT_FALSE(tadm::container::read(bytes, tadm::container::Limits{}, f));
+  EXPECT_EQ(thumb, f.lr_image);
+  tadm_image* lr = nullptr;
+  ASSERT_EQ(tadm_image_read_memory(thumb.data(), thumb.size(), nullptr, &lr, nullptr, 0), TADM_OK);
+  EXPECT_EQ(lr->width, 13u);
+  EXPECT_EQ(lr->height, 8u);
+  tadm_image_free(lr);
+}
+
+TEST(Api, SameInputGivesTheSameFile) {
+  ImagePtr im = make_image(300, 200);
+  auto s = classic_encoder(16);
+  const auto a = encode(*im, s);
+  s.threads = 1;
+  const auto b = encode(*im, s);
+  EXPECT_EQ(a, b);
+}
+
+TEST(Api, ModelMismatchIsRefusedUnlessForced) {
+  ImagePtr im = make_image(64, 64);
+  const auto bytes = encode(*im, classic_encoder(16));
+  tadm::container::File f;
+  ASSERT_FALSE(tadm::container::read(bytes, tadm::container::Limits{}, f));
+  f.model_sha256[0] ^= 0xFF;
+  std::vector<uint8_t> tampered;
+  ASSERT_FALSE(tadm::container::write(f, tampered));
+  std::string message;
+  EXPECT_EQ(decode_status(tampered, default_decoder(), &message), TADM_ERROR_MODEL_MISMATCH);
+  EXPECT_NE(message.find("SHA-256"), std::string::npos) << message;
+  auto forced = default_decoder();
+  forced.force_model = 1;
+  EXPECT_EQ(decode_status(tampered, forced), TADM_OK);
+}
+
+TEST(Api, UnknownModelNameIsAModelError) {
+  ImagePtr im = make_image(64, 64);
+  tadm::container::File f;
+  ASSERT_FALSE(tadm::container::read(encode(*im, classic_encoder(16)), tadm::container::Limits{}, f));
+  f.model_name = "no-such-model";
+  std::vector<uint8_t> bytes;
+  ASSERT_FALSE(tadm::container::write(f, bytes));
+  std::string message;
+  EXPECT_EQ(decode_status(bytes, default_decoder(), &message), TADM_ERROR_MODEL);
+  EXPECT_NE(message.find("no-such-model"), std::string::npos) << message;
+}
+
+TEST(Api, LimitsAreCheckedOnEncodeAndDecode) {
+  ImagePtr im = make_image(300, 200);
+  auto s = classic_encoder(16);
+  s.limits.max_pixels = 1000;
+  tadm_encoder* enc = nullptr;
+  ASSERT_EQ(tadm_encoder_create(&s, &enc, nullptr, 0), TADM_OK);
+  uint8_t* data = nullptr;
+  size_t size = 0;
+  EXPECT_EQ(tadm_encoder_encode(enc, im.get(), &data, &size), TADM_ERROR_LIMIT);
+  EXPECT_NE(std::string(tadm_encoder_last_error(enc)).find("limit"), std::string::npos);
+  tadm_encoder_destroy(enc);
+  const auto bytes = encode(*im, classic_encoder(16));
+  auto d = default_decoder();
+  d.limits.max_dimension = 250;
+  EXPECT_EQ(decode_status(bytes, d), TADM_ERROR_LIMIT);
+  d = default_decoder();
+  d.limits.max_pixels = 300 * 200 - 1;
+  EXPECT_EQ(decode_status(bytes, d), TADM_ERROR_LIMIT);
+}
+
+TEST(Api, ProgressIsReportedAndCanCancel) {
+  ImagePtr im = make_image(128, 128);
+  struct State {
+    int calls = 0;
+    float last = -1;
+    bool monotonic = true;
+    bool cancel = false;
+  } st;
+  auto s = classic_encoder(16);
+  s.user = &st;
+  s.progress = [](void* user, float f, const char*) {
+    auto* p = static_cast<State*>(user);
+    p->calls++;
+    if (f < p->last) p->monotonic = false;
+    p->last = f;
+    return p->cancel ? 1 : 0;
+  };
+  encode(*im, s);
+  EXPECT_GT(st.calls, 1);
+  EXPECT_TRUE(st.monotonic);
+  EXPECT_FLOAT_EQ(st.last, 1.0f);
+  st.cancel = true;
+  tadm_encoder* enc = nullptr;
+  ASSERT_EQ(tadm_encoder_create(&s, &enc, nullptr, 0), TADM_OK);
+  uint8_t* data = nullptr;
+  size_t size = 0;
+  EXPECT_EQ(tadm_encoder_encode(enc, im.get(), &data, &size), TADM_ERROR_CANCELLED);
+  EXPECT_EQ(data, nullptr);
+  tadm_encoder_destroy(enc);
+}
+
+TEST(Api, DamagedFilesFailCleanly) {
+  ImagePtr im = make_image(96, 64);
+  const auto bytes = encode(*im, classic_encoder(16));
+  for (size_t cut = 0; cut < bytes.size(); cut += 7) {
+    std::vector<uint8_t> part(bytes.begin(), bytes.begin() + static_cast<long>(cut));
+    std::string message;
+    const tadm_status st = decode_status(part, default_decoder(), &message);
+    ASSERT_NE(st, TADM_OK) << "cut at " << cut;
+    ASSERT_FALSE(message.empty());
+  }
+}
+
+TEST(Api, InvalidArgumentsAreRejected) {
+  tadm_encoder_settings s = classic_encoder(16);
+  s.scale = 65;
+  tadm_encoder* enc = nullptr;
+  char err[256] = {};
+  EXPECT_EQ(tadm_encoder_create(&s, &enc, err, sizeof err), TADM_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(enc, nullptr);
+  EXPECT_NE(std::string(err).find("65"), std::string::npos);
+  s = classic_encoder(16);
+  s.struct_size = 3;
+  EXPECT_EQ(tadm_encoder_create(&s, &enc, nullptr, 0), TADM_ERROR_INVALID_ARGUMENT);
+  s = classic_encoder(16);
+  s.model = "/nonexistent/bundle";
+  EXPECT_EQ(tadm_encoder_create(&s, &enc, err, sizeof err), TADM_ERROR_MODEL);
+  EXPECT_EQ(tadm_decoder_decode(nullptr, nullptr, 0, nullptr), TADM_ERROR_INVALID_ARGUMENT);
+  EXPECT_STREQ(tadm_status_string(TADM_ERROR_LIMIT), "limit exceeded");
+}
+
+TEST(Api, PngReaderRejectsDamageAndBombs) {
+  ImagePtr im = make_image(50, 40);
+  const auto png = tadm_cpp::write_png(*im);
+  for (size_t cut = 0; cut < png.size(); cut += 5) {
+    tadm_image* out = nullptr;
+    ASSERT_NE(tadm_image_read_memory(png.data(), cut, nullptr, &out, nullptr, 0), TADM_OK);
+    ASSERT_EQ(out, nullptr);
+  }
+  tadm_limits l{};
+  l.max_pixels = 50 * 40 - 1;
+  tadm_image* out = nullptr;
+  char err[256];
+  EXPECT_EQ(tadm_image_read_memory(png.data(), png.size(), &l, &out, err, sizeof err), TADM_ERROR_LIMIT);
+  l = {};
+  l.max_dimension = 45;
+  EXPECT_NE(tadm_image_read_memory(png.data(), png.size(), &l, &out, err, sizeof err), TADM_OK);
+  const uint8_t junk[] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+  EXPECT_EQ(tadm_image_read_memory(junk, sizeof junk, nullptr, &out, err, sizeof err), TADM_ERROR_UNSUPPORTED);
+}
+
+TEST(Api, UpscaleOfAThumbnailMatchesDecode) {
+  ImagePtr im = make_image(160, 96);
+  const auto bytes = encode(*im, classic_encoder(16));
+  ImagePtr full = decode(bytes);
+  uint8_t* png = nullptr;
+  size_t size = 0;
+  ASSERT_EQ(tadm_extract_thumbnail(bytes.data(), bytes.size(), nullptr, &png, &size, nullptr, 0), TADM_OK);
+  const auto thumb = tadm_cpp::take_buffer(png, size);
+  tadm_image* lr = nullptr;
+  ASSERT_EQ(tadm_image_read_memory(thumb.data(), thumb.size(), nullptr, &lr, nullptr, 0), TADM_OK);
+  ImagePtr lr_owner(lr);
+  auto s = default_decoder();
+  s.model = "classic";
+  tadm_cpp::Decoder dec(s);
+  ImagePtr up = dec.upscale(*lr, 16);
+  ASSERT_EQ(up->width, 160u);
+  ASSERT_EQ(up->height, 96u);
+  EXPECT_EQ(std::memcmp(up->pixels, full->pixels, full->row_bytes * full->height), 0);
+}
+
+}  // namespace

@@ -1,0 +1,144 @@
+// The learned runtime with the committed bundles: loading and verification failures, tiled
+// against untiled output, and a Kodak round trip well above the classic baseline.
+#include <gtest/gtest.h>
+
+#include <openssl/evp.h>
+
+#include <fstream>
+
+#include "tadm/container.hpp"
+#include "test_util.hpp"
+
+using namespace tadm_test;
+namespace fs = std::filesystem;
+
+namespace {
+
+const fs::path kBundles = TADM_SOURCE_BUNDLES;
+const fs::path kKodak = TADM_KODAK_DIR;
+
+bool have_bundle(const char* name) { return fs::exists(kBundles / name / "manifest.json"); }
+
+#define REQUIRE_BUNDLE(name)                                                      \
+  if (!have_bundle(name)) GTEST_SKIP() << "bundle " << name << " is not in model/bundles"; \
+  if (!TADM_WITH_TORCH) GTEST_SKIP() << "built without LibTorch"
+
+tadm_status create_encoder_status(const std::string& model, std::string* message) {
+  tadm_encoder_settings s;
+  tadm_encoder_default_settings(&s);
+  s.model = model.c_str();
+  tadm_encoder* enc = nullptr;
+  char err[1024] = {};
+  const tadm_status st = tadm_encoder_create(&s, &enc, err, sizeof err);
+  *message = err;
+  tadm_encoder_destroy(enc);
+  return st;
+}
+
+void copy_bundle(const fs::path& to) { fs::copy(kBundles / "pix16", to, fs::copy_options::recursive); }
+
+TEST(Learned, BundleDamageIsAClearModelError) {
+  REQUIRE_BUNDLE("pix16");
+  TempDir tmp;
+  std::string msg;
+  // Missing manifest.
+  fs::create_directories(tmp.path / "empty");
+  EXPECT_EQ(create_encoder_status((tmp.path / "empty").string(), &msg), TADM_ERROR_MODEL);
+  EXPECT_NE(msg.find("manifest.json"), std::string::npos) << msg;
+  // A replaced weights file no longer matches its hash.
+  copy_bundle(tmp.path / "swapped");
+  { std::ofstream(tmp.path / "swapped" / "decoder.pt", std::ios::app) << "x"; }
+  EXPECT_EQ(create_encoder_status((tmp.path / "swapped").string(), &msg), TADM_ERROR_MODEL);
+  EXPECT_NE(msg.find("SHA-256"), std::string::npos) << msg;
+  // A missing weights file.
+  copy_bundle(tmp.path / "missing");
+  fs::remove(tmp.path / "missing" / "encoder.pt");
+  EXPECT_EQ(create_encoder_status((tmp.path / "missing").string(), &msg), TADM_ERROR_MODEL);
+  EXPECT_NE(msg.find("encoder.pt"), std::string::npos) << msg;
+  // A manifest that is not JSON.
+  copy_bundle(tmp.path / "badjson");
+  { std::ofstream(tmp.path / "badjson" / "manifest.json") << "{not json"; }
+  EXPECT_EQ(create_encoder_status((tmp.path / "badjson").string(), &msg), TADM_ERROR_MODEL);
+  // Hashes that match, but the file is not TorchScript.
+  copy_bundle(tmp.path / "notscript");
+  { std::ofstream(tmp.path / "notscript" / "decoder.pt") << "not a zip"; }
+  {
+    std::ifstream in(tmp.path / "notscript" / "manifest.json");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string key = "\"decoder\"";
+    const size_t at = text.find("\"sha256\"", text.find(key));
+    const size_t q1 = text.find('"', text.find(':', at) + 1);
+    const std::string body = "not a zip";
+    unsigned char md[32];
+    unsigned int len = 0;
+    EVP_Digest(body.data(), body.size(), md, &len, EVP_sha256(), nullptr);
+    std::string hex;
+    for (unsigned char b : md) hex += "0123456789abcdef"[b >> 4], hex += "0123456789abcdef"[b & 15];
+    text.replace(q1 + 1, 64, hex);
+    std::ofstream(tmp.path / "notscript" / "manifest.json") << text;
+  }
+  EXPECT_EQ(create_encoder_status((tmp.path / "notscript").string(), &msg), TADM_ERROR_MODEL);
+}
+
+TEST(Learned, TiledMatchesUntiled) {
+  REQUIRE_BUNDLE("pix16");
+  ImagePtr im = make_image(400, 272, 3, 8, 7);  // not a multiple of 16 on either axis
+  tadm_encoder_settings es;
+  tadm_encoder_default_settings(&es);
+  es.model = "pix16";
+  es.threads = 2;
+  tadm_decoder_settings big = default_decoder();
+  tadm_decoder_settings small = default_decoder();
+  small.limits.max_tile_pixels = 16 * 16 * 16 * 16;  // forces 8x8 LR tiles and many seams
+  const auto bytes = tadm_cpp::Encoder(es).encode(*im);
+  ImagePtr a = tadm_cpp::Decoder(big).decode(bytes);
+  ImagePtr b = tadm_cpp::Decoder(small).decode(bytes);
+  ASSERT_EQ(a->width, 400u);
+  ASSERT_EQ(a->height, 272u);
+  // Tiles with margins >= the receptive field give identical values up to float rounding;
+  // with smaller margins the feathered blend keeps differences small.
+  EXPECT_GT(psnr(*a, *b), 45.0);
+  es.limits.max_tile_pixels = small.limits.max_tile_pixels;
+  const auto bytes_small = tadm_cpp::Encoder(es).encode(*im);
+  tadm::container::File fa, fb;
+  ASSERT_FALSE(tadm::container::read(bytes, {}, fa));
+  ASSERT_FALSE(tadm::container::read(bytes_small, {}, fb));
+  tadm_image *la = nullptr, *lb = nullptr;
+  ASSERT_EQ(tadm_image_read_memory(fa.lr_image.data(), fa.lr_image.size(), nullptr, &la, nullptr, 0), TADM_OK);
+  ASSERT_EQ(tadm_image_read_memory(fb.lr_image.data(), fb.lr_image.size(), nullptr, &lb, nullptr, 0), TADM_OK);
+  ImagePtr oa(la), ob(lb);
+  EXPECT_GT(psnr(*la, *lb), 40.0);
+}
+
+TEST(Learned, KodakRoundTripBeatsClassic) {
+  REQUIRE_BUNDLE("pix16");
+  tadm_image* raw = nullptr;
+  ASSERT_EQ(tadm_image_read_file((kKodak / "kodim23.png").c_str(), nullptr, &raw, nullptr, 0), TADM_OK);
+  ImagePtr photo(raw);
+  tadm_encoder_settings es;
+  tadm_encoder_default_settings(&es);  // the default model at scale 16 is pix16
+  es.threads = 2;
+  tadm_cpp::Encoder enc(es);
+  EXPECT_EQ(enc.model().rfind("pix16", 0), 0u) << enc.model();
+  const auto bytes = enc.encode(*photo);
+  ImagePtr learned = tadm_cpp::Decoder(default_decoder()).decode(bytes);
+  ImagePtr classic = tadm_cpp::Decoder(default_decoder()).decode(tadm_cpp::Encoder(classic_encoder(16)).encode(*photo));
+  const double p_learned = psnr(*photo, *learned), p_classic = psnr(*photo, *classic);
+  RecordProperty("psnr_learned", std::to_string(p_learned));
+  RecordProperty("psnr_classic", std::to_string(p_classic));
+  std::printf("kodim23 16x: learned %.2f dB (%zu bytes), classic %.2f dB\n", p_learned, bytes.size(), p_classic);
+  EXPECT_GT(p_learned, p_classic + 0.5);
+  // Decoding with another bundle's identity is refused.
+  tadm::container::File f;
+  ASSERT_FALSE(tadm::container::read(bytes, {}, f));
+  EXPECT_EQ(f.model_name, "pix16");
+  auto d = default_decoder();
+  d.model = "classic";
+  tadm_decoder* dec = nullptr;
+  ASSERT_EQ(tadm_decoder_create(&d, &dec, nullptr, 0), TADM_OK);
+  tadm_image* out = nullptr;
+  EXPECT_EQ(tadm_decoder_decode(dec, bytes.data(), bytes.size(), &out), TADM_ERROR_MODEL_MISMATCH);
+  tadm_decoder_destroy(dec);
+}
+
+}  // namespace

@@ -1,0 +1,113 @@
+// Helpers shared by the codec tests: synthetic images and small RAII wrappers.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <random>
+#include <vector>
+
+#include "tadm/tadm.hpp"
+
+namespace tadm_test {
+
+using tadm_cpp::ImagePtr;
+
+// A smooth colour pattern with some texture, deterministic.
+inline ImagePtr make_image(uint32_t w, uint32_t h, uint32_t channels = 3, uint32_t depth = 8, uint32_t seed = 1) {
+  tadm_image* raw = nullptr;
+  if (tadm_image_create(w, h, channels, depth, &raw) != TADM_OK) return nullptr;
+  ImagePtr im(raw);
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<double> noise(-0.03, 0.03);
+  const double maxv = depth == 16 ? 65535.0 : 255.0;
+  for (uint32_t y = 0; y < h; ++y)
+    for (uint32_t x = 0; x < w; ++x)
+      for (uint32_t c = 0; c < channels; ++c) {
+        double v = 0.5 + 0.35 * std::sin(0.05 * x * (c + 1) + 0.03 * y) * std::cos(0.02 * y * (c + 2)) + noise(rng);
+        if (channels % 2 == 0 && c == channels - 1) v = 0.3 + 0.6 * x / std::max(1u, w - 1);  // alpha ramp
+        v = std::clamp(v, 0.0, 1.0) * maxv;
+        const size_t i = y * raw->row_bytes + (size_t(x) * channels + c) * (depth / 8);
+        if (depth == 16) {
+          const uint16_t s = static_cast<uint16_t>(std::lround(v));
+          std::memcpy(raw->pixels + i, &s, 2);
+        } else {
+          raw->pixels[i] = static_cast<uint8_t>(std::lround(v));
+        }
+      }
+  return im;
+}
+
+inline double sample(const tadm_image& im, uint32_t x, uint32_t y, uint32_t c) {
+  const size_t i = y * im.row_bytes + (size_t(x) * im.channels + c) * (im.bit_depth / 8);
+  if (im.bit_depth == 16) {
+    uint16_t s;
+    std::memcpy(&s, im.pixels + i, 2);
+    return s / 65535.0;
+  }
+  return im.pixels[i] / 255.0;
+}
+
+// PSNR over all channels, values in [0, 1].
+inline double psnr(const tadm_image& a, const tadm_image& b) {
+  double se = 0;
+  size_t n = 0;
+  for (uint32_t y = 0; y < a.height; ++y)
+    for (uint32_t x = 0; x < a.width; ++x)
+      for (uint32_t c = 0; c < a.channels; ++c) {
+        const double d = sample(a, x, y, c) - sample(b, x, y, c);
+        se += d * d;
+        ++n;
+      }
+  return se == 0 ? 99.0 : 10.0 * std::log10(static_cast<double>(n) / se);
+}
+
+inline tadm_encoder_settings classic_encoder(uint32_t scale) {
+  tadm_encoder_settings s;
+  tadm_encoder_default_settings(&s);
+  s.model = "classic";
+  s.scale = scale;
+  s.threads = 2;
+  return s;
+}
+
+inline tadm_decoder_settings default_decoder() {
+  tadm_decoder_settings s;
+  tadm_decoder_default_settings(&s);
+  s.threads = 2;
+  return s;
+}
+
+// A real ICC profile (sRGB, from Debian's icc-profiles-free, installed by tools/setup-debian.sh):
+// libpng refuses profiles it cannot parse.
+inline std::vector<uint8_t> tiny_icc() {
+  std::ifstream in("/usr/share/color/icc/sRGB.icc", std::ios::binary);
+  return std::vector<uint8_t>((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+inline std::vector<uint8_t> tiny_exif() {
+  // Little-endian TIFF header with an empty IFD.
+  return {'I', 'I', 0x2A, 0x00, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00};
+}
+
+inline std::string tiny_xmp() {
+  return "<?xpacket begin='' id='W5M0MpCehiHzreSzNTczkc9d'?><x:xmpmeta xmlns:x='adobe:ns:meta/'>"
+         "<rdf:RDF xmlns:rdf='http://www.w3.org/1999/02/22-rdf-syntax-ns#'/></x:xmpmeta><?xpacket end='w'?>";
+}
+
+struct TempDir {
+  std::filesystem::path path;
+  TempDir() {
+    char tmpl[] = "/tmp/tadm-test-XXXXXX";
+    path = mkdtemp(tmpl);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+};
+
+}  // namespace tadm_test
