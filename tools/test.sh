@@ -1,11 +1,26 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh Debian 12 machine: install, build, run the tests in the
-# release build, then again under AddressSanitizer + UndefinedBehaviorSanitizer.
+# release build, a libFuzzer smoke run of the container parser, then the tests again under
+# AddressSanitizer + UndefinedBehaviorSanitizer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup-debian.sh
 bash tools/build.sh release
 ctest --test-dir build/release --output-on-failure -j2
+
+# Fuzz smoke (long campaigns: see README, Fuzzing).
+CC=clang CXX=clang++ cmake -S . -B build/fuzz -G Ninja -DTADM_BUILD_FUZZERS=ON -DTADM_WITH_TORCH=OFF \
+  -DTADM_BUILD_BENCH=OFF >/dev/null
+cmake --build build/fuzz --target fuzz_container -j"$(nproc)"
+mkdir -p build/fuzz/corpus
+if ! build/fuzz/tests/fuzz/fuzz_container -dict=tests/fuzz/tadm.dict -max_total_time=30 -print_final_stats=1 \
+    build/fuzz/corpus spec/vectors/valid spec/vectors/invalid > build/fuzz/smoke.log 2>&1; then
+  tail -40 build/fuzz/smoke.log
+  echo "fuzz smoke: FAILED (log: build/fuzz/smoke.log)"
+  exit 1
+fi
+grep -E 'stat::number_of_executed_units' build/fuzz/smoke.log
+
 bash tools/build.sh asan
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build/asan --output-on-failure -j2

@@ -9,7 +9,8 @@
 
 namespace tadm {
 
-class Error : public std::runtime_error {
+// Default visibility: the LibTorch runtime module throws it across the dlopen boundary.
+class __attribute__((visibility("default"))) Error : public std::runtime_error {
  public:
   Error(tadm_status status, std::string message)
       : std::runtime_error(std::move(message)), status_(status) {}

@@ -1,5 +1,8 @@
 // The learned runtime: TorchScript encoder/decoder modules of a bundle, run in tiles.
-// The only translation unit that includes LibTorch (slow to compile; keeps its ABI private).
+// Built as a separate module (libtadm_torch.so) that libtadm loads on first use of a learned
+// bundle: LibTorch pulls in ~280 shared libraries and costs about a second to load, which
+// classic decoding, tadminfo, thumbnails and plugins should not pay. It is the only code that
+// includes LibTorch (slow to compile; keeps its ABI private).
 #include <torch/script.h>
 #include <torch/torch.h>
 
@@ -11,9 +14,6 @@
 
 namespace tadm {
 
-bool learned_runtime_available() { return true; }
-
-namespace {
 
 torch::Device pick_device(tadm_device device) {
   const bool cuda = torch::cuda::is_available();
@@ -124,11 +124,21 @@ class LearnedRescaler final : public Rescaler {
   torch::jit::Module decoder_;
 };
 
-}  // namespace
-
-std::unique_ptr<Rescaler> make_learned_rescaler(Bundle bundle, tadm_device device) {
-  const torch::Device dev = pick_device(device);
-  return std::make_unique<LearnedRescaler>(std::move(bundle), dev);
-}
-
 }  // namespace tadm
+
+extern "C" __attribute__((visibility("default"))) int tadm_torch_runtime_abi() { return TADM_TORCH_RUNTIME_ABI; }
+
+extern "C" __attribute__((visibility("default"))) tadm_status tadm_torch_runtime_create(
+    tadm::Bundle* bundle, tadm_device device, tadm::Rescaler** out, char* error, size_t error_size) {
+  try {
+    const torch::Device dev = tadm::pick_device(device);
+    *out = new tadm::LearnedRescaler(std::move(*bundle), dev);  // owned by the caller's unique_ptr
+    return TADM_OK;
+  } catch (const tadm::Error& e) {
+    std::snprintf(error, error_size, "%s", e.what());
+    return e.status();
+  } catch (const std::exception& e) {
+    std::snprintf(error, error_size, "LibTorch runtime: %s", e.what());
+    return TADM_ERROR_MODEL;
+  }
+}
