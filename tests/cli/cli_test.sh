@@ -25,6 +25,7 @@ no_leftovers() { [ -z "$(find "$1" -name '.*tmp-*' -print -quit)" ]; }
 psnr() { compare -metric PSNR "$1" "$2" null: 2>&1 | awk '{print $1}'; }
 
 photo=$kodak/kodim23.png
+[ -f "$photo" ] || { echo "cli_test: the Kodak set is missing at $kodak (set TADM_DATA_DIR)"; echo "0 passed, 1 failed"; exit 1; }
 cp "$photo" "$work/photo.png"
 
 # --- help and version
