@@ -67,6 +67,43 @@ std::vector<std::uint8_t> read_file(const std::string& path) {
   return bytes;
 }
 
+namespace {
+
+// Removes the named temporary file and restores signal handlers unless released.
+class TempGuard {
+ public:
+  TempGuard() {
+    struct sigaction sa {};
+    sa.sa_handler = remove_temp_and_exit;
+    sigaction(SIGINT, &sa, &old_int_);
+    sigaction(SIGTERM, &sa, &old_term_);
+    sigaction(SIGHUP, &sa, &old_hup_);
+  }
+  ~TempGuard() {
+    if (g_temp_active.exchange(false)) unlink(g_temp_path);
+    sigaction(SIGINT, &old_int_, nullptr);
+    sigaction(SIGTERM, &old_term_, nullptr);
+    sigaction(SIGHUP, &old_hup_, nullptr);
+  }
+  void named(const std::string& p) {
+    std::memcpy(g_temp_path, p.c_str(), p.size() + 1);
+    g_temp_active = true;
+  }
+  void release() { g_temp_active = false; }
+
+ private:
+  struct sigaction old_int_ {}, old_term_ {}, old_hup_ {};
+};
+
+struct Fd {
+  int fd = -1;
+  ~Fd() {
+    if (fd >= 0) close(fd);
+  }
+};
+
+}  // namespace
+
 void write_file_atomic(const std::string& path, const std::vector<std::uint8_t>& bytes,
                        const std::string& input) {
   if (!input.empty() && (same_file(path, input) || fs::weakly_canonical(path) == fs::weakly_canonical(input)))
@@ -74,66 +111,46 @@ void write_file_atomic(const std::string& path, const std::vector<std::uint8_t>&
   const fs::path target(path);
   if (fs::is_directory(target)) throw std::runtime_error("cannot write " + path + ": it is a directory");
   const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
-  const std::string tmpl = (dir / ("." + target.filename().string() + ".tmp-XXXXXX")).string();
-  if (tmpl.size() >= sizeof g_temp_path) throw std::runtime_error("output path is too long: " + path);
-  std::memcpy(g_temp_path, tmpl.c_str(), tmpl.size() + 1);
-  struct sigaction sa {};
-  sa.sa_handler = remove_temp_and_exit;
-  struct sigaction old_int {}, old_term {}, old_hup {};
-  sigaction(SIGINT, &sa, &old_int);
-  sigaction(SIGTERM, &sa, &old_term);
-  sigaction(SIGHUP, &sa, &old_hup);
-  auto restore = [&] {
-    sigaction(SIGINT, &old_int, nullptr);
-    sigaction(SIGTERM, &old_term, nullptr);
-    sigaction(SIGHUP, &old_hup, nullptr);
-  };
-  const int fd = mkstemp(g_temp_path);
-  if (fd < 0) {
-    restore();
-    throw sys_error("cannot create a file in", dir.string());
+  const std::string temp_prefix = (dir / ("." + target.filename().string() + ".tmp-")).string();
+  if (temp_prefix.size() + 32 >= sizeof g_temp_path) throw std::runtime_error("output path is too long: " + path);
+  TempGuard guard;
+  Fd file;
+  // An unnamed file (O_TMPFILE) leaves nothing behind even if the process is killed while
+  // writing; it gets a name only once complete. Filesystems without it get a named temp file.
+  file.fd = open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666);
+  const bool unnamed = file.fd >= 0;
+  if (!unnamed) {
+    std::string tmpl = temp_prefix + "XXXXXX";
+    file.fd = mkstemp(tmpl.data());
+    if (file.fd < 0) throw sys_error("cannot create a file in", dir.string());
+    guard.named(tmpl);
+    const mode_t mask = umask(0);  // mkstemp makes 0600; match what a plain create gives
+    umask(mask);
+    if (fchmod(file.fd, 0666 & ~mask) != 0) throw sys_error("cannot write", path);
   }
-  g_temp_active = true;
-  auto abandon = [&](const std::string& what) {
-    const int saved = errno;
-    close(fd);
-    unlink(g_temp_path);
-    g_temp_active = false;
-    restore();
-    errno = saved;
-    return sys_error(what, path);
-  };
-  std::size_t off = 0;
-  while (off < bytes.size()) {
-    const ssize_t n = write(fd, bytes.data() + off, bytes.size() - off);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw abandon("cannot write");
-    }
+  for (std::size_t off = 0; off < bytes.size();) {
+    const ssize_t n = write(file.fd, bytes.data() + off, bytes.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw sys_error("cannot write", path);
     off += static_cast<std::size_t>(n);
   }
-  // Match the permissions a plain create would give (mkstemp makes 0600).
-  const mode_t mask = umask(0);
-  umask(mask);
-  if (fchmod(fd, 0666 & ~mask) != 0 || fsync(fd) != 0) throw abandon("cannot write");
-  if (close(fd) != 0) {
-    const int saved = errno;
-    unlink(g_temp_path);
-    g_temp_active = false;
-    restore();
-    errno = saved;
-    throw sys_error("cannot write", path);
+  if (fsync(file.fd) != 0) throw sys_error("cannot write", path);
+  if (unnamed) {
+    const std::string proc = "/proc/self/fd/" + std::to_string(file.fd);
+    for (unsigned attempt = 0;; ++attempt) {
+      const std::string name = temp_prefix + std::to_string(getpid()) + "-" + std::to_string(attempt);
+      if (linkat(AT_FDCWD, proc.c_str(), AT_FDCWD, name.c_str(), AT_SYMLINK_FOLLOW) == 0) {
+        guard.named(name);
+        break;
+      }
+      if (errno != EEXIST || attempt > 100) throw sys_error("cannot write", path);
+    }
   }
-  if (rename(g_temp_path, path.c_str()) != 0) {
-    const int saved = errno;
-    unlink(g_temp_path);
-    g_temp_active = false;
-    restore();
-    errno = saved;
-    throw sys_error("cannot write", path);
-  }
-  g_temp_active = false;
-  restore();
+  const int fd = file.fd;
+  file.fd = -1;
+  if (close(fd) != 0) throw sys_error("cannot write", path);
+  if (rename(g_temp_path, path.c_str()) != 0) throw sys_error("cannot write", path);
+  guard.release();
 }
 
 int progress_callback(void* user, float fraction, const char* stage) {

@@ -1,0 +1,109 @@
+// Resource limits: each limit gives TADM_ERROR_LIMIT with a message, before any allocation
+// that depends on the input's claims (a decompression bomb costs nothing).
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+#include <chrono>
+
+#include "test_util.hpp"
+
+using namespace tadm_test;
+
+namespace {
+
+void put32(std::vector<uint8_t>& v, uint32_t x) {
+  for (int i = 3; i >= 0; --i) v.push_back(static_cast<uint8_t>(x >> (8 * i)));
+}
+
+void chunk(std::vector<uint8_t>& png, const char* type, const std::vector<uint8_t>& data) {
+  put32(png, static_cast<uint32_t>(data.size()));
+  const size_t start = png.size();
+  png.insert(png.end(), type, type + 4);
+  png.insert(png.end(), data.begin(), data.end());
+  put32(png, static_cast<uint32_t>(crc32(0, png.data() + start, static_cast<uInt>(png.size() - start))));
+}
+
+// A PNG claiming width x height gray pixels whose IDAT is a tiny deflate stream of zeros.
+std::vector<uint8_t> bomb_png(uint32_t width, uint32_t height) {
+  std::vector<uint8_t> png = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A};
+  std::vector<uint8_t> ihdr;
+  put32(ihdr, width);
+  put32(ihdr, height);
+  ihdr.insert(ihdr.end(), {8, 0, 0, 0, 0});
+  chunk(png, "IHDR", ihdr);
+  std::vector<uint8_t> zeros(1 << 20, 0);  // the first megabyte of the claimed rows
+  uLongf len = compressBound(static_cast<uLong>(zeros.size()));
+  std::vector<uint8_t> z(len);
+  compress2(z.data(), &len, zeros.data(), static_cast<uLong>(zeros.size()), 9);
+  z.resize(len);
+  chunk(png, "IDAT", z);
+  chunk(png, "IEND", {});
+  return png;
+}
+
+TEST(Limits, PngDecompressionBombIsRefusedBeforeAllocation) {
+  const auto png = bomb_png(60000, 60000);  // 3.6 gigapixels claimed in ~1 KB
+  EXPECT_LT(png.size(), 4096u);
+  tadm_image* out = nullptr;
+  char err[256] = {};
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(tadm_image_read_memory(png.data(), png.size(), nullptr, &out, err, sizeof err), TADM_ERROR_LIMIT);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(2));  // generous: no decode happened
+  EXPECT_NE(std::string(err).find("limit"), std::string::npos) << err;
+  EXPECT_EQ(out, nullptr);
+}
+
+TEST(Limits, PngWiderThanTheDimensionLimitIsRefused) {
+  const auto png = bomb_png(70000, 10);
+  tadm_image* out = nullptr;
+  char err[256] = {};
+  EXPECT_NE(tadm_image_read_memory(png.data(), png.size(), nullptr, &out, err, sizeof err), TADM_OK);
+  EXPECT_EQ(out, nullptr);
+  EXPECT_STRNE(err, "");
+}
+
+TEST(Limits, MetadataLimitOnEncode) {
+  ImagePtr im = make_image(32, 32);
+  std::vector<uint8_t> xmp(5000, 'x');
+  ASSERT_EQ(tadm_image_set_metadata(im.get(), "xmp", xmp.data(), xmp.size()), TADM_OK);
+  auto s = classic_encoder(16);
+  s.limits.max_metadata_bytes = 4096;
+  tadm_encoder* enc = nullptr;
+  ASSERT_EQ(tadm_encoder_create(&s, &enc, nullptr, 0), TADM_OK);
+  uint8_t* data = nullptr;
+  size_t size = 0;
+  EXPECT_EQ(tadm_encoder_encode(enc, im.get(), &data, &size), TADM_ERROR_LIMIT);
+  EXPECT_NE(std::string(tadm_encoder_last_error(enc)).find("metadata"), std::string::npos);
+  tadm_encoder_destroy(enc);
+}
+
+TEST(Limits, MetadataLimitOnDecode) {
+  ImagePtr im = make_image(32, 32);
+  std::vector<uint8_t> xmp(5000, 'x');
+  ASSERT_EQ(tadm_image_set_metadata(im.get(), "xmp", xmp.data(), xmp.size()), TADM_OK);
+  const auto bytes = tadm_cpp::Encoder(classic_encoder(16)).encode(*im);
+  auto d = default_decoder();
+  d.limits.max_metadata_bytes = 4096;
+  tadm_decoder* dec = nullptr;
+  ASSERT_EQ(tadm_decoder_create(&d, &dec, nullptr, 0), TADM_OK);
+  tadm_image* out = nullptr;
+  EXPECT_EQ(tadm_decoder_decode(dec, bytes.data(), bytes.size(), &out), TADM_ERROR_LIMIT);
+  EXPECT_NE(std::string(tadm_decoder_last_error(dec)).find("xmpp"), std::string::npos) << tadm_decoder_last_error(dec);
+  tadm_decoder_destroy(dec);
+}
+
+TEST(Limits, PixelLimitOnDecodeComesBeforeTheModelRuns) {
+  // A 1200 x 1000 original (1.2 MP) from a 75 x 63 thumbnail, refused by a 1 MP decoder.
+  const auto file = tadm_cpp::Encoder(classic_encoder(16)).encode(*make_image(1200, 1000));
+  auto d = default_decoder();
+  d.limits.max_pixels = 1000000;
+  tadm_decoder* dec = nullptr;
+  ASSERT_EQ(tadm_decoder_create(&d, &dec, nullptr, 0), TADM_OK);
+  tadm_image* out = nullptr;
+  EXPECT_EQ(tadm_decoder_decode(dec, file.data(), file.size(), &out), TADM_ERROR_LIMIT);
+  EXPECT_NE(std::string(tadm_decoder_last_error(dec)).find("limit"), std::string::npos);
+  EXPECT_EQ(out, nullptr);
+  tadm_decoder_destroy(dec);
+}
+
+}  // namespace
