@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
-# Configure and build one flavour of tadm into build/<flavour>: release (default) or asan.
+# Configure and build one flavour of tadm into build/<flavour>: release (default), asan
+# (ASan + UBSan) or tsan (ThreadSanitizer); optional TARGETs limit what is built.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 flavour=${1:-release}
 case "$flavour" in
   release) args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo) ;;
   asan)    args=(-DCMAKE_BUILD_TYPE=Debug -DTADM_SANITIZE=ON -DTADM_WITH_TORCH=OFF -DTADM_BUILD_BENCH=OFF) ;;
-  *) echo "usage: tools/build.sh [release|asan]" >&2; exit 2 ;;
+  tsan)    args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DTADM_TSAN=ON -DTADM_WITH_TORCH=OFF -DTADM_BUILD_BENCH=OFF) ;;
+  *) echo "usage: tools/build.sh [release|asan|tsan] [TARGET...]" >&2; exit 2 ;;
 esac
 cmake -S . -B "build/$flavour" -G Ninja -DTADM_WERROR=ON "${args[@]}" >/dev/null
-cmake --build "build/$flavour" -j"$(nproc)"
+shift || true
+targets=()
+for t in "$@"; do targets+=(--target "$t"); done
+cmake --build "build/$flavour" -j"$(nproc)" "${targets[@]}"

@@ -26,6 +26,10 @@ fuzz() {  # TARGET SEEDS...
 fuzz fuzz_container spec/vectors/valid spec/vectors/invalid
 fuzz fuzz_decoder tests/fuzz/seeds/decoder
 
+# ThreadSanitizer: several encoders and decoders at once through the public API.
+bash tools/build.sh tsan tadm_codec_tests
+TSAN_OPTIONS=halt_on_error=1 build/tsan/tests/codec/tadm_codec_tests --gtest_filter='Concurrency.*'
+
 bash tools/build.sh asan
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build/asan --output-on-failure -j2

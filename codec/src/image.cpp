@@ -13,7 +13,7 @@ namespace {
 constexpr std::uint64_t kDefaultMaxPixels = 1ull << 28;
 constexpr std::uint32_t kDefaultMaxDimension = 65535;
 constexpr std::uint32_t kDefaultMaxMetadata = 16u << 20;
-constexpr std::uint32_t kDefaultMaxTilePixels = 1024u * 1024u;
+constexpr std::uint32_t kDefaultMaxTilePixels = 2048u * 2048u;
 
 float load(const Image& im, std::size_t index) {
   if (im.bit_depth == 16) {

@@ -6,6 +6,8 @@
 #include <torch/script.h>
 #include <torch/torch.h>
 
+#include <algorithm>
+#include <cmath>
 #include <sstream>
 
 #include "bundle.hpp"
@@ -81,13 +83,21 @@ class LearnedRescaler final : public Rescaler {
                                             std::to_string(bundle_.scale) + ", not " + std::to_string(scale));
   }
 
+  // The manifest's tile and margin, shrunk so that a tile with its margins covers at most
+  // max_tile_pixels at full resolution (this bounds the model's activation memory). The core
+  // never drops below max(16, margin) LR pixels, where margins would cost more than the core;
+  // past that the margin gives way instead (the feathered blend keeps seams invisible).
   TileGeometry geometry(const RunContext& ctx) const {
+    const auto side = static_cast<std::uint32_t>(std::sqrt(static_cast<double>(ctx.limits.max_tile_pixels)) / bundle_.scale);
     TileGeometry g{bundle_.lr_tile, bundle_.lr_overlap};
-    // Bound the tile's full-resolution area (with its margins) by the memory limit.
-    const std::uint64_t s = bundle_.scale;
-    while (g.tile > 4 && (std::uint64_t{g.tile} + 2ull * g.margin) * (g.tile + 2ull * g.margin) * s * s >
-                             ctx.limits.max_tile_pixels)
-      g.tile /= 2;
+    if (g.tile + 2 * g.margin <= side) return g;
+    const std::uint32_t min_core = std::max(16u, g.margin);
+    if (side >= min_core + 2 * g.margin) {
+      g.tile = side - 2 * g.margin;
+    } else {
+      g.tile = std::min(min_core, std::max(side, 4u));
+      g.margin = side > g.tile ? (side - g.tile) / 2 : 0;
+    }
     return g;
   }
 

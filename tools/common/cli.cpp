@@ -187,7 +187,7 @@ void add_limits(CLI::App& app, tadm_limits& limits) {
       ->check(CLI::PositiveNumber)->group("Limits");
   app.add_option("--max-metadata", limits.max_metadata_bytes, "Refuse ICC/EXIF/XMP blobs larger, in bytes (default 16 MiB)")
       ->check(CLI::PositiveNumber)->group("Limits");
-  app.add_option("--max-tile-pixels", limits.max_tile_pixels, "Largest model tile in full-resolution pixels (default 1048576)")
+  app.add_option("--max-tile-pixels", limits.max_tile_pixels, "Largest model tile with its margins, in full-resolution pixels (default 4194304)")
       ->check(CLI::PositiveNumber)->group("Limits");
 }
 
