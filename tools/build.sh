@@ -6,7 +6,9 @@ cd "$(dirname "$0")/.."
 flavour=${1:-release}
 case "$flavour" in
   release) args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo) ;;
-  asan)    args=(-DCMAKE_BUILD_TYPE=Debug -DTADM_SANITIZE=ON -DTADM_WITH_TORCH=OFF -DTADM_BUILD_BENCH=OFF) ;;
+  # Plugins that stock programs (ffmpeg, gdk-pixbuf) load cannot carry the ASan runtime.
+  asan)    args=(-DCMAKE_BUILD_TYPE=Debug -DTADM_SANITIZE=ON -DTADM_WITH_TORCH=OFF -DTADM_BUILD_BENCH=OFF
+                 -DTADM_BUILD_FFMPEG=OFF -DTADM_BUILD_FREI0R=OFF) ;;
   tsan)    args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DTADM_TSAN=ON -DTADM_WITH_TORCH=OFF -DTADM_BUILD_BENCH=OFF) ;;
   *) echo "usage: tools/build.sh [release|asan|tsan] [TARGET...]" >&2; exit 2 ;;
 esac

@@ -12,6 +12,9 @@ packages=(
   libtorch-dev                                  # the model runtime (CPU build of LibTorch 1.13)
   python3 python3-torch python3-numpy python3-pil   # model training, evaluation and export
   imagemagick icc-profiles-free                 # independent reference and an ICC profile for CLI tests
+  libavif-dev libjxl-dev libwebp-dev libjxl-devtools libavif-bin libjxl-tools gnuplot-nox time  # bench/
+  libheif-dev libavif-dev libheif-examples libavif-bin libgdk-pixbuf-2.0-dev libgdk-pixbuf2.0-bin shared-mime-info  # HEIF/AVIF containers, gdk-pixbuf loader (issue 8)
+  ffmpeg frei0r-plugins-dev dpkg-dev            # FFmpeg filter (dpkg-source unpacks FFmpeg's source) and frei0r plugin (issue 7)
 )
 
 missing=()

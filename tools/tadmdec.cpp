@@ -10,8 +10,9 @@ using namespace tadm_tools;
 
 int main(int argc, char** argv) {
   CLI::App app{"tadmdec " + std::string(tadm_version_string()) +
-                   " - decode a .tadm file to a full-resolution PNG with the model named in the file\n"
-                   "(learned bundle, or the classic baseline rescaler).",
+                   " - decode a .tadm file (or a TADM-HEIF / TADM-AVIF file made with tadmenc --container)\n"
+                   "to a full-resolution PNG with the model named in the file (learned bundle, or the classic\n"
+                   "baseline rescaler).",
                "tadmdec"};
   std::string input, output, model, model_dir;
   int threads = 0, depth = 0;
@@ -20,9 +21,10 @@ int main(int argc, char** argv) {
   tadm_upscaler upscaler = TADM_UPSCALER_BICUBIC;
   tadm_limits limits{};
   Verbosity verbosity;
-  app.add_option("INPUT", input, "The .tadm file")->required();
+  app.add_option("INPUT", input, "The .tadm, TADM-HEIF or TADM-AVIF file (recognised by content)")->required();
   app.add_option("OUTPUT", output, "PNG file to write (written atomically)")->required();
-  app.add_flag("-t,--thumbnail", thumbnail, "Write the stored thumbnail PNG byte for byte; runs no model");
+  app.add_flag("-t,--thumbnail", thumbnail, "Write the stored thumbnail; runs no model. .tadm: the stored PNG byte for byte;\n"
+               "HEIF/AVIF: the thumbnail decoded and re-encoded as PNG (identical pixels)");
   app.add_option("-m,--model", model, "Use this model (name or bundle directory) instead of the file's");
   app.add_option("--model-dir", model_dir, "Extra directory to look up bundle names in");
   app.add_flag("--force-model", force, "Decode even if the model's SHA-256 differs from the file's");

@@ -1,5 +1,6 @@
 // tadmenc: photo (PNG or JPEG) -> .tadm (a small PNG thumbnail plus what restores the photo).
 #include <cstdio>
+#include <map>
 #include <string>
 
 #include "common/cli.hpp"
@@ -22,15 +23,22 @@ int main(int argc, char** argv) {
   int threads = 0, effort = 2;
   bool list_models = false;
   tadm_device device = TADM_DEVICE_AUTO;
+  tadm_container_format container = TADM_CONTAINER_TADM;
   tadm_limits limits{};
   Verbosity verbosity;
   app.add_option("INPUT", input, "Photo to encode (PNG or JPEG)");
-  app.add_option("OUTPUT", output, "The .tadm file to write (written atomically)");
+  app.add_option("OUTPUT", output, "The .tadm (or .heif / .avif) file to write (written atomically)");
   app.add_option("-s,--scale", scale, "Downscale factor per side, 2..64 (default: the model's, else 16)")
       ->check(CLI::Range(2, 64));
   app.add_option("-m,--model", model, "Model: classic (baseline), a bundle name, or a bundle directory");
   app.add_option("--model-dir", model_dir, "Extra directory to look up bundle names in");
   app.add_option("--png-effort", effort, "Thumbnail PNG compression effort, 0..3 (default 2)")->check(CLI::Range(0, 3));
+  static const std::map<std::string, tadm_container_format> kContainers{
+      {"tadm", TADM_CONTAINER_TADM}, {"heif", TADM_CONTAINER_HEIF}, {"avif", TADM_CONTAINER_AVIF}};
+  app.add_option("-c,--container", container,
+                 "File format: tadm (default), heif or avif. HEIF/AVIF store the thumbnail as a lossless\n"
+                 "primary image any viewer shows, and the TADM fields as metadata (spec/heif-avif.md)")
+      ->transform(CLI::CheckedTransformer(kContainers, CLI::ignore_case));
   app.add_flag("--list-models", list_models, "List the models this build finds, then exit");
   add_threads_device(app, threads, device);
   add_limits(app, limits);
@@ -61,6 +69,7 @@ int main(int argc, char** argv) {
     s.threads = threads;
     s.device = device;
     s.png_effort = effort;
+    s.container = container;
     s.limits = limits;
     s.progress = progress_callback;
     s.log = log_callback;
@@ -73,8 +82,10 @@ int main(int argc, char** argv) {
     write_file_atomic(output, bytes, input);
     if (!verbosity.quiet) {
       const double pixels = double(image->width) * image->height;
-      std::fprintf(stderr, "%s: %ux%u -> %zu bytes (%.4f bpp), scale %u, model %s\n", output.c_str(),
-                   image->width, image->height, bytes.size(), static_cast<double>(bytes.size()) * 8.0 / pixels, encoder.scale(),
+      std::fprintf(stderr, "%s: %ux%u -> %zu bytes (%.4f bpp, %s), scale %u, model %s\n", output.c_str(),
+                   image->width, image->height, bytes.size(), static_cast<double>(bytes.size()) * 8.0 / pixels,
+                   container == TADM_CONTAINER_HEIF ? "HEIF" : container == TADM_CONTAINER_AVIF ? "AVIF" : ".tadm",
+                   encoder.scale(),
                    encoder.model().substr(0, encoder.model().find(' ')).c_str());
     }
     return kExitOk;

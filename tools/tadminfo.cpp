@@ -12,6 +12,7 @@ namespace {
 
 nlohmann::ordered_json to_json(const tadm_file_info& i) {
   nlohmann::ordered_json j;
+  j["container"] = i.container == TADM_CONTAINER_HEIF ? "heif" : i.container == TADM_CONTAINER_AVIF ? "avif" : "tadm";
   j["version"] = std::to_string(i.version_major) + "." + std::to_string(i.version_minor);
   j["file_size"] = i.file_size;
   j["width"] = i.width;
@@ -68,13 +69,15 @@ void print_text(const std::string& path, const nlohmann::ordered_json& j) {
 
 int main(int argc, char** argv) {
   CLI::App app{"tadminfo " + std::string(tadm_version_string()) +
-                   " - show every field of .tadm files without decoding them; exit 1 if any is invalid",
+                   " - show every field of .tadm files (and TADM-HEIF / TADM-AVIF files) without\n"
+                   "running a model; exit 1 if any is invalid. For HEIF/AVIF, lr_image_size and the chunks are\n"
+                   "those of the equivalent .tadm (the thumbnail re-encoded as PNG).",
                "tadminfo"};
   std::vector<std::string> inputs;
   bool json = false;
   tadm_limits limits{};
   Verbosity verbosity;
-  app.add_option("FILE", inputs, "One or more .tadm files")->required();
+  app.add_option("FILE", inputs, "One or more .tadm, TADM-HEIF or TADM-AVIF files")->required();
   app.add_flag("-j,--json", json, "Print JSON (an object, or an array for several files)");
   add_limits(app, limits);
   add_verbosity(app, verbosity);

@@ -9,6 +9,7 @@
 #include "bundle.hpp"
 #include "engine.hpp"
 #include "error.hpp"
+#include "heif_avif.hpp"
 #include "image_io.hpp"
 #include "tadm/tadm.h"
 
@@ -354,10 +355,12 @@ tadm_status tadm_extract_thumbnail(const uint8_t* data, size_t size, const tadm_
   *png_size = 0;
   std::string msg;
   const tadm_status st = guarded(msg, [&] {
-    std::vector<uint8_t> bytes;
-    const auto l = tadm::container_limits(tadm::resolve_limits(limits));
-    if (auto e = tadm::container::extract_lr_image({data, size}, l, bytes))
-      fail(tadm::container_status(e.code), "not a valid .tadm file: " + e.message);
+    std::vector<uint8_t> bytes, storage;
+    const tadm_limits resolved = tadm::resolve_limits(limits);
+    const auto l = tadm::container_limits(resolved);
+    const std::span<const uint8_t> input{data, size};
+    if (auto e = tadm::container::extract_lr_image(tadm::as_tadm(input, resolved, 1, storage), l, bytes))
+      fail(tadm::container_status(e.code), tadm::invalid_file_message(input) + ": " + e.message);
     *png = copy_out(bytes);
     *png_size = bytes.size();
   });
@@ -372,8 +375,11 @@ tadm_status tadm_file_info_read(const uint8_t* data, size_t size, const tadm_lim
   std::string msg;
   const tadm_status st = guarded(msg, [&] {
     tadm::container::File f;
-    if (auto e = tadm::container::read({data, size}, tadm::container_limits(tadm::resolve_limits(limits)), f))
-      fail(tadm::container_status(e.code), "not a valid .tadm file: " + e.message);
+    std::vector<uint8_t> storage;
+    const tadm_limits resolved = tadm::resolve_limits(limits);
+    const std::span<const uint8_t> input{data, size};
+    if (auto e = tadm::container::read(tadm::as_tadm(input, resolved, 1, storage), tadm::container_limits(resolved), f))
+      fail(tadm::container_status(e.code), tadm::invalid_file_message(input) + ": " + e.message);
     auto* info = static_cast<tadm_file_info*>(std::calloc(1, sizeof(tadm_file_info)));
     if (!info) fail(TADM_ERROR_OUT_OF_MEMORY, "out of memory");
     info->version_major = f.version_major;
@@ -392,6 +398,7 @@ tadm_status tadm_file_info_read(const uint8_t* data, size_t size, const tadm_lim
     std::snprintf(info->model_version, sizeof info->model_version, "%s", f.model_version.c_str());
     std::snprintf(info->model_sha256, sizeof info->model_sha256, "%s", tadm::to_hex(f.model_sha256).c_str());
     info->file_size = size;
+    info->container = tadm::interop::sniff(input);
     info->lr_image_size = f.lr_image.size();
     info->icc_size = f.icc ? f.icc->size() : 0;
     info->exif_size = f.exif ? f.exif->size() : 0;

@@ -1,9 +1,11 @@
 #include "engine.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 #include "bundle.hpp"
 #include "error.hpp"
+#include "heif_avif.hpp"
 #include "image_io.hpp"
 #include "parallel.hpp"
 
@@ -52,6 +54,19 @@ tadm_status container_status(container::ErrorCode code) {
   }
 }
 
+std::span<const std::uint8_t> as_tadm(std::span<const std::uint8_t> bytes, const tadm_limits& limits, int threads,
+                                      std::vector<std::uint8_t>& storage) {
+  if (interop::sniff(bytes) == TADM_CONTAINER_TADM) return bytes;
+  storage = interop::unwrap(bytes, limits, threads);
+  return storage;
+}
+
+std::string invalid_file_message(std::span<const std::uint8_t> bytes) {
+  const tadm_container_format f = interop::sniff(bytes);
+  if (f == TADM_CONTAINER_TADM) return "not a valid .tadm file";
+  return std::string("the TADM header in this ") + (f == TADM_CONTAINER_HEIF ? "HEIF" : "AVIF") + " file is invalid";
+}
+
 // ------------------------------------------------------------------ encoder
 
 Encoder::Encoder(const tadm_encoder_settings& settings) : settings_(settings) {
@@ -59,6 +74,12 @@ Encoder::Encoder(const tadm_encoder_settings& settings) : settings_(settings) {
   const std::string model_dir = settings.model_dir ? settings.model_dir : "";
   if (settings.scale != 0 && (settings.scale < 2 || settings.scale > 64))
     fail(TADM_ERROR_INVALID_ARGUMENT, "scale " + std::to_string(settings.scale) + " is outside 2..64");
+  // A C caller may store any int in the enum: read it as an int (loading an out-of-range enum is UB).
+  static_assert(sizeof(tadm_container_format) == sizeof(int));
+  int container = 0;
+  std::memcpy(&container, &settings.container, sizeof container);
+  if (container != TADM_CONTAINER_TADM && container != TADM_CONTAINER_HEIF && container != TADM_CONTAINER_AVIF)
+    fail(TADM_ERROR_INVALID_ARGUMENT, "container " + std::to_string(container) + " is not tadm (0), heif (1) or avif (2)");
   if (settings.png_effort < 0 || settings.png_effort > 3)
     fail(TADM_ERROR_INVALID_ARGUMENT, "PNG effort " + std::to_string(settings.png_effort) + " is outside 0..3");
   std::string spec = settings.model ? settings.model : "";
@@ -124,6 +145,10 @@ std::vector<std::uint8_t> Encoder::encode(const Image& image) {
   if (md.cicp) file.cicp = container::Cicp{(*md.cicp)[0], (*md.cicp)[1], (*md.cicp)[2], (*md.cicp)[3]};
   std::vector<std::uint8_t> out;
   if (container::Error e = container::write(file, out)) fail(TADM_ERROR_INTERNAL, "writing the container: " + e.message);
+  if (settings_.container != TADM_CONTAINER_TADM) {
+    progress(0.95f, 1.0f, settings_.container == TADM_CONTAINER_HEIF ? "writing HEIF" : "writing AVIF")(0.0f);
+    out = interop::wrap(settings_.container, out, lr_image, md, threads);
+  }
   progress(1.0f, 1.0f, "done")(1.0f);
   return out;
 }
@@ -156,10 +181,12 @@ Rescaler& Decoder::model_for(const container::File& file) {
   return *rescaler_;
 }
 
-Image Decoder::decode(std::span<const std::uint8_t> bytes) {
+Image Decoder::decode(std::span<const std::uint8_t> input) {
+  std::vector<std::uint8_t> storage;
+  const std::span<const std::uint8_t> bytes = as_tadm(input, settings_.limits, resolve_threads(settings_.threads), storage);
   container::File file;
   if (container::Error e = container::read(bytes, container_limits(settings_.limits), file))
-    fail(container_status(e.code), "not a valid .tadm file: " + e.message);
+    fail(container_status(e.code), invalid_file_message(input) + ": " + e.message);
   check_image_limits(file.width, file.height, settings_.limits, "the stored image");
   if (file.scale_x != file.scale_y)
     fail(TADM_ERROR_UNSUPPORTED, "scales differ per axis (" + std::to_string(file.scale_x) + "x" +

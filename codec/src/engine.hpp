@@ -40,6 +40,12 @@ class Decoder {
 };
 
 container::Limits container_limits(const tadm_limits& limits);
+// The .tadm bytes of any supported container: `bytes` itself for .tadm, else the equivalent .tadm
+// unwrapped from TADM-HEIF / TADM-AVIF into `storage` (heif_avif.hpp). Throws tadm::Error.
+std::span<const std::uint8_t> as_tadm(std::span<const std::uint8_t> bytes, const tadm_limits& limits, int threads,
+                                      std::vector<std::uint8_t>& storage);
+// "not a valid .tadm file" / "not a valid TADM header in this HEIF file", for reader messages.
+std::string invalid_file_message(std::span<const std::uint8_t> bytes);
 tadm_status container_status(container::ErrorCode code);
 
 }  // namespace tadm

@@ -65,7 +65,7 @@ typedef struct tadm_limits {
   uint64_t max_pixels;         /* width * height of the full image; default 2^28 (268 MP) */
   uint32_t max_dimension;      /* width or height; default 65535 */
   uint32_t max_metadata_bytes; /* each of ICC / EXIF / XMP; default 16 MiB */
-  uint32_t max_tile_pixels;    /* model tile, in full-resolution pixels; default 1024*1024 */
+  uint32_t max_tile_pixels;    /* model tile with its margins, in full-resolution pixels; default 2048*2048 */
   uint32_t reserved[8];
 } tadm_limits;
 
@@ -116,6 +116,16 @@ TADM_API void tadm_buffer_free(uint8_t* data);
 
 /* ---------------------------------------------------------------- encoder */
 
+/* The file the encoder writes (spec/container.md, spec/heif-avif.md). HEIF and AVIF hold the
+ * thumbnail as their primary image (lossless YCbCr 4:4:4, identity matrix, full range) and the
+ * TADM fields as a metadata item, so any HEIF/AVIF viewer shows the thumbnail. Readers
+ * (decoder, tadm_file_info_read, tadm_extract_thumbnail) accept all three, chosen by content. */
+typedef enum tadm_container_format {
+  TADM_CONTAINER_TADM = 0,
+  TADM_CONTAINER_HEIF = 1,
+  TADM_CONTAINER_AVIF = 2
+} tadm_container_format;
+
 typedef struct tadm_encoder_settings {
   uint32_t struct_size;    /* sizeof(tadm_encoder_settings); set by the default function */
   const char* model;       /* "classic", a bundle name ("pix16"), or a bundle directory path;
@@ -125,6 +135,7 @@ typedef struct tadm_encoder_settings {
   int threads;             /* 0 = all cores */
   tadm_device device;
   int png_effort;          /* 0..3: LR PNG compression effort (3 tries more filters); default 2 */
+  tadm_container_format container; /* default TADM_CONTAINER_TADM */
   tadm_limits limits;
   tadm_progress_fn progress;
   tadm_log_fn log;
@@ -139,7 +150,7 @@ TADM_API void tadm_encoder_default_settings(tadm_encoder_settings* settings);
 TADM_API tadm_status tadm_encoder_create(const tadm_encoder_settings* settings, tadm_encoder** out,
                                          char* error, size_t error_size);
 TADM_API void tadm_encoder_destroy(tadm_encoder* encoder);
-/* Encode an image into .tadm bytes (free with tadm_buffer_free). ICC, EXIF, XMP and CICP of
+/* Encode an image into .tadm (or HEIF / AVIF, see `container`) bytes (free with tadm_buffer_free). ICC, EXIF, XMP and CICP of
  * the image are stored untouched. */
 TADM_API tadm_status tadm_encoder_encode(tadm_encoder* encoder, const tadm_image* image,
                                          uint8_t** data, size_t* size);
@@ -177,7 +188,7 @@ TADM_API void tadm_decoder_default_settings(tadm_decoder_settings* settings);
 TADM_API tadm_status tadm_decoder_create(const tadm_decoder_settings* settings, tadm_decoder** out,
                                          char* error, size_t error_size);
 TADM_API void tadm_decoder_destroy(tadm_decoder* decoder);
-/* Decode .tadm bytes to the full-resolution image (the original's size, channel layout and,
+/* Decode .tadm, TADM-HEIF or TADM-AVIF bytes (chosen by content) to the full-resolution image (the original's size, channel layout and,
  * by default, bit depth), with its metadata. */
 TADM_API tadm_status tadm_decoder_decode(tadm_decoder* decoder, const uint8_t* data, size_t size,
                                          tadm_image** out);
@@ -189,7 +200,9 @@ TADM_API const char* tadm_decoder_last_error(const tadm_decoder* decoder);
 
 /* ---------------------------------------------------------------- inspection */
 
-/* The stored LR PNG stream, byte for byte, without running any model. */
+/* The stored LR PNG stream, byte for byte, without running any model. For HEIF and AVIF the
+ * thumbnail is decoded and re-encoded as PNG (the pixels are identical; the bytes are not the
+ * HEIF/AVIF's). */
 TADM_API tadm_status tadm_extract_thumbnail(const uint8_t* data, size_t size,
                                             const tadm_limits* limits, uint8_t** png,
                                             size_t* png_size, char* error, size_t error_size);
@@ -221,8 +234,11 @@ typedef struct tadm_file_info {
   int has_hint;
   uint32_t hint_grid_width, hint_grid_height, hint_tile_width, hint_tile_height;
   uint32_t chunk_count;          /* entries in `chunks` */
-  tadm_chunk_info* chunks;       /* owned by the info; freed by tadm_file_info_free */
-  uint32_t reserved[16];
+  tadm_chunk_info* chunks;       /* owned by the info; freed by tadm_file_info_free. For HEIF and
+                                    AVIF: the chunks of the equivalent .tadm (the stored header with
+                                    the re-encoded LR PNG as LRIM before TEND) */
+  tadm_container_format container; /* the file's container; file_size is the whole file's size */
+  uint32_t reserved[15];
 } tadm_file_info;
 
 /* Parse and validate a file without decoding pixels. */

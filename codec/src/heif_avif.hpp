@@ -1,0 +1,44 @@
+// HEIF and AVIF as alternative containers for the LR image (spec/heif-avif.md).
+//
+// The LR image is the primary image of the HEIF/AVIF file, coded losslessly as YCbCr 4:4:4 with
+// identity matrix coefficients (MC = 0) and full range, so any viewer shows the thumbnail and the
+// pixels come back bit-exact. The TADM fields travel as a "TADM header": the bytes of the
+// equivalent .tadm file with its LRIM chunk removed (one serialisation, container::write/read).
+// HEIF carries it as a `mime` item of content type application/x-tadm-header; AVIF as base64 in
+// an XMP packet with the tadm namespace.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "image.hpp"
+#include "tadm/tadm.h"
+
+namespace tadm::interop {
+
+inline constexpr const char* kHeaderContentType = "application/x-tadm-header";
+inline constexpr const char* kXmpNamespace = "http://ns.tadm.invalid/tadm/1.0/";
+
+// Which container the bytes are, by content: the .tadm signature, or an ISOBMFF `ftyp` box whose
+// brands name AVIF (avif/avis) or HEIF (anything else). TADM when neither (the .tadm reader then
+// gives its own error).
+tadm_container_format sniff(std::span<const std::uint8_t> bytes);
+const char* container_name(tadm_container_format format);
+
+// The .tadm bytes without the LRIM chunk, and back (LRIM holding `png` inserted before TEND).
+std::vector<std::uint8_t> strip_lrim(std::span<const std::uint8_t> tadm_file);
+std::vector<std::uint8_t> insert_lrim(std::span<const std::uint8_t> header, std::span<const std::uint8_t> png);
+
+// Wraps an encoded .tadm file as HEIF or AVIF. `lr` is the LR image (8-bit RGB or RGBA, the
+// pixels the LRIM PNG holds); `md` the original's metadata (ICC/EXIF also attached for viewers).
+std::vector<std::uint8_t> wrap(tadm_container_format format, std::span<const std::uint8_t> tadm_file,
+                               const Image& lr, const Metadata& md, int threads);
+
+// Reads a TADM-HEIF or TADM-AVIF file and returns the equivalent .tadm file: the stored header
+// with an LRIM chunk holding a PNG of the decoded LR pixels (re-encoded, pixel-identical).
+// Throws tadm::Error (TADM_ERROR_CORRUPT for a damaged file or one without TADM metadata,
+// TADM_ERROR_LIMIT for an image beyond `limits`).
+std::vector<std::uint8_t> unwrap(std::span<const std::uint8_t> bytes, const tadm_limits& limits, int threads);
+
+}  // namespace tadm::interop

@@ -1,0 +1,138 @@
+"""Export a model bundle (TorchScript encoder/decoder + manifest.json) from a checkpoint.
+
+    cd model && /usr/bin/python3 -m tadm_train.export --checkpoint /work/cache/tadm/runs/pix16/checkpoint.pt \
+        --name pix16 --version 1.0 --out bundles/pix16
+
+The modules are compiled with torch.jit.script (size-agnostic: no frozen interpolate sizes),
+float32, CPU, and verified after torch.jit.load against the eager model on two input sizes.
+The bundle identity is the SHA-256 of the manifest.json bytes (printed at the end).
+"""
+import argparse
+import hashlib
+import json
+import math
+import os
+
+import torch
+import torch.nn as nn
+
+from . import repo_path
+from .models import build_model, count_params
+
+
+class ChannelsLast(nn.Module):
+    """Runs the wrapped module in channels-last memory format (faster oneDNN convolutions on
+    CPU) and returns a contiguous NCHW tensor. Numerically the same function."""
+
+    def __init__(self, m: nn.Module):
+        super().__init__()
+        self.m = m.to(memory_format=torch.channels_last)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.m(x.contiguous(memory_format=torch.channels_last)).contiguous()
+
+
+def sha256_file(p: str) -> str:
+    h = hashlib.sha256()
+    with open(p, "rb") as f:
+        for b in iter(lambda: f.read(1 << 20), b""):
+            h.update(b)
+    return h.hexdigest()
+
+
+def script_and_save(m: nn.Module, path: str):
+    sm = torch.jit.script(ChannelsLast(m).eval())
+    tmp = path + ".tmp"
+    sm.save(tmp)
+    os.replace(tmp, path)
+
+
+@torch.no_grad()
+def verify(path: str, eager: nn.Module, shapes, tol: float = 1e-5) -> float:
+    loaded = torch.jit.load(path).eval()
+    worst = 0.0
+    g = torch.Generator().manual_seed(0)
+    for shp in shapes:
+        x = torch.rand(*shp, generator=g)
+        if "decoder" in os.path.basename(path):
+            x = torch.round(x * 255) / 255
+        a = eager(x)
+        b = loaded(x)
+        if a.shape != b.shape:
+            raise RuntimeError(f"{path}: shape {tuple(b.shape)} != eager {tuple(a.shape)} for input {shp}")
+        d = float((a - b).abs().max())
+        worst = max(worst, d)
+        print(f"  verify {os.path.basename(path)} input {list(shp)} -> {list(b.shape)}: max |diff| {d:.2e}")
+        if d > tol:
+            raise RuntimeError(f"{path}: TorchScript differs from eager by {d} > {tol}")
+    return worst
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--checkpoint", required=True, help="training checkpoint (checkpoint.pt or best_ema.pt)")
+    ap.add_argument("--weights", default="ema", choices=["ema", "raw"])
+    ap.add_argument("--name", required=True)
+    ap.add_argument("--version", default="1.0")
+    ap.add_argument("--out", required=True, help="bundle directory, e.g. bundles/pix16")
+    ap.add_argument("--lr-tile", type=int, default=96)
+    args = ap.parse_args(argv)
+    torch.set_num_threads(1)
+
+    ck = torch.load(args.checkpoint)
+    cfg = ck["config"]
+    enc, dec = build_model(cfg)
+    sfx = "_ema" if args.weights == "ema" and "encoder_ema" in ck else ""
+    enc.load_state_dict(ck["encoder" + sfx])
+    dec.load_state_dict(ck["decoder" + sfx])
+    enc, dec = enc.float().eval(), dec.float().eval()
+    s = int(cfg["scale"])
+
+    os.makedirs(args.out, exist_ok=True)
+    ep, dp = os.path.join(args.out, "encoder.pt"), os.path.join(args.out, "decoder.pt")
+    script_and_save(enc, ep)
+    script_and_save(dec, dp)
+    # reference eager models in the default (contiguous) layout
+    enc_ref, dec_ref = build_model(cfg)
+    enc_ref.load_state_dict(enc.state_dict())
+    dec_ref.load_state_dict(dec.state_dict())
+    enc_ref.eval()
+    dec_ref.eval()
+    verify(dp, dec_ref, [(1, 3, 48, 64), (1, 3, 120, 200), (1, 3, 17, 9)])
+    verify(ep, enc_ref, [(1, 3, 48 * s, 64 * s) if s <= 16 else (1, 3, 24 * s, 32 * s), (1, 3, 7 * s, 12 * s)])
+
+    r_enc = int(math.ceil(enc.receptive_radius_lr()))
+    r_dec = int(math.ceil(dec.receptive_radius_lr()))
+    step = int(ck.get("step", 0))
+    manifest = {
+        "format": "tadm-model-bundle", "format_version": 1,
+        "name": args.name, "version": args.version, "family": cfg["family"], "scale": s,
+        "files": {"encoder": {"path": "encoder.pt", "sha256": sha256_file(ep)},
+                  "decoder": {"path": "decoder.pt", "sha256": sha256_file(dp)}},
+        "io": {"layout": "NCHW", "dtype": "float32", "color": "RGB", "range": [0, 1],
+               "encoder": f"HR [1,3,H,W], H and W multiples of scale -> LR [1,3,H/scale,W/scale], unclamped; "
+                          f"the runtime stores round(clamp(v,0,1)*255)",
+               "decoder": "LR [1,3,h,w] with values k/255 -> HR [1,3,h*scale,w*scale]; the runtime clamps to [0,1]"},
+        "receptive_field_lr": max(r_enc, r_dec),
+        "receptive_field_lr_encoder": r_enc,
+        "receptive_field_lr_decoder": r_dec,
+        "tile": {"lr_tile": args.lr_tile, "lr_overlap": max(r_enc, r_dec)},
+        "parameters": {"encoder": count_params(enc), "decoder": count_params(dec)},
+        "training": {"config": ck.get("config_path", cfg.get("_config_path", "")),
+                     "run": cfg["name"], "iterations": step,
+                     "wall_time_hours": round(float(ck.get("wall_time_s", 0.0)) / 3600.0, 3),
+                     "weights": "ema" if sfx else "raw"},
+    }
+    if "best_val_psnr" in ck or "val" in ck:
+        manifest["training"]["val_psnr_db"] = round(float(ck.get("val", {}).get("psnr", ck.get("best_val_psnr", 0))), 3)
+    mp = os.path.join(args.out, "manifest.json")
+    data = (json.dumps(manifest, indent=2) + "\n").encode()
+    with open(mp + ".tmp", "wb") as f:
+        f.write(data)
+    os.replace(mp + ".tmp", mp)
+    print(f"bundle {args.out}: encoder {os.path.getsize(ep) / 1e6:.2f} MB, decoder {os.path.getsize(dp) / 1e6:.2f} MB, "
+          f"step {step}; bundle sha256 {hashlib.sha256(data).hexdigest()}")
+
+
+if __name__ == "__main__":
+    main()

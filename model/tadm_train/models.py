@@ -1,0 +1,208 @@
+"""Model registry and the pixel-space rescaler family.
+
+Every model family registers a builder ``build(cfg) -> (encoder, decoder)``:
+  encoder: HR [N,3,H,W] in [0,1], H,W multiples of scale -> LR [N,3,H/s,W/s] (unclamped)
+  decoder: LR [N,3,h,w] (values k/255)                 -> HR [N,3,h*s,w*s] (unclamped)
+Both must be TorchScript-scriptable, size-agnostic and local (no normalisation over the
+image, no global pooling, no attention over the whole image) so the runtime can tile.
+Each module exposes ``receptive_radius_lr() -> float`` (radius of its receptive field in LR pixels).
+"""
+import math
+from typing import Callable, Dict, List, Tuple
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+REGISTRY: Dict[str, Callable] = {}
+
+
+def register(name: str):
+    def deco(fn):
+        REGISTRY[name] = fn
+        return fn
+    return deco
+
+
+def build_model(cfg: dict) -> Tuple[nn.Module, nn.Module]:
+    fam = cfg["family"]
+    if fam not in REGISTRY:
+        raise KeyError(f"unknown model family {fam!r}; known: {sorted(REGISTRY)}")
+    return REGISTRY[fam](cfg)
+
+
+# --------------------------------------------------------------------------- rounding
+
+def ste_round8(y: torch.Tensor) -> torch.Tensor:
+    """Forward: round(clamp(y,0,1)*255)/255.  Backward: identity (straight-through)."""
+    q = torch.round(torch.clamp(y, 0.0, 1.0) * 255.0) / 255.0
+    return y + (q - y).detach()
+
+
+def round8(y: torch.Tensor) -> torch.Tensor:
+    return torch.round(torch.clamp(y, 0.0, 1.0) * 255.0) / 255.0
+
+
+# --------------------------------------------------------------------------- fixed filters
+
+def pil_bicubic_kernel(scale: int) -> torch.Tensor:
+    """1-D antialiased bicubic (a=-0.5) kernel PIL uses to downscale by an integer factor.
+
+    Output pixel j takes input pixels 16j-24 .. 16j+39 (for scale 16): 4*scale taps,
+    i.e. a conv with kernel 4*scale, stride scale and padding 1.5*scale.
+    """
+    a = -0.5
+
+    def cubic(x: float) -> float:
+        x = abs(x)
+        if x < 1.0:
+            return ((a + 2.0) * x - (a + 3.0)) * x * x + 1.0
+        if x < 2.0:
+            return (((x - 5.0) * x + 8.0) * x - 4.0) * a
+        return 0.0
+
+    n = 4 * scale
+    pad = (3 * scale) // 2
+    w = [cubic((t + 0.5 - pad - scale / 2.0) / scale) for t in range(n)]
+    k = torch.tensor(w, dtype=torch.float64)
+    return (k / k.sum()).float()
+
+
+class BicubicDown(nn.Module):
+    """Antialiased bicubic downscale by an integer factor (PIL's filter, replicate borders)."""
+
+    def __init__(self, scale: int):
+        super().__init__()
+        k1 = pil_bicubic_kernel(scale)
+        k2 = torch.outer(k1, k1)
+        self.register_buffer("weight", k2.expand(3, 1, -1, -1).contiguous())
+        self.scale = scale
+        self.pad = (3 * scale) // 2
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.pad(x, [self.pad, self.pad, self.pad, self.pad], mode="replicate")
+        return F.conv2d(x, self.weight, stride=self.scale, groups=3)
+
+
+# --------------------------------------------------------------------------- blocks
+
+class ResBlock(nn.Module):
+    def __init__(self, ch: int, k2: int = 3, res_scale: float = 1.0):
+        super().__init__()
+        self.c1 = nn.Conv2d(ch, ch, 3, padding=1)
+        self.c2 = nn.Conv2d(ch, ch, k2, padding=k2 // 2)
+        self.act = nn.ReLU(inplace=True)
+        self.res_scale = res_scale
+        with torch.no_grad():  # start close to identity
+            self.c2.weight.mul_(0.1)
+            self.c2.bias.zero_()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.c2(self.act(self.c1(x))) * self.res_scale
+
+
+class Body(nn.Module):
+    """n residual blocks + a 3x3 conv, with a long skip."""
+
+    def __init__(self, ch: int, n: int, k2: int = 3):
+        super().__init__()
+        self.blocks = nn.Sequential(*[ResBlock(ch, k2) for _ in range(n)])
+        self.conv = nn.Conv2d(ch, ch, 3, padding=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.conv(self.blocks(x))
+
+
+def body_radius(n: int, k2: int) -> int:
+    return n * (1 + k2 // 2) + 1
+
+
+# --------------------------------------------------------------------------- pixel rescaler
+
+class PixelEncoder(nn.Module):
+    """HR -> LR: pixel-unshuffle(s) + residual blocks at LR resolution + bicubic skip."""
+
+    def __init__(self, scale: int, ch: int, blocks: int, k2: int = 3, head_k: int = 1):
+        super().__init__()
+        self.scale = scale
+        self.down = BicubicDown(scale)
+        self.head = nn.Conv2d(3 * scale * scale, ch, head_k, padding=head_k // 2)
+        self.body = Body(ch, blocks, k2)
+        self.tail = nn.Conv2d(ch, 3, 3, padding=1)
+        with torch.no_grad():
+            self.tail.weight.mul_(0.1)
+            self.tail.bias.zero_()
+        self._radius = float(head_k // 2 + body_radius(blocks, k2) + 1)
+        self._skip_radius = float(math.ceil(((3 * scale) // 2) / scale))
+
+    def receptive_radius_lr(self) -> float:
+        # the unshuffled block itself is the LR pixel; plus the conv stack / the bicubic skip
+        return max(self._radius, self._skip_radius) + 1.0
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        skip = self.down(x)
+        f = F.pixel_unshuffle(x - 0.5, self.scale)
+        f = self.body(self.head(f))
+        return skip + self.tail(f)
+
+
+class PixelDecoder(nn.Module):
+    """LR -> HR: residual blocks at LR resolution, then 2x pixel-shuffle stages thinning the
+    channels, plus a bicubic skip."""
+
+    def __init__(self, scale: int, ch: int, blocks: int, up_channels: List[int], k2: int = 3,
+                 up_blocks: int = 0):
+        super().__init__()
+        n_up = int(round(math.log2(scale)))
+        assert 2 ** n_up == scale and len(up_channels) == n_up
+        self.scale = scale
+        self.head = nn.Conv2d(3, ch, 3, padding=1)
+        self.body = Body(ch, blocks, k2)
+        ups: List[nn.Module] = []
+        cin = ch
+        radius_lr = 1.0 + body_radius(blocks, k2)
+        res = 1.0  # current resolution relative to LR
+        for c in up_channels:
+            ups.append(nn.Conv2d(cin, 4 * c, 3, padding=1))
+            radius_lr += 1.0 / res
+            ups.append(nn.PixelShuffle(2))
+            ups.append(nn.LeakyReLU(0.1, inplace=True))
+            res *= 2.0
+            for _ in range(up_blocks):
+                ups.append(ResBlock(c, 3))
+                radius_lr += 2.0 / res
+            cin = c
+        self.up = nn.Sequential(*ups)
+        self.tail = nn.Conv2d(cin, 3, 3, padding=1)
+        radius_lr += 1.0 / res
+        with torch.no_grad():
+            self.tail.weight.mul_(0.1)
+            self.tail.bias.zero_()
+        self._radius = radius_lr
+        self._skip_radius = 2.0  # bicubic upsampling reads +-2 LR pixels
+
+    def receptive_radius_lr(self) -> float:
+        return max(self._radius, self._skip_radius)
+
+    def forward(self, y: torch.Tensor) -> torch.Tensor:
+        skip = F.interpolate(y, scale_factor=float(self.scale), mode="bicubic",
+                             align_corners=False)
+        f = self.body(self.head(y - 0.5))
+        f = self.up(f)
+        return skip + self.tail(f)
+
+
+@register("pixel-rescaler")
+def build_pixel_rescaler(cfg: dict):
+    s = int(cfg["scale"])
+    m = cfg.get("model", {})
+    enc = PixelEncoder(s, m.get("enc_ch", 64), m.get("enc_blocks", 6), m.get("k2", 3),
+                       m.get("enc_head_k", 1))
+    up_default = {16: [64, 48, 32, 16], 32: [64, 48, 32, 24, 16]}[s]
+    dec = PixelDecoder(s, m.get("dec_ch", 64), m.get("dec_blocks", 8), m.get("up_channels", up_default),
+                       m.get("k2", 3), m.get("up_blocks", 0))
+    return enc, dec
+
+
+def count_params(m: nn.Module) -> int:
+    return sum(p.numel() for p in m.parameters())

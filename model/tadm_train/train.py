@@ -1,0 +1,349 @@
+"""Train a tadm rescaling model.
+
+    cd model && /usr/bin/python3 -m tadm_train.train --config configs/pix16.json
+
+Resumes automatically from <cache_dir>/runs/<name>/checkpoint.pt if it exists.
+Log: model/runs/<name>/train.log.  See model/README.md.
+"""
+import argparse
+import copy
+import json
+import math
+import os
+import random
+import shutil
+import sys
+import time
+
+import numpy as np
+
+from . import DEFAULT_CACHE, MODEL_DIR, repo_path
+
+import torch  # noqa: E402  (after the thread env defaults set by the package)
+import torch.nn.functional as F  # noqa: E402
+
+from .data import CropSampler, load_cached, list_images, load_rgb  # noqa: E402
+from .metrics import psnr  # noqa: E402
+from .models import build_model, count_params, round8, ste_round8  # noqa: E402
+
+REPO_CKPT_LIMIT = 20 * 1024 * 1024
+
+
+# --------------------------------------------------------------------------- config
+
+def load_config(path: str) -> dict:
+    with open(path, "rb") as f:
+        if path.endswith(".toml"):
+            import tomllib  # Python >= 3.11
+            cfg = tomllib.load(f)
+        else:
+            cfg = json.load(f)
+    cfg["_config_path"] = os.path.relpath(os.path.abspath(path), repo_path("."))
+    return cfg
+
+
+def run_paths(cfg: dict):
+    name = cfg["name"]
+    cache = cfg.get("cache_dir", DEFAULT_CACHE)
+    return {
+        "log_dir": os.path.join(MODEL_DIR, "runs", name),
+        "ckpt_dir": os.path.join(cache, "runs", name),
+        "cache": cache,
+    }
+
+
+class Logger:
+    def __init__(self, path: str):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        self.f = open(path, "a", buffering=1)
+
+    def __call__(self, msg: str):
+        line = time.strftime("%Y-%m-%d %H:%M:%S ") + msg
+        print(line, flush=True)
+        self.f.write(line + "\n")
+
+
+# --------------------------------------------------------------------------- helpers
+
+def lr_at(step: int, t: dict) -> float:
+    base, lo = t["lr"], t.get("lr_min", 0.0)
+    warm = t.get("warmup", 0)
+    if step < warm:
+        return base * (step + 1) / warm
+    total = t["iterations"]
+    sched = t.get("schedule", "cosine")
+    if sched == "cosine":
+        p = min(1.0, (step - warm) / max(1, total - warm))
+        return lo + 0.5 * (base - lo) * (1 + math.cos(math.pi * p))
+    if sched == "step":
+        lr = base
+        for m in t.get("milestones", []):
+            if step >= m:
+                lr *= t.get("gamma", 0.5)
+        return max(lr, lo)
+    if sched == "constant":
+        return base
+    raise ValueError(sched)
+
+
+def pixel_loss(a: torch.Tensor, b: torch.Tensor, kind: str) -> torch.Tensor:
+    if kind == "l1":
+        return (a - b).abs().mean()
+    if kind == "charbonnier":
+        return torch.sqrt((a - b) ** 2 + 1e-6).mean()
+    if kind == "l2":
+        return ((a - b) ** 2).mean()
+    raise ValueError(kind)
+
+
+class EMA:
+    def __init__(self, modules, decay: float):
+        self.decay = decay
+        self.shadow = [copy.deepcopy(m).eval() for m in modules]
+        for s in self.shadow:
+            for p in s.parameters():
+                p.requires_grad_(False)
+
+    @torch.no_grad()
+    def update(self, modules, step: int):
+        d = min(self.decay, (1.0 + step) / (10.0 + step))
+        for s, m in zip(self.shadow, modules):
+            sp = list(s.parameters())
+            mp = [p.detach() for p in m.parameters()]
+            torch._foreach_mul_(sp, d)
+            torch._foreach_add_(sp, mp, alpha=1.0 - d)
+
+
+def pad_to_multiple(x: torch.Tensor, s: int) -> torch.Tensor:
+    h, w = x.shape[-2:]
+    ph, pw = (-h) % s, (-w) % s
+    if ph or pw:
+        x = F.pad(x, [0, pw, 0, ph], mode="replicate")
+    return x
+
+
+@torch.no_grad()
+def validate(enc, dec, images, scale: int, channels_last: bool) -> dict:
+    """Real-path PSNR (LR rounded to 8 bits; PNG is lossless so it is skipped here)."""
+    enc.eval()
+    dec.eval()
+    ps, ps_lr = [], []
+    for a in images:
+        x = torch.from_numpy(a).permute(2, 0, 1)[None].float() / 255.0
+        h, w = x.shape[-2:]
+        xp = pad_to_multiple(x, scale)
+        if channels_last:
+            xp = xp.contiguous(memory_format=torch.channels_last)
+        y = round8(enc(xp))
+        out = dec(y)[..., :h, :w].clamp(0, 1)
+        o8 = (out[0].permute(1, 2, 0) * 255.0).round().byte().numpy()
+        ps.append(psnr(a, o8))
+        b = enc.down(xp)  # bicubic LR, for the thumbnail distance
+        ps_lr.append(-10 * math.log10(max(1e-12, float(((y - round8(b)) ** 2).mean()))))
+    return {"psnr": float(np.mean(ps)), "lr_psnr_vs_bicubic": float(np.mean(ps_lr))}
+
+
+def atomic_save(obj, path: str):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = path + ".tmp"
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+# --------------------------------------------------------------------------- main
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--config", required=True)
+    ap.add_argument("--minutes", type=float, default=None,
+                    help="stop (after a checkpoint and a validation) after this many minutes in this process")
+    ap.add_argument("--iterations", type=int, default=None, help="override train.iterations (stop point)")
+    ap.add_argument("--no-val", action="store_true")
+    args = ap.parse_args(argv)
+
+    cfg = load_config(args.config)
+    t = cfg["train"]
+    if args.iterations is not None:
+        t["stop_at"] = args.iterations
+    threads = int(t.get("threads", 1))
+    torch.set_num_threads(threads)
+    try:
+        torch.set_num_interop_threads(1)
+    except RuntimeError:
+        pass
+
+    P = run_paths(cfg)
+    log = Logger(os.path.join(P["log_dir"], "train.log"))
+    ckpt_path = os.path.join(P["ckpt_dir"], "checkpoint.pt")
+    with open(os.path.join(P["log_dir"], "config.json"), "w") as f:
+        json.dump({k: v for k, v in cfg.items() if not k.startswith("_")}, f, indent=2)
+
+    scale = int(cfg["scale"])
+    cl = bool(t.get("channels_last", True))
+    seed = int(t.get("seed", 0))
+    torch.manual_seed(seed)
+    random.seed(seed)
+    np.random.seed(seed)
+
+    enc, dec = build_model(cfg)
+    if cl:
+        enc = enc.to(memory_format=torch.channels_last)
+        dec = dec.to(memory_format=torch.channels_last)
+    params = list(enc.parameters()) + list(dec.parameters())
+    opt = torch.optim.Adam(params, lr=t["lr"], betas=tuple(t.get("betas", [0.9, 0.99])))
+    ema = EMA([enc, dec], float(t.get("ema", 0.999)))
+
+    d = cfg["data"]
+    train_imgs = load_cached(repo_path(d["train"]), P["cache"], d.get("extra_scales", []), log)
+    sampler = CropSampler(train_imgs, int(d["crop"]), int(d["batch"]), seed=seed)
+    val_imgs = [] if args.no_val else [load_rgb(f) for f in list_images(repo_path(d["val"]))[: d.get("val_max_images", 1000)]]
+
+    step, wall, best = 0, 0.0, -1.0
+    repo_ck = os.path.join(P["log_dir"], "checkpoint.pt")
+    src = ckpt_path if os.path.exists(ckpt_path) else (repo_ck if os.path.exists(repo_ck) else None)
+    if src is not None:
+        ck = torch.load(src)
+        enc.load_state_dict(ck["encoder"])
+        dec.load_state_dict(ck["decoder"])
+        ema.shadow[0].load_state_dict(ck["encoder_ema"])
+        ema.shadow[1].load_state_dict(ck["decoder_ema"])
+        if ck.get("optimizer") is not None:
+            opt.load_state_dict(ck["optimizer"])
+        else:
+            log("checkpoint has no optimizer state (slim repo copy): Adam moments restart from zero")
+        sampler.load_state_dict(ck["sampler"])
+        torch.set_rng_state(ck["rng"]["torch"])
+        np.random.set_state(ck["rng"]["numpy"])
+        random.setstate(ck["rng"]["python"])
+        step, wall, best = ck["step"], ck["wall_time_s"], ck.get("best_val_psnr", -1.0)
+        log(f"resumed from {src} at step {step} (trained {wall / 3600:.2f} h)")
+    else:
+        log(f"new run {cfg['name']}: config {cfg['_config_path']}; encoder {count_params(enc)} params, "
+            f"decoder {count_params(dec)} params; receptive radius (LR px) enc {enc.receptive_radius_lr()} "
+            f"dec {dec.receptive_radius_lr()}; {len(sampler.images)} training images (with scale copies)")
+
+    def checkpoint():
+        ck = {
+            "config": {k: v for k, v in cfg.items() if not k.startswith("_")},
+            "config_path": cfg["_config_path"],
+            "step": step, "wall_time_s": wall, "best_val_psnr": best,
+            "encoder": enc.state_dict(), "decoder": dec.state_dict(),
+            "encoder_ema": ema.shadow[0].state_dict(), "decoder_ema": ema.shadow[1].state_dict(),
+            "optimizer": opt.state_dict(), "sampler": sampler.state_dict(),
+            "rng": {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()},
+        }
+        atomic_save(ck, ckpt_path)
+        size = os.path.getsize(ckpt_path)
+        repo_ck = os.path.join(P["log_dir"], "checkpoint.pt")
+        if size < REPO_CKPT_LIMIT:
+            tmp = repo_ck + ".tmp"
+            shutil.copyfile(ckpt_path, tmp)
+            os.replace(tmp, repo_ck)
+            note = "full copy"
+        else:
+            # slim copy for the repo: weights (raw + EMA), step, RNG; no Adam moments
+            ck["optimizer"] = None
+            atomic_save(ck, repo_ck)
+            note = "slim copy without optimizer state"
+            if os.path.getsize(repo_ck) >= REPO_CKPT_LIMIT:
+                os.remove(repo_ck)
+                note = "no repo copy (too big)"
+        log(f"checkpoint step {step} -> {ckpt_path} ({size / 1e6:.1f} MB); "
+            f"{os.path.relpath(repo_ck, repo_path('.'))}: {note}")
+
+    def run_val():
+        nonlocal best
+        if not val_imgs:
+            return
+        t0 = time.time()
+        r = validate(ema.shadow[0], ema.shadow[1], val_imgs, scale, cl)
+        is_best = r["psnr"] > best
+        if is_best:
+            best = r["psnr"]
+            atomic_save({"step": step, "val": r, "encoder": ema.shadow[0].state_dict(),
+                         "decoder": ema.shadow[1].state_dict(),
+                         "config": {k: v for k, v in cfg.items() if not k.startswith("_")}},
+                        os.path.join(P["ckpt_dir"], "best_ema.pt"))
+        log(f"val step {step}: PSNR {r['psnr']:.3f} dB (EMA, {len(val_imgs)} images, 8-bit LR); "
+            f"LR vs bicubic LR {r['lr_psnr_vs_bicubic']:.2f} dB{' [best]' if is_best else ''} ({time.time() - t0:.0f}s)")
+
+    total = int(t["iterations"])
+    stop_at = int(t.get("stop_at", total))
+    kind = t.get("loss", "l1")
+    gw = float(t.get("guide_weight", 0.0))
+    clip = float(t.get("grad_clip", 0.0))
+    L = cfg.get("log", {})
+    every, val_every = int(L.get("every", 20)), int(L.get("val_every", 500))
+    ck_every_s = 60.0 * float(L.get("ckpt_minutes", 5))
+    t_start = time.time()
+    t_ck = time.time()
+    acc = {"loss": 0.0, "rec": 0.0, "guide": 0.0, "psnr": 0.0, "n": 0}
+    t_log = time.time()
+    enc.train()
+    dec.train()
+    stop_reason = "done"
+    while step < min(total, stop_at):
+        t_it = time.time()
+        lr = lr_at(step, t)
+        for g in opt.param_groups:
+            g["lr"] = lr
+        x = sampler.next()
+        if cl:
+            x = x.contiguous(memory_format=torch.channels_last)
+        y = enc(x)
+        yq = ste_round8(y)
+        xh = dec(yq)
+        rec = pixel_loss(xh, x, kind)
+        loss = rec
+        g_l = torch.zeros(())
+        if gw > 0:
+            with torch.no_grad():
+                target = round8(enc.down(x))
+            g_l = (yq - target).abs().mean()
+            loss = loss + gw * g_l
+        if not torch.isfinite(loss):
+            log(f"step {step}: non-finite loss, skipping batch")
+            opt.zero_grad(set_to_none=True)
+            step += 1
+            continue
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        if clip > 0:
+            torch.nn.utils.clip_grad_norm_(params, clip)
+        opt.step()
+        ema.update([enc, dec], step)
+        step += 1
+        wall += time.time() - t_it
+        with torch.no_grad():
+            mse = float(((xh.clamp(0, 1) - x) ** 2).mean())
+        acc["loss"] += float(loss)
+        acc["rec"] += float(rec)
+        acc["guide"] += float(g_l)
+        acc["psnr"] += -10 * math.log10(max(mse, 1e-10))
+        acc["n"] += 1
+        if step % every == 0:
+            n = acc["n"]
+            dt = (time.time() - t_log) / n
+            log(f"step {step}/{total} loss {acc['loss'] / n:.5f} rec {acc['rec'] / n:.5f} guide {acc['guide'] / n:.5f} "
+                f"train-psnr {acc['psnr'] / n:.2f} lr {lr:.2e} {dt:.2f}s/it")
+            acc = {k: 0.0 for k in acc}
+            acc["n"] = 0
+            t_log = time.time()
+        if val_every and step % val_every == 0:
+            run_val()
+            enc.train()
+            dec.train()
+        if time.time() - t_ck > ck_every_s:
+            checkpoint()
+            t_ck = time.time()
+        if args.minutes is not None and time.time() - t_start > 60 * args.minutes:
+            stop_reason = f"time limit {args.minutes} min"
+            break
+    checkpoint()
+    if not (val_every and step % val_every == 0):
+        run_val()
+    log(f"stopped at step {step} ({stop_reason}); trained {wall / 3600:.2f} h in all")
+
+
+if __name__ == "__main__":
+    main()
