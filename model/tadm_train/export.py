@@ -76,6 +76,9 @@ def main(argv=None):
     ap.add_argument("--version", default="1.0")
     ap.add_argument("--out", required=True, help="bundle directory, e.g. bundles/pix16")
     ap.add_argument("--lr-tile", type=int, default=96)
+    ap.add_argument("--lr-overlap", type=int, default=None,
+                    help="tile overlap hint in LR px (default: the theoretical receptive radius); "
+                         "measure a smaller one with tadm_train.tiling")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
 
@@ -116,7 +119,8 @@ def main(argv=None):
         "receptive_field_lr": max(r_enc, r_dec),
         "receptive_field_lr_encoder": r_enc,
         "receptive_field_lr_decoder": r_dec,
-        "tile": {"lr_tile": args.lr_tile, "lr_overlap": max(r_enc, r_dec)},
+        "tile": {"lr_tile": args.lr_tile,
+                 "lr_overlap": max(r_enc, r_dec) if args.lr_overlap is None else args.lr_overlap},
         "parameters": {"encoder": count_params(enc), "decoder": count_params(dec)},
         "training": {"config": ck.get("config_path", cfg.get("_config_path", "")),
                      "run": cfg["name"], "iterations": step,
