@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   bool thumbnail = false, force = false;
   tadm_device device = TADM_DEVICE_AUTO;
   tadm_upscaler upscaler = TADM_UPSCALER_BICUBIC;
+  tadm_precision precision = TADM_PRECISION_AUTO;
   tadm_limits limits{};
   Verbosity verbosity;
   app.add_option("INPUT", input, "The .tadm, TADM-HEIF or TADM-AVIF file (recognised by content)")->required();
@@ -34,6 +35,10 @@ int main(int argc, char** argv) {
       ->transform(CLI::CheckedTransformer(kUpscalers, CLI::ignore_case));
   app.add_option("-d,--depth", depth, "Output bit depth: 8 or 16 (default: the original's)")
       ->check(CLI::IsMember({8, 16}));
+  static const std::map<std::string, tadm_precision> kPrecisions{
+      {"auto", TADM_PRECISION_AUTO}, {"fp32", TADM_PRECISION_FP32}, {"bf16", TADM_PRECISION_BF16}};
+  app.add_option("--precision", precision, "Learned models: auto (bf16 where the CPU has it natively), fp32 or bf16")
+      ->transform(CLI::CheckedTransformer(kPrecisions, CLI::ignore_case));
   add_threads_device(app, threads, device);
   add_limits(app, limits);
   add_verbosity(app, verbosity);
@@ -64,6 +69,7 @@ int main(int argc, char** argv) {
     s.device = device;
     s.classic_upscaler = upscaler;
     s.output_bit_depth = depth;
+    s.precision = precision;
     s.limits = limits;
     s.progress = progress_callback;
     s.log = log_callback;

@@ -163,6 +163,9 @@ Decoder::Decoder(const tadm_decoder_settings& settings) : settings_(settings) {
   settings_.model_dir = nullptr;
   if (settings.output_bit_depth != 0 && settings.output_bit_depth != 8 && settings.output_bit_depth != 16)
     fail(TADM_ERROR_INVALID_ARGUMENT, "output bit depth must be 0, 8 or 16");
+  if (settings.precision < TADM_PRECISION_AUTO || settings.precision > TADM_PRECISION_BF16)
+    fail(TADM_ERROR_INVALID_ARGUMENT, "precision " + std::to_string(static_cast<int>(settings.precision)) +
+                                          " is not auto (0), fp32 (1) or bf16 (2)");
   if (!model_spec_.empty())
     rescaler_ = open_model(model_spec_, model_dir_, classic_filter(settings.classic_upscaler), settings.device);
 }
@@ -198,7 +201,8 @@ Image Decoder::decode(std::span<const std::uint8_t> input) {
   const bool gray = (file.flags & container::kFlagGrayscale) != 0;
   const bool alpha = (file.flags & container::kFlagAlpha) != 0;
   const int threads = resolve_threads(settings_.threads);
-  RunContext ctx{threads, settings_.limits, stage_progress(settings_.progress, settings_.user, 0.0f, 0.95f, "upscaling")};
+  RunContext ctx{threads, settings_.limits, stage_progress(settings_.progress, settings_.user, 0.0f, 0.95f, "upscaling"),
+                 settings_.precision};
   const Planes hr = model.upscale(rgb_planes(lr), file.scale_x, file.width, file.height, ctx);
   std::optional<Planes> a;
   if (alpha) {
@@ -230,7 +234,8 @@ Image Decoder::upscale(const Image& lr, std::uint32_t scale) {
   const std::uint64_t w = std::uint64_t{lr.width} * scale, h = std::uint64_t{lr.height} * scale;
   check_image_limits(w, h, settings_.limits, "the upscaled image");
   const int threads = resolve_threads(settings_.threads);
-  RunContext ctx{threads, settings_.limits, stage_progress(settings_.progress, settings_.user, 0.0f, 0.95f, "upscaling")};
+  RunContext ctx{threads, settings_.limits, stage_progress(settings_.progress, settings_.user, 0.0f, 0.95f, "upscaling"),
+                 settings_.precision};
   const Planes hr = rescaler_->upscale(rgb_planes(lr), scale, static_cast<std::uint32_t>(w), static_cast<std::uint32_t>(h), ctx);
   std::optional<Planes> a = alpha_plane(lr);
   if (a) a = resample(*a, hr.width, hr.height, classic_filter(settings_.classic_upscaler), threads);

@@ -24,6 +24,8 @@ struct RunContext {
   tadm_limits limits{};
   // Called with a fraction of this stage's work done; throws tadm::Error to cancel.
   std::function<void(float fraction)> progress = [](float) {};
+  // Encoders always run in float32 so a thumbnail does not depend on the CPU it was made on.
+  tadm_precision precision = TADM_PRECISION_FP32;
 };
 
 class Rescaler {

@@ -35,11 +35,16 @@ struct Span1 {
   std::uint32_t start, end, lo, hi;
 };
 
+// Every window has the same length (edge windows reach further inwards instead of being cut
+// short): the model then sees one tensor shape, so its activation buffers are reused from tile
+// to tile instead of being allocated and faulted in anew (see torch_allocator.hpp).
 std::vector<Span1> spans(std::uint32_t size, const TileGeometry& g) {
   std::vector<Span1> out;
+  const std::uint32_t window = std::min(size, g.tile + 2 * g.margin);
   for (std::uint32_t s = 0; s < size; s += g.tile) {
     const std::uint32_t e = std::min(size, s + g.tile);
-    out.push_back({s, e, s > g.margin ? s - g.margin : 0, std::min(size, e + g.margin)});
+    const std::uint32_t lo = std::min(s > g.margin ? s - g.margin : 0, size - window);
+    out.push_back({s, e, lo, lo + window});
   }
   return out;
 }

@@ -3,6 +3,7 @@
 // bundle: LibTorch pulls in ~280 shared libraries and costs about a second to load, which
 // classic decoding, tadminfo, thumbnails and plugins should not pay. It is the only code that
 // includes LibTorch (slow to compile; keeps its ABI private).
+#include <ATen/autocast_mode.h>
 #include <torch/script.h>
 #include <torch/torch.h>
 
@@ -13,6 +14,7 @@
 #include "bundle.hpp"
 #include "error.hpp"
 #include "tiling.hpp"
+#include "torch_allocator.hpp"
 
 namespace tadm {
 
@@ -42,6 +44,53 @@ torch::jit::Module load_module(const std::vector<std::uint8_t>& bytes, const std
     fail(TADM_ERROR_MODEL, what + " is not a loadable TorchScript module: " + msg);
   }
 }
+
+// bfloat16 convolutions run about 1.7x faster than float32 where the CPU has native bf16 dot
+// products, and change the output by less than an 8-bit level (67 dB against float32 on Kodak
+// crops); elsewhere oneDNN emulates them and float32 is faster.
+bool cpu_has_native_bf16() {
+#if defined(__x86_64__) || defined(__i386__)
+  return __builtin_cpu_supports("avx512bf16");
+#else
+  return false;
+#endif
+}
+
+// Autocast to bfloat16 for the duration of one model run: convolutions compute in bf16, while
+// ops outside autocast's list (the bicubic skip, the additions into it) keep float32.
+class AutocastScope {
+ public:
+  AutocastScope(bool enabled, torch::Device device) : enabled_(enabled), cuda_(device.is_cuda()) {
+    if (!enabled_) return;
+    if (cuda_) {
+      previous_ = at::autocast::get_autocast_gpu_dtype();
+      at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
+      at::autocast::set_enabled(true);
+    } else {
+      previous_ = at::autocast::get_autocast_cpu_dtype();
+      at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+      at::autocast::set_cpu_enabled(true);
+    }
+  }
+  ~AutocastScope() {
+    if (!enabled_) return;
+    if (cuda_) {
+      at::autocast::set_enabled(false);
+      at::autocast::set_autocast_gpu_dtype(previous_);
+    } else {
+      at::autocast::set_cpu_enabled(false);
+      at::autocast::set_autocast_cpu_dtype(previous_);
+    }
+    at::autocast::clear_cache();
+  }
+  AutocastScope(const AutocastScope&) = delete;
+  AutocastScope& operator=(const AutocastScope&) = delete;
+
+ private:
+  bool enabled_;
+  bool cuda_;
+  at::ScalarType previous_ = at::kFloat;
+};
 
 class LearnedRescaler final : public Rescaler {
  public:
@@ -105,6 +154,11 @@ class LearnedRescaler final : public Rescaler {
              std::uint32_t lh, RunContext& ctx, const char* role) {
     torch::set_num_threads(ctx.threads);
     c10::InferenceMode guard;
+    // AUTO uses bf16 on CPUs with native support only; on CUDA it stays float32 (never measured on a GPU).
+    const bool bf16 = ctx.precision == TADM_PRECISION_BF16 ||
+                      (ctx.precision == TADM_PRECISION_AUTO && device_.is_cpu() && cpu_has_native_bf16());
+    AutocastScope autocast(bf16, device_);
+    ActivationCacheScope cache;
     auto fn = [&](const Planes& tile) {
       torch::Tensor x = torch::from_blob(const_cast<float*>(tile.data.data()),
                                          {1, tile.channels, tile.height, tile.width}, torch::kFloat32);

@@ -152,6 +152,25 @@ def atomic_save(obj, path: str):
 
 # --------------------------------------------------------------------------- main
 
+def warm_start(modules, ema, path: str, log) -> None:
+    """Copy the tensors of another run whose names and shapes match (e.g. 16x -> 32x: the LR
+    bodies and the first upscaling stages), so a new scale does not start from nothing."""
+    ck = torch.load(path, map_location="cpu")
+    copied, skipped = 0, []
+    for mod, key in zip(modules, ("encoder", "decoder")):
+        src = ck[key]
+        own = mod.state_dict()
+        for name, tensor in own.items():
+            if name in src and src[name].shape == tensor.shape:
+                tensor.copy_(src[name])
+                copied += tensor.numel()
+            else:
+                skipped.append(f"{key}.{name}")
+    for shadow, mod in zip(ema.shadow, modules):
+        shadow.load_state_dict(mod.state_dict())
+    log(f"warm start from {path}: copied {copied} values; new: {', '.join(skipped) or 'none'}")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--config", required=True)
@@ -159,6 +178,9 @@ def main(argv=None):
                     help="stop (after a checkpoint and a validation) after this many minutes in this process")
     ap.add_argument("--iterations", type=int, default=None, help="override train.iterations (stop point)")
     ap.add_argument("--no-val", action="store_true")
+    ap.add_argument("--init", default=None,
+                    help="warm start a new run from another run's checkpoint (e.g. best_ema.pt of pix16): "
+                         "every tensor whose name and shape match is copied; ignored when resuming")
     args = ap.parse_args(argv)
 
     cfg = load_config(args.config)
@@ -218,6 +240,8 @@ def main(argv=None):
         step, wall, best = ck["step"], ck["wall_time_s"], ck.get("best_val_psnr", -1.0)
         log(f"resumed from {src} at step {step} (trained {wall / 3600:.2f} h)")
     else:
+        if args.init:
+            warm_start([enc, dec], ema, args.init, log)
         log(f"new run {cfg['name']}: config {cfg['_config_path']}; encoder {count_params(enc)} params, "
             f"decoder {count_params(dec)} params; receptive radius (LR px) enc {enc.receptive_radius_lr()} "
             f"dec {dec.receptive_radius_lr()}; {len(sampler.images)} training images (with scale copies)")

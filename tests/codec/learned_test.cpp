@@ -112,6 +112,33 @@ TEST(Learned, TiledMatchesUntiled) {
   EXPECT_GT(psnr(*la, *lb), 40.0);
 }
 
+// bf16 convolutions (the default where the CPU has them natively) stay within a fraction of an
+// 8-bit level of float32; an unknown precision is an argument error.
+TEST(Learned, PrecisionsAgree) {
+  REQUIRE_BUNDLE("pix16");
+  ImagePtr im = make_image(300, 200, 3, 8, 11);
+  tadm_encoder_settings es;
+  tadm_encoder_default_settings(&es);
+  es.model = "pix16";
+  const auto bytes = tadm_cpp::Encoder(es).encode(*im);
+  tadm_decoder_settings fp32 = default_decoder(), bf16 = default_decoder(), autop = default_decoder();
+  fp32.precision = TADM_PRECISION_FP32;
+  bf16.precision = TADM_PRECISION_BF16;
+  ImagePtr a = tadm_cpp::Decoder(fp32).decode(bytes);
+  ImagePtr b = tadm_cpp::Decoder(bf16).decode(bytes);
+  ImagePtr c = tadm_cpp::Decoder(autop).decode(bytes);
+  std::printf("fp32 vs bf16 decode: %.2f dB\n", psnr(*a, *b));
+  EXPECT_GT(psnr(*a, *b), 45.0);
+  EXPECT_TRUE(psnr(*c, *a) >= 99.0 || psnr(*c, *b) >= 99.0) << "auto is one of the two";
+  tadm_decoder_settings bad = default_decoder();
+  bad.precision = static_cast<tadm_precision>(3);  // one past the last
+  tadm_decoder* dec = nullptr;
+  char err[256] = {};
+  EXPECT_EQ(tadm_decoder_create(&bad, &dec, err, sizeof err), TADM_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(dec, nullptr);
+  EXPECT_NE(std::string(err).find("precision"), std::string::npos) << err;
+}
+
 TEST(Learned, KodakRoundTripBeatsClassic) {
   REQUIRE_BUNDLE("pix16");
   tadm_image* raw = nullptr;

@@ -47,6 +47,13 @@ typedef enum tadm_device {
   TADM_DEVICE_CUDA = 2  /* an error if this build or machine has no CUDA */
 } tadm_device;
 
+/* Arithmetic of a learned decoder's convolutions (the bicubic skip and the output stay float32). */
+typedef enum tadm_precision {
+  TADM_PRECISION_AUTO = 0, /* bfloat16 where the CPU computes it natively (AVX512-BF16), else float32 */
+  TADM_PRECISION_FP32 = 1,
+  TADM_PRECISION_BF16 = 2  /* also where it is emulated (slower than float32 there) */
+} tadm_precision;
+
 typedef enum tadm_log_level {
   TADM_LOG_ERROR = 0,
   TADM_LOG_WARNING = 1,
@@ -179,7 +186,8 @@ typedef struct tadm_decoder_settings {
   tadm_progress_fn progress;
   tadm_log_fn log;
   void* user;
-  uint8_t reserved[64];
+  tadm_precision precision; /* learned models only; classic decoding is unaffected */
+  uint8_t reserved[60];
 } tadm_decoder_settings;
 
 typedef struct tadm_decoder tadm_decoder;
