@@ -36,6 +36,7 @@ torch::jit::Module load_module(const std::vector<std::uint8_t>& bytes, const std
   try {
     std::istringstream in(std::string(bytes.begin(), bytes.end()));
     torch::jit::Module m = torch::jit::load(in, device);
+    m.to(torch::kFloat32);  // bundles may store float16 weights; the contract computes in float32
     m.eval();
     return m;
   } catch (const std::exception& e) {

@@ -86,8 +86,9 @@ class ClassicCodec:
 def load_bundle(path: str):
     with open(os.path.join(path, "manifest.json")) as f:
         man = json.load(f)
-    enc = torch.jit.load(os.path.join(path, man["files"]["encoder"]["path"])).eval()
-    dec = torch.jit.load(os.path.join(path, man["files"]["decoder"]["path"])).eval()
+    # weights may be stored as float16 (manifest weights_dtype); the contract computes in float32
+    enc = torch.jit.load(os.path.join(path, man["files"]["encoder"]["path"])).float().eval()
+    dec = torch.jit.load(os.path.join(path, man["files"]["decoder"]["path"])).float().eval()
     return LearnedCodec(enc, dec, int(man["scale"])), man
 
 

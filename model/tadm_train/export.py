@@ -4,7 +4,7 @@
         --name pix16 --version 1.0 --out bundles/pix16
 
 The modules are compiled with torch.jit.script (size-agnostic: no frozen interpolate sizes),
-float32, CPU, and verified after torch.jit.load against the eager model on two input sizes.
+weights stored as float16 by default (cast to float32 on load), CPU, and verified after torch.jit.load against the eager model on two input sizes.
 The bundle identity is the SHA-256 of the manifest.json bytes (printed at the end).
 """
 import argparse
@@ -40,8 +40,9 @@ def sha256_file(p: str) -> str:
     return h.hexdigest()
 
 
-def script_and_save(m: nn.Module, path: str):
-    sm = torch.jit.script(ChannelsLast(m).eval())
+def script_and_save(m: nn.Module, path: str, weights_dtype: torch.dtype):
+    # float16 storage halves the bundle; loaders cast the module back to float32 (the I/O contract)
+    sm = torch.jit.script(ChannelsLast(m).eval()).to(weights_dtype)
     tmp = path + ".tmp"
     sm.save(tmp)
     os.replace(tmp, path)
@@ -49,7 +50,7 @@ def script_and_save(m: nn.Module, path: str):
 
 @torch.no_grad()
 def verify(path: str, eager: nn.Module, shapes, tol: float = 1e-5) -> float:
-    loaded = torch.jit.load(path).eval()
+    loaded = torch.jit.load(path).float().eval()
     worst = 0.0
     g = torch.Generator().manual_seed(0)
     for shp in shapes:
@@ -76,6 +77,8 @@ def main(argv=None):
     ap.add_argument("--version", default="1.0")
     ap.add_argument("--out", required=True, help="bundle directory, e.g. bundles/pix16")
     ap.add_argument("--lr-tile", type=int, default=96)
+    ap.add_argument("--weights-dtype", default="float16", choices=["float16", "float32"],
+                    help="how weights are stored (computation is float32 or bf16 either way)")
     ap.add_argument("--lr-overlap", type=int, default=None,
                     help="tile overlap hint in LR px (default: the theoretical receptive radius); "
                          "measure a smaller one with tadm_train.tiling")
@@ -93,14 +96,15 @@ def main(argv=None):
 
     os.makedirs(args.out, exist_ok=True)
     ep, dp = os.path.join(args.out, "encoder.pt"), os.path.join(args.out, "decoder.pt")
-    script_and_save(enc, ep)
-    script_and_save(dec, dp)
-    # reference eager models in the default (contiguous) layout
+    wdt = getattr(torch, args.weights_dtype)
+    script_and_save(enc, ep, wdt)
+    script_and_save(dec, dp, wdt)
+    # reference eager models in the default (contiguous) layout, with the stored weight rounding
     enc_ref, dec_ref = build_model(cfg)
     enc_ref.load_state_dict(enc.state_dict())
     dec_ref.load_state_dict(dec.state_dict())
-    enc_ref.eval()
-    dec_ref.eval()
+    enc_ref = enc_ref.to(wdt).float().eval()
+    dec_ref = dec_ref.to(wdt).float().eval()
     verify(dp, dec_ref, [(1, 3, 48, 64), (1, 3, 120, 200), (1, 3, 17, 9)])
     verify(ep, enc_ref, [(1, 3, 48 * s, 64 * s) if s <= 16 else (1, 3, 24 * s, 32 * s), (1, 3, 7 * s, 12 * s)])
 
@@ -112,6 +116,7 @@ def main(argv=None):
         "name": args.name, "version": args.version, "family": cfg["family"], "scale": s,
         "files": {"encoder": {"path": "encoder.pt", "sha256": sha256_file(ep)},
                   "decoder": {"path": "decoder.pt", "sha256": sha256_file(dp)}},
+        "weights_dtype": args.weights_dtype,
         "io": {"layout": "NCHW", "dtype": "float32", "color": "RGB", "range": [0, 1],
                "encoder": f"HR [1,3,H,W], H and W multiples of scale -> LR [1,3,H/scale,W/scale], unclamped; "
                           f"the runtime stores round(clamp(v,0,1)*255)",

@@ -6,6 +6,7 @@ Resumes automatically from <cache_dir>/runs/<name>/checkpoint.pt if it exists.
 Log: model/runs/<name>/train.log.  See model/README.md.
 """
 import argparse
+import signal
 import copy
 import json
 import math
@@ -306,6 +307,9 @@ def main(argv=None):
     enc.train()
     dec.train()
     stop_reason = "done"
+    stop_signal = []  # SIGTERM/SIGINT: finish the step, checkpoint, exit (nothing is lost)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda signum, frame: stop_signal.append(signum))
     while step < min(total, stop_at):
         t_it = time.time()
         lr = lr_at(step, t)
@@ -360,6 +364,9 @@ def main(argv=None):
         if time.time() - t_ck > ck_every_s:
             checkpoint()
             t_ck = time.time()
+        if stop_signal:
+            stop_reason = f"signal {stop_signal[0]}"
+            break
         if args.minutes is not None and time.time() - t_start > 60 * args.minutes:
             stop_reason = f"time limit {args.minutes} min"
             break
