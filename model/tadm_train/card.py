@@ -28,6 +28,9 @@ def main(argv=None):
     ap.add_argument("--eval-val", default=None)
     ap.add_argument("--eval-kodak", default=None)
     ap.add_argument("--notes", default="", help="extra Markdown appended under 'Notes'")
+    ap.add_argument("--notes-file", default=None, help="Markdown file appended under 'Notes'")
+    ap.add_argument("--speed", default=None,
+                    help="Markdown report of bench/speed/model_speed.sh --out FILE (C++ runtime, 2 threads)")
     args = ap.parse_args(argv)
 
     with open(os.path.join(args.bundle, "manifest.json"), "rb") as f:
@@ -73,11 +76,18 @@ def main(argv=None):
         if ev.get("classic_summary"):
             L.append(_row(f"{label}: classic bicubic x{man['scale']}", ev["classic_summary"], cmd))
         L.append(_row(f"{label}: {man['name']}", ev["summary"], cmd))
-    L += ["", "Butteraugli / SSIMULACRA: _to be added by the benchmark (bench/)_.", "",
-          "## Speed and memory (this machine, 2 threads)", "",
-          f"Encode MP/s: {SPEED_TODO}. Decode MP/s: {SPEED_TODO}. Peak memory: {SPEED_TODO}.", ""]
-    if args.notes:
-        L += ["## Notes", "", args.notes, ""]
+    L += ["", "## Speed and memory (this machine, 2 threads)", ""]
+    if args.speed:
+        with open(args.speed) as f:
+            L += [f.read().rstrip(), ""]
+    else:
+        L += [f"Encode MP/s: {SPEED_TODO}. Decode MP/s: {SPEED_TODO}. Peak memory: {SPEED_TODO}.", ""]
+    notes = args.notes
+    if args.notes_file:
+        with open(args.notes_file) as f:
+            notes = (notes + "\n\n" + f.read()).strip()
+    if notes:
+        L += ["## Notes", "", notes, ""]
     with open(os.path.join(args.bundle, "MODEL_CARD.md"), "w") as f:
         f.write("\n".join(L))
     print("\n".join(L))
