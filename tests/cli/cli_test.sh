@@ -4,28 +4,14 @@
 # failing cleanly with no partial output.
 # usage: cli_test.sh BUILD_TOOLS_DIR KODAK_DIR
 set -uo pipefail
-bin=$1
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 kodak=$2
-enc=$bin/tadmenc dec=$bin/tadmdec info=$bin/tadminfo
-im=/usr/bin/convert  # the real ImageMagick (a different `convert` may come first on PATH)
-work=$(mktemp -d)
-trap 'chmod -R u+w "$work"; rm -rf "$work"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok   $*"; }
-bad() { fail=$((fail + 1)); echo "FAIL $*"; }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else bad "$what"; fi; }
-# expect_fail WHAT PATTERN CMD...: non-zero exit and stderr matching PATTERN
-expect_fail() {
-  local what=$1 pattern=$2; shift 2
-  local err rc
-  err=$("$@" 2>&1 >/dev/null); rc=$?
-  if [ $rc -ne 0 ] && grep -qiE "$pattern" <<<"$err"; then ok "$what"; else bad "$what (rc=$rc: $err)"; fi
-}
+use_tools "$1"
+make_work_dir
 no_leftovers() { [ -z "$(find "$1" -name '.*tmp-*' -print -quit)" ]; }
-psnr() { compare -metric PSNR "$1" "$2" null: 2>&1 | awk '{print $1}'; }
 
 photo=$kodak/kodim23.png
-[ -f "$photo" ] || { echo "cli_test: the Kodak set is missing at $kodak (set TADM_DATA_DIR)"; echo "0 passed, 1 failed"; exit 1; }
+require_inputs "$photo"
 cp "$photo" "$work/photo.png"
 
 # --- help and version
@@ -106,5 +92,4 @@ check "no temporary files are left anywhere" no_leftovers "$work"
 # --- tadminfo prints every field
 check "tadminfo --json has the model and chunks" bash -c "'$info' --json '$work/c16.tadm' | grep -q '\"sha256\"' && '$info' --json '$work/c16.tadm' | grep -q '\"TEND\"'"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+report_tally

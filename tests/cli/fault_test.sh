@@ -4,24 +4,16 @@
 # and a non-zero exit, leave the input untouched, and leave no partial or temporary file.
 # usage: fault_test.sh BUILD_TOOLS_DIR KODAK_DIR   (mounting tmpfs needs root; else SKIP = 77)
 set -uo pipefail
-bin=$1 kodak=$2
-enc=$bin/tadmenc dec=$bin/tadmdec info=$bin/tadminfo
-work=$(mktemp -d)
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+kodak=$2
+use_tools "$1"
+make_work_dir
 mounts=()
-cleanup() {
+unmount_and_remove_work_dir() {
   for m in "${mounts[@]}"; do umount "$m" 2>/dev/null; done
-  rm -rf "$work"
+  remove_work_dir
 }
-trap cleanup EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok   $*"; }
-bad() { fail=$((fail + 1)); echo "FAIL $*"; }
-expect_fail() {
-  local what=$1 pattern=$2; shift 2
-  local err rc
-  err=$("$@" 2>&1 >/dev/null); rc=$?
-  if [ $rc -ne 0 ] && grep -qiE "$pattern" <<<"$err"; then ok "$what"; else bad "$what (rc=$rc: $err)"; fi
-}
+trap unmount_and_remove_work_dir EXIT
 empty_dir() { [ -z "$(ls -A "$1")" ]; }
 mount_tmpfs() {  # DIR OPTIONS
   mkdir -p "$1"
@@ -30,14 +22,11 @@ mount_tmpfs() {  # DIR OPTIONS
 }
 
 photo=$kodak/kodim01.png
-[ -f "$photo" ] || { echo "fault_test: the Kodak set is missing at $kodak"; echo "0 passed, 1 failed"; exit 1; }
+require_inputs "$photo"
 cp "$photo" "$work/in.png"
 "$enc" -q -m classic -s 2 "$work/in.png" "$work/big.tadm" || { echo "setup encode failed"; exit 1; }
 
-if ! mount_tmpfs "$work/ro" ro,size=64k; then
-  echo "SKIP: cannot mount tmpfs here (needs root); the fault tests did not run"
-  exit 77
-fi
+mount_tmpfs "$work/ro" ro,size=64k || skip_test "cannot mount tmpfs here (needs root); the fault tests did not run"
 
 # --- read-only filesystem
 expect_fail "read-only filesystem: encode fails naming the cause" "read-only" "$enc" -q -m classic "$work/in.png" "$work/ro/x.tadm"
@@ -86,5 +75,4 @@ head -c 20000 "$photo" > "$work/half.png"
 expect_fail "input truncated: clear PNG error" "png" "$enc" -q -m classic "$work/half.png" "$work/h.tadm"
 [ ! -e "$work/h.tadm" ] && ok "input truncated: no output" || bad "input truncated: output written"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+report_tally

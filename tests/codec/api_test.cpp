@@ -184,13 +184,9 @@ TEST(Api, LimitsAreCheckedOnEncodeAndDecode) {
   ImagePtr im = make_image(300, 200);
   auto s = classic_encoder(16);
   s.limits.max_pixels = 1000;
-  tadm_encoder* enc = nullptr;
-  ASSERT_EQ(tadm_encoder_create(&s, &enc, nullptr, 0), TADM_OK);
-  uint8_t* data = nullptr;
-  size_t size = 0;
-  EXPECT_EQ(tadm_encoder_encode(enc, im.get(), &data, &size), TADM_ERROR_LIMIT);
-  EXPECT_NE(std::string(tadm_encoder_last_error(enc)).find("limit"), std::string::npos);
-  tadm_encoder_destroy(enc);
+  std::string message;
+  EXPECT_EQ(encode_status(*im, s, &message), TADM_ERROR_LIMIT);
+  EXPECT_NE(message.find("limit"), std::string::npos) << message;
   const auto bytes = encode(*im, classic_encoder(16));
   auto d = default_decoder();
   d.limits.max_dimension = 250;

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <iterator>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "tadm/tadm.hpp"
@@ -72,6 +73,22 @@ inline tadm_encoder_settings classic_encoder(uint32_t scale) {
   s.scale = scale;
   s.threads = 2;
   return s;
+}
+
+// tadm_encoder_encode's status for `im`, with the encoder's last error in *message: for the tests
+// of encodes that must fail. An encoder that cannot be created gives tadm_encoder_create's status.
+inline tadm_status encode_status(const tadm_image& im, const tadm_encoder_settings& settings,
+                                 std::string* message = nullptr) {
+  tadm_encoder* enc = nullptr;
+  const tadm_status created = tadm_encoder_create(&settings, &enc, nullptr, 0);
+  if (created != TADM_OK) return created;
+  uint8_t* data = nullptr;
+  size_t size = 0;
+  const tadm_status st = tadm_encoder_encode(enc, &im, &data, &size);
+  if (message) *message = tadm_encoder_last_error(enc);
+  tadm_buffer_free(data);
+  tadm_encoder_destroy(enc);
+  return st;
 }
 
 inline tadm_decoder_settings default_decoder() {

@@ -47,21 +47,6 @@ inline tc::File full_file() {
   return f;
 }
 
-// Only what is required.
-inline tc::File small_file() {
-  tc::File f;
-  f.width = 16;
-  f.height = 16;
-  f.scale_x = 16;
-  f.scale_y = 16;
-  f.lr_width = 1;
-  f.lr_height = 1;
-  f.model_name = "classic";
-  f.model_version = "1";
-  f.lr_image = make_png(1, 1, 2);
-  return f;
-}
-
 inline Bytes write_or_fail(const tc::File& f) {
   Bytes out;
   const tc::Error e = tc::write(f, out);

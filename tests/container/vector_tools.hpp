@@ -1,6 +1,9 @@
 // Test-side helpers for .tadm: a tiny PNG builder, a chunk splitter/joiner for byte surgery,
-// SHA-256 hex. Written independently of the container library's reader so tests can cross-check it.
+// SHA-256 hex, the smallest valid File. Written independently of the container library's reader
+// so tests can cross-check it.
 #pragma once
+
+#include <tadm/container.hpp>
 
 #include <openssl/evp.h>
 #include <zlib.h>
@@ -177,6 +180,21 @@ inline std::size_t find_chunk(const RawFile& r, const std::string& type) {
   for (std::size_t i = 0; i < r.chunks.size(); ++i)
     if (r.chunks[i].type == type) return i;
   throw std::runtime_error("find_chunk: no " + type);
+}
+
+// Only what is required: 16x16 at scale 16, a 1x1 RGB PNG, model classic 1 (hash all zero).
+inline tadm::container::File small_file() {
+  tadm::container::File f;
+  f.width = 16;
+  f.height = 16;
+  f.scale_x = 16;
+  f.scale_y = 16;
+  f.lr_width = 1;
+  f.lr_height = 1;
+  f.model_name = "classic";
+  f.model_version = "1";
+  f.lr_image = make_png(1, 1, 2);
+  return f;
 }
 
 }  // namespace tadm::testing

@@ -4,28 +4,13 @@
 # bit-exactly, the TADM fields in tadminfo, and corrupt or foreign files failing cleanly.
 # usage: heif_test.sh BUILD_TOOLS_DIR KODAK_DIR
 set -uo pipefail
-bin=$1
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 kodak=$2
-enc=$bin/tadmenc dec=$bin/tadmdec info=$bin/tadminfo
-im=/usr/bin/convert  # the real ImageMagick (a different `convert` may come first on PATH)
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-pass=0 fail=0 skip=0
-ok() { pass=$((pass + 1)); echo "ok   $*"; }
-bad() { fail=$((fail + 1)); echo "FAIL $*"; }
-skipped() { skip=$((skip + 1)); echo "SKIP $*"; }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else bad "$what"; fi; }
-expect_fail() {
-  local what=$1 pattern=$2; shift 2
-  local err rc
-  err=$("$@" 2>&1 >/dev/null); rc=$?
-  if [ $rc -ne 0 ] && grep -qiE "$pattern" <<<"$err"; then ok "$what"; else bad "$what (rc=$rc: $err)"; fi
-}
-# Pixel difference count (alpha included) between two images; "0" when identical.
-ae() { compare -metric AE "$1" "$2" null: 2>&1 | awk '{print $1}'; }
+use_tools "$1"
+make_work_dir
 
 photo=$kodak/kodim23.png
-[ -f "$photo" ] || { echo "heif_test: the Kodak set is missing at $kodak"; echo "0 passed, 1 failed"; exit 1; }
+require_inputs "$photo"
 
 # Inputs: odd size RGB, RGBA with a real alpha ramp, grayscale, with an ICC profile, 16-bit.
 "$im" "$photo" -crop 333x211+5+7 +repage "$work/rgb.png"
@@ -114,5 +99,4 @@ expect_fail "an unknown --container is refused" "container|heif|avif|not in" "$e
 check "no output for a refused --container" test ! -e "$work/x.bin"
 expect_fail "--max-pixels applies to a HEIF's stored size" "limit" "$dec" --max-pixels 1000 "$work/rgb.heif" "$work/lim.png"
 
-echo "$pass passed, $fail failed, $skip skipped"
-[ $fail -eq 0 ]
+report_tally

@@ -162,17 +162,8 @@ void emit_invalid(const Out& out, const std::string& name, const Bytes& file, tc
 }
 
 tc::File minimal_file() {
-  tc::File f;
-  f.width = 16;
-  f.height = 16;
-  f.scale_x = 16;
-  f.scale_y = 16;
-  f.lr_width = 1;
-  f.lr_height = 1;
-  f.model_name = "classic";
-  f.model_version = "1";
+  tc::File f = tadm::testing::small_file();
   f.model_sha256 = model_hash("tadm spec vector bundle: classic 1");
-  f.lr_image = tadm::testing::make_png(1, 1, 2);
   return f;
 }
 

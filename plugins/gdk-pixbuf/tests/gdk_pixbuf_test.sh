@@ -8,6 +8,7 @@
 # get the ASan runtime preloaded, and leak checking is off for them and for the GLib-based test
 # program (GLib keeps global allocations); the library's own leaks are checked by tadm_heif_tests.
 set -uo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/../../../tests/lib.sh"
 bin=$1 loader=$2 pixbuf_test=$3 mime_xml=$4 query=$5 kodak=$6 sanitize=${7:-OFF}
 foreign() {
   case "$sanitize" in
@@ -15,19 +16,12 @@ foreign() {
     *) "$@" ;;
   esac
 }
-im=/usr/bin/convert
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok   $*"; }
-bad() { fail=$((fail + 1)); echo "FAIL $*"; }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else bad "$what"; fi; }
-skip_all() { echo "SKIP $*"; echo "0 passed, 0 failed (skipped: $*)"; exit 77; }
+make_work_dir
 
-[ -x "$query" ] || skip_all "gdk-pixbuf-query-loaders not found (package libgdk-pixbuf2.0-bin)"
-command -v gdk-pixbuf-thumbnailer >/dev/null || skip_all "gdk-pixbuf-thumbnailer not found (package libgdk-pixbuf2.0-bin)"
-command -v update-mime-database >/dev/null || skip_all "update-mime-database not found (package shared-mime-info)"
-[ -f "$kodak/kodim23.png" ] || { echo "the Kodak set is missing at $kodak"; exit 1; }
+[ -x "$query" ] || skip_test "gdk-pixbuf-query-loaders not found (package libgdk-pixbuf2.0-bin)"
+command -v gdk-pixbuf-thumbnailer >/dev/null || skip_test "gdk-pixbuf-thumbnailer not found (package libgdk-pixbuf2.0-bin)"
+command -v update-mime-database >/dev/null || skip_test "update-mime-database not found (package shared-mime-info)"
+require_inputs "$kodak/kodim23.png"
 
 # Private loader cache: the system's loaders plus ours.
 foreign "$query" $(ls /usr/lib/*/gdk-pixbuf-2.0/2.10.0/loaders/*.so 2>/dev/null) "$loader" > "$work/loaders.cache" 2>"$work/query.log"
@@ -79,14 +73,13 @@ size=$(identify -format '%wx%h' "$work/thumbnail.png" 2>/dev/null)
 check "the thumbnail is 64 pixels on its long side ($size)" test "$size" = 64x48
 # It is the stored thumbnail (25x19 at scale 16) scaled up by gdk-pixbuf: compare with that.
 "$im" "$work/thumb.png" -resize '64x48!' "$work/thumb_scaled.png"
-psnr=$(compare -metric PSNR "$work/thumbnail.png" "$work/thumb_scaled.png" null: 2>&1 | awk '{print $1}')
-check "the thumbnail shows the picture (PSNR $psnr dB against the scaled stored thumbnail > 25)" \
-  awk -v p="$psnr" 'BEGIN { exit !(p == "inf" || p > 25) }'
+thumbnail_psnr=$(psnr "$work/thumbnail.png" "$work/thumb_scaled.png")
+check "the thumbnail shows the picture (PSNR $thumbnail_psnr dB against the scaled stored thumbnail > 25)" \
+  awk -v p="$thumbnail_psnr" 'BEGIN { exit !(p == "inf" || p > 25) }'
 for f in corrupt truncated; do
   foreign gdk-pixbuf-thumbnailer -s 64 "$work/$f.tadm" "$work/$f.png" >/dev/null 2>"$work/$f.log"
   rc=$?
   check "gdk-pixbuf-thumbnailer fails on a $f .tadm (rc $rc) with no output" test $rc -ne 0 -a ! -s "$work/$f.png"
 done
 
-echo "$pass passed, $fail failed"
-[ $fail -eq 0 ]
+report_tally

@@ -4,16 +4,11 @@
 # corrupt .tadm fails with no output. Without the private configuration, .tadm is unknown.
 # usage: delegate_test.sh TOOLS_DIR DELEGATES_DIR KODAK_DIR
 set -uo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/../../../tests/lib.sh"
 bin=$1 conf=$2 kodak=$3
-im=/usr/bin/convert  # the real ImageMagick (a stand-in `convert` may come first on PATH)
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok   $*"; }
-bad() { fail=$((fail + 1)); echo "FAIL $*"; }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else bad "$what"; fi; }
-[ -x "$im" ] || { echo "SKIP ImageMagick is not installed at $im"; exit 77; }
-[ -f "$kodak/kodim23.png" ] || { echo "the Kodak set is missing at $kodak"; exit 1; }
+make_work_dir
+[ -x "$im" ] || skip_test "ImageMagick is not installed at $im"
+require_inputs "$kodak/kodim23.png"
 
 "$im" "$kodak/kodim23.png" -crop 300x200+40+40 +repage "$work/photo.png"
 "$bin/tadmenc" -q -m classic "$work/photo.png" "$work/photo.tadm"
@@ -27,7 +22,7 @@ check "without the delegate ImageMagick cannot read .tadm (so the test below tes
 export MAGICK_CONFIGURE_PATH=$conf PATH=$bin:$PATH
 check "convert x.tadm x.png succeeds" "$im" "$work/photo.tadm" "$work/im.png"
 check "it is tadmdec's full-resolution image (AE 0)" \
-  test "$(compare -metric AE "$work/im.png" "$work/ref.png" null: 2>&1 | awk '{print $1}')" = 0
+  test "$(ae "$work/im.png" "$work/ref.png")" = 0
 check "convert x.png x.tadm succeeds" "$im" "$work/photo.png" "$work/im.tadm"
 check "and writes a valid .tadm of the photo's size" bash -c "'$bin/tadminfo' --json '$work/im.tadm' | grep -q '\"width\": 300'"
 "$bin/tadmenc" -q -c heif -m classic "$work/photo.png" "$work/photo.heif"
@@ -38,5 +33,4 @@ rc=$?
 check "a corrupt .tadm fails (rc $rc) with tadmdec's message and no output" \
   bash -c "[ $rc -ne 0 ] && [ ! -e '$work/bad.png' ] && grep -q 'CRC mismatch' '$work/err.log'"
 
-echo "$pass passed, $fail failed"
-[ $fail -eq 0 ]
+report_tally
