@@ -37,16 +37,6 @@ json load_json(const fs::path& p) {
   return json::parse(in);
 }
 
-std::string hex(const std::array<std::uint8_t, 32>& a) {
-  std::string s;
-  char buf[3];
-  for (std::uint8_t b : a) {
-    std::snprintf(buf, sizeof buf, "%02x", static_cast<unsigned>(b));
-    s += buf;
-  }
-  return s;
-}
-
 void expect_blob(const json& j, const std::optional<Bytes>& b, const char* what) {
   SCOPED_TRACE(what);
   if (j.is_null()) {
@@ -100,7 +90,7 @@ TEST(SpecVectors, ValidFilesDecodeToTheirJson) {
     EXPECT_EQ(j.at("lr_codec").get<int>(), f.lr_codec);
     EXPECT_EQ(j.at("model").at("name").get<std::string>(), f.model_name);
     EXPECT_EQ(j.at("model").at("version").get<std::string>(), f.model_version);
-    EXPECT_EQ(j.at("model").at("sha256").get<std::string>(), hex(f.model_sha256));
+    EXPECT_EQ(j.at("model").at("sha256").get<std::string>(), hex_of(f.model_sha256));
     expect_blob(j.at("lr_image"), f.lr_image, "lr_image");
     expect_blob(j.at("icc"), f.icc, "icc");
     expect_blob(j.at("exif"), f.exif, "exif");

@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 #include <zlib.h>
 
+#include <array>
 #include <cstdint>
 #include <cstdio>
 #include <stdexcept>
@@ -44,6 +45,17 @@ inline void set_u16(Bytes& b, std::size_t at, std::uint32_t v) {
 }
 
 inline Bytes bytes_of(const std::string& s) { return Bytes(s.begin(), s.end()); }
+
+// Lowercase hex of a 32-byte hash (a MODL chunk's model SHA-256).
+inline std::string hex_of(const std::array<std::uint8_t, 32>& a) {
+  std::string s;
+  char buf[3];
+  for (std::uint8_t b : a) {
+    std::snprintf(buf, sizeof buf, "%02x", static_cast<unsigned>(b));
+    s += buf;
+  }
+  return s;
+}
 
 inline std::uint32_t crc_of(const std::string& type, const Bytes& data) {
   uLong c = crc32(0L, Z_NULL, 0);

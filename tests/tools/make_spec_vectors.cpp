@@ -38,16 +38,6 @@ std::array<std::uint8_t, 32> model_hash(const std::string& text) {
   return out;
 }
 
-std::string hex_of(const std::array<std::uint8_t, 32>& a) {
-  std::string s;
-  char buf[3];
-  for (std::uint8_t b : a) {
-    std::snprintf(buf, sizeof buf, "%02x", static_cast<unsigned>(b));
-    s += buf;
-  }
-  return s;
-}
-
 json blob_json(const std::optional<Bytes>& b) {
   if (!b) return nullptr;
   return json{{"size", b->size()}, {"sha256", tadm::testing::sha256_hex(*b)}};
@@ -71,7 +61,7 @@ json expected_json(const tc::File& f, const Bytes& file, const std::string& desc
   j["flags"] = f.flags;
   j["original_bit_depth"] = f.original_bit_depth;
   j["lr_codec"] = f.lr_codec;
-  j["model"] = {{"name", f.model_name}, {"version", f.model_version}, {"sha256", hex_of(f.model_sha256)}};
+  j["model"] = {{"name", f.model_name}, {"version", f.model_version}, {"sha256", tadm::testing::hex_of(f.model_sha256)}};
   j["lr_image"] = blob_json(f.lr_image);
   j["icc"] = blob_json(f.icc);
   j["exif"] = blob_json(f.exif);
