@@ -176,16 +176,20 @@ void register_bundles() {
       const std::uint32_t side = std::min({512u, photo().width, photo().height}) / s * s;
       return crop(photo(), 0, 0, side, side);
     };
-    benchmark::RegisterBenchmark(("BM_BundleEncodeTile/" + name).c_str(), [name, scale, tile](benchmark::State& state) {
-      const Rgb t = tile(scale);
+    // One thread, and a tile budget that holds the whole crop.
+    auto encoder_settings = [](const std::string& model, std::uint32_t s, const Rgb& t) {
       tadm_encoder_settings st;
       tadm_encoder_default_settings(&st);
-      st.model = name.c_str();
-      st.scale = scale;
+      st.model = model.c_str();
+      st.scale = s;
       st.threads = 1;
       st.limits.max_tile_pixels = t.width * t.height;
+      return st;
+    };
+    benchmark::RegisterBenchmark(("BM_BundleEncodeTile/" + name).c_str(), [name, scale, tile, encoder_settings](benchmark::State& state) {
+      const Rgb t = tile(scale);
       try {
-        tadm_cpp::Encoder enc(st);
+        tadm_cpp::Encoder enc(encoder_settings(name, scale, t));
         auto im = to_tadm(t);
         for (auto _ : state) benchmark::DoNotOptimize(enc.encode(*im));
         set_pixels(state, static_cast<std::uint64_t>(t.width) * t.height);
@@ -193,16 +197,10 @@ void register_bundles() {
         state.SkipWithError(e.what());
       }
     })->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime();
-    benchmark::RegisterBenchmark(("BM_BundleDecodeTile/" + name).c_str(), [name, scale, tile](benchmark::State& state) {
+    benchmark::RegisterBenchmark(("BM_BundleDecodeTile/" + name).c_str(), [name, scale, tile, encoder_settings](benchmark::State& state) {
       const Rgb t = tile(scale);
       try {
-        tadm_encoder_settings es;
-        tadm_encoder_default_settings(&es);
-        es.model = name.c_str();
-        es.scale = scale;
-        es.threads = 1;
-        es.limits.max_tile_pixels = t.width * t.height;
-        tadm_cpp::Encoder enc(es);
+        tadm_cpp::Encoder enc(encoder_settings(name, scale, t));
         const Bytes file = enc.encode(*to_tadm(t));
         tadm_decoder_settings ds;
         tadm_decoder_default_settings(&ds);
