@@ -39,6 +39,14 @@ def ste_round8(y: torch.Tensor) -> torch.Tensor:
     return y + (q - y).detach()
 
 
+def ste_round8_clipped(y: torch.Tensor) -> torch.Tensor:
+    """Forward: the same as ste_round8.  Backward: identity inside [0,1], zero outside, so the
+    decoder's gradient cannot push a thumbnail value further past the range it is clamped to
+    (with the plain STE it could, which fed back into a collapse of pix16 at step ~3900)."""
+    c = torch.clamp(y, 0.0, 1.0)
+    return c + (torch.round(c * 255.0) / 255.0 - c).detach()
+
+
 def round8(y: torch.Tensor) -> torch.Tensor:
     return torch.round(torch.clamp(y, 0.0, 1.0) * 255.0) / 255.0
 

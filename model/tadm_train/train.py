@@ -25,7 +25,7 @@ import torch.nn.functional as F  # noqa: E402
 
 from .data import CropSampler, load_cached, list_images, load_rgb  # noqa: E402
 from .metrics import psnr  # noqa: E402
-from .models import build_model, count_params, round8, ste_round8  # noqa: E402
+from .models import build_model, count_params, round8, ste_round8, ste_round8_clipped  # noqa: E402
 
 REPO_CKPT_LIMIT = 20 * 1024 * 1024
 
@@ -295,6 +295,8 @@ def main(argv=None):
     total = int(t["iterations"])
     stop_at = int(t.get("stop_at", total))
     kind = t.get("loss", "l1")
+    clipped = t.get("ste", "identity") == "clipped"
+    ste = ste_round8_clipped if clipped else ste_round8
     gw = float(t.get("guide_weight", 0.0))
     clip = float(t.get("grad_clip", 0.0))
     L = cfg.get("log", {})
@@ -319,7 +321,7 @@ def main(argv=None):
         if cl:
             x = x.contiguous(memory_format=torch.channels_last)
         y = enc(x)
-        yq = ste_round8(y)
+        yq = ste(y)
         xh = dec(yq)
         rec = pixel_loss(xh, x, kind)
         loss = rec
@@ -327,7 +329,8 @@ def main(argv=None):
         if gw > 0:
             with torch.no_grad():
                 target = round8(enc.down(x))
-            g_l = (yq - target).abs().mean()
+            # clipped STE: the guide sees the unclamped LR, which pulls out-of-range values back
+            g_l = ((y if clipped else yq) - target).abs().mean()
             loss = loss + gw * g_l
         if not torch.isfinite(loss):
             log(f"step {step}: non-finite loss, skipping batch")
