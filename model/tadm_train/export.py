@@ -77,6 +77,8 @@ def main(argv=None):
     ap.add_argument("--version", default="1.0")
     ap.add_argument("--out", required=True, help="bundle directory, e.g. bundles/pix16")
     ap.add_argument("--lr-tile", type=int, default=96)
+    ap.add_argument("--wall-hours", type=float, default=None,
+                    help="training wall time to record when the checkpoint has none (best_ema.pt of older runs)")
     ap.add_argument("--weights-dtype", default="float16", choices=["float16", "float32"],
                     help="how weights are stored (computation is float32 or bf16 either way)")
     ap.add_argument("--lr-overlap", type=int, default=None,
@@ -89,6 +91,11 @@ def main(argv=None):
     cfg = ck["config"]
     enc, dec = build_model(cfg)
     sfx = "_ema" if args.weights == "ema" and "encoder_ema" in ck else ""
+    # best_ema.pt holds the EMA weights under the plain keys, with the validation that chose them
+    weights_label = "ema" if sfx else ("ema (best validation)" if "val" in ck else "raw")
+    config_path = ck.get("config_path") or (f"model/configs/{cfg['name']}.json"
+                                            if os.path.exists(repo_path(f"model/configs/{cfg['name']}.json")) else "")
+    wall_s = ck.get("wall_time_s", 3600.0 * args.wall_hours if args.wall_hours is not None else 0.0)
     enc.load_state_dict(ck["encoder" + sfx])
     dec.load_state_dict(ck["decoder" + sfx])
     enc, dec = enc.float().eval(), dec.float().eval()
@@ -127,10 +134,10 @@ def main(argv=None):
         "tile": {"lr_tile": args.lr_tile,
                  "lr_overlap": max(r_enc, r_dec) if args.lr_overlap is None else args.lr_overlap},
         "parameters": {"encoder": count_params(enc), "decoder": count_params(dec)},
-        "training": {"config": ck.get("config_path", cfg.get("_config_path", "")),
+        "training": {"config": config_path,
                      "run": cfg["name"], "iterations": step,
-                     "wall_time_hours": round(float(ck.get("wall_time_s", 0.0)) / 3600.0, 3),
-                     "weights": "ema" if sfx else "raw"},
+                     "wall_time_hours": round(float(wall_s) / 3600.0, 3),
+                     "weights": weights_label},
     }
     if "best_val_psnr" in ck or "val" in ck:
         manifest["training"]["val_psnr_db"] = round(float(ck.get("val", {}).get("psnr", ck.get("best_val_psnr", 0))), 3)

@@ -286,7 +286,8 @@ def main(argv=None):
         if is_best:
             best = r["psnr"]
             atomic_save({"step": step, "val": r, "encoder": ema.shadow[0].state_dict(),
-                         "decoder": ema.shadow[1].state_dict(),
+                         "decoder": ema.shadow[1].state_dict(), "wall_time_s": wall,
+                         "config_path": cfg["_config_path"],
                          "config": {k: v for k, v in cfg.items() if not k.startswith("_")}},
                         os.path.join(P["ckpt_dir"], "best_ema.pt"))
         log(f"val step {step}: PSNR {r['psnr']:.3f} dB (EMA, {len(val_imgs)} images, 8-bit LR); "
