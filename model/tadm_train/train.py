@@ -159,7 +159,7 @@ def warm_start(modules, ema, path: str, log) -> None:
     ck = torch.load(path, map_location="cpu")
     copied, skipped = 0, []
     for mod, key in zip(modules, ("encoder", "decoder")):
-        src = ck[key]
+        src = ck.get(key + "_ema", ck[key])  # a training checkpoint's EMA weights, else best_ema.pt's
         own = mod.state_dict()
         for name, tensor in own.items():
             if name in src and src[name].shape == tensor.shape:
