@@ -139,55 +139,62 @@ TEST(Learned, PrecisionsAgree) {
   EXPECT_NE(std::string(err).find("precision"), std::string::npos) << err;
 }
 
-TEST(Learned, KodakRoundTripBeatsClassic) {
-  REQUIRE_BUNDLE("pix16");
+// kodim23 through the default model of `scale` (0 = the default scale) and through classic.
+struct KodakRoundTrip {
+  std::string model;
+  std::vector<uint8_t> bytes;
+  double learned_psnr = 0, classic_psnr = 0;
+};
+
+KodakRoundTrip kodak_round_trip(uint32_t scale) {
+  KodakRoundTrip r;
   tadm_image* raw = nullptr;
-  ASSERT_EQ(tadm_image_read_file((kKodak / "kodim23.png").c_str(), nullptr, &raw, nullptr, 0), TADM_OK);
+  EXPECT_EQ(tadm_image_read_file((kKodak / "kodim23.png").c_str(), nullptr, &raw, nullptr, 0), TADM_OK);
+  if (!raw) return r;
   ImagePtr photo(raw);
   tadm_encoder_settings es;
-  tadm_encoder_default_settings(&es);  // the default model at scale 16 is pix16
+  tadm_encoder_default_settings(&es);
+  es.scale = scale;
   es.threads = 2;
   tadm_cpp::Encoder enc(es);
-  EXPECT_EQ(enc.model().rfind("pix16", 0), 0u) << enc.model();
-  const auto bytes = enc.encode(*photo);
-  ImagePtr learned = tadm_cpp::Decoder(default_decoder()).decode(bytes);
-  ImagePtr classic = tadm_cpp::Decoder(default_decoder()).decode(tadm_cpp::Encoder(classic_encoder(16)).encode(*photo));
-  const double p_learned = psnr(*photo, *learned), p_classic = psnr(*photo, *classic);
-  RecordProperty("psnr_learned", std::to_string(p_learned));
-  RecordProperty("psnr_classic", std::to_string(p_classic));
-  std::printf("kodim23 16x: learned %.2f dB (%zu bytes), classic %.2f dB\n", p_learned, bytes.size(), p_classic);
-  EXPECT_GT(p_learned, p_classic + 0.5);
+  r.model = enc.model();
+  r.bytes = enc.encode(*photo);
+  ImagePtr learned = tadm_cpp::Decoder(default_decoder()).decode(r.bytes);
+  ImagePtr classic = tadm_cpp::Decoder(default_decoder())
+                         .decode(tadm_cpp::Encoder(classic_encoder(scale ? scale : 16)).encode(*photo));
+  r.learned_psnr = psnr(*photo, *learned);
+  r.classic_psnr = psnr(*photo, *classic);
+  std::printf("kodim23 %ux: %s %.2f dB (%zu bytes), classic %.2f dB\n", scale ? scale : 16, r.model.c_str(),
+              r.learned_psnr, r.bytes.size(), r.classic_psnr);
+  return r;
+}
+
+TEST(Learned, KodakRoundTripBeatsClassic) {
+  REQUIRE_BUNDLE("pix16");
+  const KodakRoundTrip r = kodak_round_trip(0);  // the default model at scale 16 is pix16
+  EXPECT_EQ(r.model.rfind("pix16", 0), 0u) << r.model;
+  RecordProperty("psnr_learned", std::to_string(r.learned_psnr));
+  RecordProperty("psnr_classic", std::to_string(r.classic_psnr));
+  EXPECT_GT(r.learned_psnr, r.classic_psnr + 0.5);
   // Decoding with another bundle's identity is refused.
   tadm::container::File f;
-  ASSERT_FALSE(tadm::container::read(bytes, {}, f));
+  ASSERT_FALSE(tadm::container::read(r.bytes, {}, f));
   EXPECT_EQ(f.model_name, "pix16");
   auto d = default_decoder();
   d.model = "classic";
   tadm_decoder* dec = nullptr;
   ASSERT_EQ(tadm_decoder_create(&d, &dec, nullptr, 0), TADM_OK);
   tadm_image* out = nullptr;
-  EXPECT_EQ(tadm_decoder_decode(dec, bytes.data(), bytes.size(), &out), TADM_ERROR_MODEL_MISMATCH);
+  EXPECT_EQ(tadm_decoder_decode(dec, r.bytes.data(), r.bytes.size(), &out), TADM_ERROR_MODEL_MISMATCH);
   tadm_decoder_destroy(dec);
 }
 
 // --scale 32 picks the 32x bundle by default, and it beats classic 32x clearly on a real photo.
 TEST(Learned, Kodak32RoundTripBeatsClassic) {
   REQUIRE_BUNDLE("pix32");
-  tadm_image* raw = nullptr;
-  ASSERT_EQ(tadm_image_read_file((kKodak / "kodim23.png").c_str(), nullptr, &raw, nullptr, 0), TADM_OK);
-  ImagePtr photo(raw);
-  tadm_encoder_settings es;
-  tadm_encoder_default_settings(&es);
-  es.scale = 32;
-  es.threads = 2;
-  tadm_cpp::Encoder enc(es);
-  EXPECT_EQ(enc.model().rfind("pix32", 0), 0u) << enc.model();
-  const auto bytes = enc.encode(*photo);
-  ImagePtr learned = tadm_cpp::Decoder(default_decoder()).decode(bytes);
-  ImagePtr classic = tadm_cpp::Decoder(default_decoder()).decode(tadm_cpp::Encoder(classic_encoder(32)).encode(*photo));
-  const double p_learned = psnr(*photo, *learned), p_classic = psnr(*photo, *classic);
-  std::printf("kodim23 32x: learned %.2f dB (%zu bytes), classic %.2f dB\n", p_learned, bytes.size(), p_classic);
-  EXPECT_GT(p_learned, p_classic + 0.3);
+  const KodakRoundTrip r = kodak_round_trip(32);
+  EXPECT_EQ(r.model.rfind("pix32", 0), 0u) << r.model;
+  EXPECT_GT(r.learned_psnr, r.classic_psnr + 0.3);
 }
 
 }  // namespace
