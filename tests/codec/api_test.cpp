@@ -21,17 +21,6 @@ ImagePtr decode(const std::vector<uint8_t>& bytes, tadm_decoder_settings s = def
   return dec.decode(bytes);
 }
 
-tadm_status decode_status(const std::vector<uint8_t>& bytes, tadm_decoder_settings s, std::string* message = nullptr) {
-  tadm_decoder* dec = nullptr;
-  EXPECT_EQ(tadm_decoder_create(&s, &dec, nullptr, 0), TADM_OK);
-  tadm_image* out = nullptr;
-  const tadm_status st = tadm_decoder_decode(dec, bytes.data(), bytes.size(), &out);
-  if (message) *message = tadm_decoder_last_error(dec);
-  tadm_image_free(out);
-  tadm_decoder_destroy(dec);
-  return st;
-}
-
 class SizeAndScale : public ::testing::TestWithParam<std::tuple<uint32_t, uint32_t, uint32_t>> {};
 
 TEST_P(SizeAndScale, ClassicRoundTripRestoresTheExactSize) {

@@ -71,12 +71,9 @@ TEST(Limits, MetadataLimitOnDecode) {
   const auto bytes = tadm_cpp::Encoder(classic_encoder(16)).encode(*im);
   auto d = default_decoder();
   d.limits.max_metadata_bytes = 4096;
-  tadm_decoder* dec = nullptr;
-  ASSERT_EQ(tadm_decoder_create(&d, &dec, nullptr, 0), TADM_OK);
-  tadm_image* out = nullptr;
-  EXPECT_EQ(tadm_decoder_decode(dec, bytes.data(), bytes.size(), &out), TADM_ERROR_LIMIT);
-  EXPECT_NE(std::string(tadm_decoder_last_error(dec)).find("xmpp"), std::string::npos) << tadm_decoder_last_error(dec);
-  tadm_decoder_destroy(dec);
+  std::string message;
+  EXPECT_EQ(decode_status(bytes, d, &message), TADM_ERROR_LIMIT);
+  EXPECT_NE(message.find("xmpp"), std::string::npos) << message;
 }
 
 TEST(Limits, PixelLimitOnDecodeComesBeforeTheModelRuns) {
@@ -84,13 +81,9 @@ TEST(Limits, PixelLimitOnDecodeComesBeforeTheModelRuns) {
   const auto file = tadm_cpp::Encoder(classic_encoder(16)).encode(*make_image(1200, 1000));
   auto d = default_decoder();
   d.limits.max_pixels = 1000000;
-  tadm_decoder* dec = nullptr;
-  ASSERT_EQ(tadm_decoder_create(&d, &dec, nullptr, 0), TADM_OK);
-  tadm_image* out = nullptr;
-  EXPECT_EQ(tadm_decoder_decode(dec, file.data(), file.size(), &out), TADM_ERROR_LIMIT);
-  EXPECT_NE(std::string(tadm_decoder_last_error(dec)).find("limit"), std::string::npos);
-  EXPECT_EQ(out, nullptr);
-  tadm_decoder_destroy(dec);
+  std::string message;
+  EXPECT_EQ(decode_status(file, d, &message), TADM_ERROR_LIMIT);  // also checks no image comes back
+  EXPECT_NE(message.find("limit"), std::string::npos) << message;
 }
 
 }  // namespace

@@ -98,6 +98,23 @@ inline tadm_decoder_settings default_decoder() {
   return s;
 }
 
+// Decodes `bytes` with `settings`; returns the status and, if asked, the decoder's last error.
+// A failed decode must not return an image.
+inline tadm_status decode_status(const std::vector<uint8_t>& bytes, tadm_decoder_settings settings,
+                                 std::string* message = nullptr) {
+  tadm_decoder* dec = nullptr;
+  EXPECT_EQ(tadm_decoder_create(&settings, &dec, nullptr, 0), TADM_OK);
+  tadm_image* out = nullptr;
+  const tadm_status st = tadm_decoder_decode(dec, bytes.data(), bytes.size(), &out);
+  if (message) *message = tadm_decoder_last_error(dec);
+  if (st != TADM_OK) {
+    EXPECT_EQ(out, nullptr);
+  }
+  tadm_image_free(out);
+  tadm_decoder_destroy(dec);
+  return st;
+}
+
 // A real ICC profile (sRGB, from Debian's icc-profiles-free, installed by tools/setup-debian.sh):
 // libpng refuses profiles it cannot parse.
 inline std::vector<uint8_t> tiny_icc() {
