@@ -65,21 +65,24 @@ class AutocastScope {
     if (!enabled_) return;
     if (cuda_) {
       previous_ = at::autocast::get_autocast_gpu_dtype();
+      was_enabled_ = at::autocast::is_enabled();
       at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
       at::autocast::set_enabled(true);
     } else {
       previous_ = at::autocast::get_autocast_cpu_dtype();
+      was_enabled_ = at::autocast::is_cpu_enabled();
       at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
       at::autocast::set_cpu_enabled(true);
     }
   }
   ~AutocastScope() {
     if (!enabled_) return;
+    // Restore the host's state: an application embedding LibTorch may run its own autocast.
     if (cuda_) {
-      at::autocast::set_enabled(false);
+      at::autocast::set_enabled(was_enabled_);
       at::autocast::set_autocast_gpu_dtype(previous_);
     } else {
-      at::autocast::set_cpu_enabled(false);
+      at::autocast::set_cpu_enabled(was_enabled_);
       at::autocast::set_autocast_cpu_dtype(previous_);
     }
     at::autocast::clear_cache();
@@ -91,6 +94,7 @@ class AutocastScope {
   bool enabled_;
   bool cuda_;
   at::ScalarType previous_ = at::kFloat;
+  bool was_enabled_ = false;
 };
 
 class LearnedRescaler final : public Rescaler {

@@ -92,9 +92,7 @@ TEST(Api, MetadataSurvivesEncodeAndDecodeAndPng) {
   const auto icc = tiny_icc();
   const auto exif = tiny_exif();
   const std::string xmp = tiny_xmp();
-  ASSERT_EQ(tadm_image_set_metadata(im.get(), "icc", icc.data(), icc.size()), TADM_OK);
-  ASSERT_EQ(tadm_image_set_metadata(im.get(), "exif", exif.data(), exif.size()), TADM_OK);
-  ASSERT_EQ(tadm_image_set_metadata(im.get(), "xmp", reinterpret_cast<const uint8_t*>(xmp.data()), xmp.size()), TADM_OK);
+  ASSERT_NO_FATAL_FAILURE(attach_tiny_metadata(im.get()));
   im->has_cicp = 1;
   const uint8_t cicp[4] = {1, 13, 0, 1};
   std::memcpy(im->cicp, cicp, 4);

@@ -132,6 +132,16 @@ inline std::string tiny_xmp() {
          "<rdf:RDF xmlns:rdf='http://www.w3.org/1999/02/22-rdf-syntax-ns#'/></x:xmpmeta><?xpacket end='w'?>";
 }
 
+// Attaches tiny_icc(), tiny_exif() and tiny_xmp() to an image.
+inline void attach_tiny_metadata(tadm_image* im) {
+  const auto icc = tiny_icc();
+  const auto exif = tiny_exif();
+  const std::string xmp = tiny_xmp();
+  ASSERT_EQ(tadm_image_set_metadata(im, "icc", icc.data(), icc.size()), TADM_OK);
+  ASSERT_EQ(tadm_image_set_metadata(im, "exif", exif.data(), exif.size()), TADM_OK);
+  ASSERT_EQ(tadm_image_set_metadata(im, "xmp", reinterpret_cast<const uint8_t*>(xmp.data()), xmp.size()), TADM_OK);
+}
+
 struct TempDir {
   std::filesystem::path path;
   TempDir() {

@@ -45,12 +45,9 @@ TEST_P(Containers, SameImageAndMetadataAsTadm) {
   for (uint32_t channels : {1u, 2u, 3u, 4u}) {
     SCOPED_TRACE("channels " + std::to_string(channels));
     ImagePtr im = make_image(101, 67, channels, channels == 3 ? 16 : 8, channels);
-    const auto icc = tiny_icc();
     const auto exif = tiny_exif();
     const std::string xmp = tiny_xmp();
-    ASSERT_EQ(tadm_image_set_metadata(im.get(), "icc", icc.data(), icc.size()), TADM_OK);
-    ASSERT_EQ(tadm_image_set_metadata(im.get(), "exif", exif.data(), exif.size()), TADM_OK);
-    ASSERT_EQ(tadm_image_set_metadata(im.get(), "xmp", reinterpret_cast<const uint8_t*>(xmp.data()), xmp.size()), TADM_OK);
+    ASSERT_NO_FATAL_FAILURE(attach_tiny_metadata(im.get()));
     const auto tadm = encode(*im, TADM_CONTAINER_TADM);
     const auto other = encode(*im, GetParam());
     ASSERT_NE(tadm, other);
