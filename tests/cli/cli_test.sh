@@ -68,6 +68,7 @@ check "missing input leaves no output" test ! -e "$work/x.tadm"
 expect_fail "output over the input is refused" "over the input" "$enc" -m classic "$work/photo.png" "$work/photo.png"
 check "the refused input is untouched" cmp -s "$photo" "$work/photo.png"
 expect_fail "decoding over the input is refused" "over the input" "$dec" "$work/c16.tadm" "$work/c16.tadm"
+expect_fail "an unknown decoder precision is refused" "precision" "$dec" --precision fp64 "$work/c16.tadm" "$work/p.png"
 mkdir "$work/ro" && chmod 0555 "$work/ro"
 if [ "$(id -u)" -ne 0 ]; then
   expect_fail "unwritable output directory" "cannot create|Permission" "$enc" -m classic "$work/photo.png" "$work/ro/x.tadm"
