@@ -57,7 +57,7 @@ def load_cached(folder: str, cache_dir: str, extra_scales: Optional[List[float]]
             b = np.array(im.resize((w, h), Image.BICUBIC))
             images.append(torch.from_numpy(b).permute(2, 0, 1).contiguous())
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = path + ".tmp"
+    tmp = f"{path}.{os.getpid()}.tmp"  # two runs may build the same cache at once
     torch.save({"files": [os.path.basename(f) for f in files], "opts": opts, "images": images}, tmp)
     os.replace(tmp, path)
     return images

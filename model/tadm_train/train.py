@@ -153,10 +153,23 @@ def atomic_save(obj, path: str):
 
 # --------------------------------------------------------------------------- main
 
+def load_init_weights(path: str) -> dict:
+    """{"encoder": state_dict, "decoder": state_dict} from a training checkpoint, a best_ema.pt,
+    or an exported bundle directory (its TorchScript modules wrap the model as ``m``; float16
+    weights are cast back to float32), so a committed bundle can seed a run on a fresh clone."""
+    if os.path.isdir(path):
+        out = {}
+        for key in ("encoder", "decoder"):
+            sd = torch.jit.load(os.path.join(path, key + ".pt"), map_location="cpu").state_dict()
+            out[key] = {k[2:] if k.startswith("m.") else k: v.float() for k, v in sd.items()}
+        return out
+    return torch.load(path, map_location="cpu")
+
+
 def warm_start(modules, ema, path: str, log) -> None:
     """Copy the tensors of another run whose names and shapes match (e.g. 16x -> 32x: the LR
     bodies and the first upscaling stages), so a new scale does not start from nothing."""
-    ck = torch.load(path, map_location="cpu")
+    ck = load_init_weights(path)
     copied, skipped = 0, []
     for mod, key in zip(modules, ("encoder", "decoder")):
         src = ck.get(key + "_ema", ck[key])  # a training checkpoint's EMA weights, else best_ema.pt's
@@ -180,7 +193,8 @@ def main(argv=None):
     ap.add_argument("--iterations", type=int, default=None, help="override train.iterations (stop point)")
     ap.add_argument("--no-val", action="store_true")
     ap.add_argument("--init", default=None,
-                    help="warm start a new run from another run's checkpoint (e.g. best_ema.pt of pix16): "
+                    help="warm start a new run from another run's checkpoint (e.g. best_ema.pt of pix16) or a bundle "
+                         "directory (e.g. bundles/pix16): "
                          "every tensor whose name and shape match is copied; ignored when resuming")
     args = ap.parse_args(argv)
 
