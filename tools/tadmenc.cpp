@@ -20,7 +20,7 @@ int main(int argc, char** argv) {
       "tadmenc"};
   std::string input, output, model, model_dir;
   unsigned scale = 0;
-  int threads = 0, effort = 2;
+  int threads = 0, effort = 2, refine = 0;
   bool list_models = false;
   tadm_device device = TADM_DEVICE_AUTO;
   tadm_container_format container = TADM_CONTAINER_TADM;
@@ -33,6 +33,11 @@ int main(int argc, char** argv) {
   app.add_option("-m,--model", model, "Model: classic (baseline), a bundle name, or a bundle directory");
   app.add_option("--model-dir", model_dir, "Extra directory to look up bundle names in");
   app.add_option("--png-effort", effort, "Thumbnail PNG compression effort, 0..3 (default 2)")->check(CLI::Range(0, 3));
+  app.add_option("--refine", refine,
+                 "Learned models: optimise the thumbnail for N gradient steps through the model's decoder,\n"
+                 "so the restored photo is closer to the original (Kodak, pix16, 30 steps: about +0.5 dB;\n"
+                 "each step costs about three decodes). Default 0 (off)")
+      ->check(CLI::Range(0, 1000));
   static const std::map<std::string, tadm_container_format> kContainers{
       {"tadm", TADM_CONTAINER_TADM}, {"heif", TADM_CONTAINER_HEIF}, {"avif", TADM_CONTAINER_AVIF}};
   app.add_option("-c,--container", container,
@@ -69,6 +74,7 @@ int main(int argc, char** argv) {
     s.threads = threads;
     s.device = device;
     s.png_effort = effort;
+    s.refine_iterations = refine;
     s.container = container;
     s.limits = limits;
     s.progress = progress_callback;

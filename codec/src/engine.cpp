@@ -82,6 +82,9 @@ Encoder::Encoder(const tadm_encoder_settings& settings) : settings_(settings) {
     fail(TADM_ERROR_INVALID_ARGUMENT, "container " + std::to_string(container) + " is not tadm (0), heif (1) or avif (2)");
   if (settings.png_effort < 0 || settings.png_effort > 3)
     fail(TADM_ERROR_INVALID_ARGUMENT, "PNG effort " + std::to_string(settings.png_effort) + " is outside 0..3");
+  if (settings.refine_iterations < 0 || settings.refine_iterations > kMaxRefineIterations)
+    fail(TADM_ERROR_INVALID_ARGUMENT, "refine iterations " + std::to_string(settings.refine_iterations) +
+                                          " is outside 0.." + std::to_string(kMaxRefineIterations));
   std::string spec = settings.model ? settings.model : "";
   if (spec.empty()) {
     // The default: the learned bundle for the scale when it is installed, else the baseline.
@@ -96,6 +99,9 @@ Encoder::Encoder(const tadm_encoder_settings& settings) : settings_(settings) {
   }
   rescaler_ = open_model(spec, model_dir, ResampleFilter::kBicubic, settings.device);
   const std::uint32_t native = rescaler_->native_scale();
+  if (settings.refine_iterations > 0 && native == 0)
+    log(settings.log, settings.user, TADM_LOG_WARNING,
+        "thumbnail refinement needs a learned model; the classic rescaler encodes without it");
   scale_ = settings.scale ? settings.scale : (native ? native : 16);
   if (native && scale_ != native)
     fail(TADM_ERROR_INVALID_ARGUMENT, "model " + rescaler_->identity().name + " works at scale " +
@@ -115,6 +121,8 @@ std::vector<std::uint8_t> Encoder::encode(const Image& image) {
   progress(0.0f, 0.0f, "reading")(0.0f);
   const Planes rgb = rgb_planes(image);
   RunContext ctx{threads, settings_.limits, progress(0.0f, 0.9f, "downscaling")};
+  // A gray original keeps its gray thumbnail (a third of the bytes); refinement would colour it.
+  ctx.refine_iterations = image.is_gray() ? 0 : settings_.refine_iterations;
   Planes lr = rescaler_->downscale(rgb, scale_, ctx);
   std::optional<Planes> alpha = alpha_plane(image);
   if (alpha) alpha = resample(*alpha, lr.width, lr.height, ResampleFilter::kBicubic, threads);

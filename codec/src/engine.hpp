@@ -11,6 +11,9 @@
 
 namespace tadm {
 
+// Upper bound of tadm_encoder_settings::refine_iterations (about three decodes each).
+inline constexpr int kMaxRefineIterations = 1000;
+
 class Encoder {
  public:
   explicit Encoder(const tadm_encoder_settings& settings);

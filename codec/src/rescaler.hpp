@@ -26,6 +26,8 @@ struct RunContext {
   std::function<void(float fraction)> progress = [](float) {};
   // Encoders always run in float32 so a thumbnail does not depend on the CPU it was made on.
   tadm_precision precision = TADM_PRECISION_FP32;
+  // Encoders only: gradient steps of thumbnail refinement through the decoder (0 = none).
+  int refine_iterations = 0;
 };
 
 class Rescaler {

@@ -28,18 +28,11 @@ Planes pad_edge(const Planes& in, std::uint32_t w, std::uint32_t h) {
   return out;
 }
 
-namespace {
-
-// One axis of the tile grid: cores [start, end) and extended windows [lo, hi), in LR pixels.
-struct Span1 {
-  std::uint32_t start, end, lo, hi;
-};
-
 // Every window has the same length (edge windows reach further inwards instead of being cut
 // short): the model then sees one tensor shape, so its activation buffers are reused from tile
 // to tile instead of being allocated and faulted in anew (see torch_allocator.hpp).
-std::vector<Span1> spans(std::uint32_t size, const TileGeometry& g) {
-  std::vector<Span1> out;
+std::vector<TileSpan> tile_spans(std::uint32_t size, const TileGeometry& g) {
+  std::vector<TileSpan> out;
   const std::uint32_t window = std::min(size, g.tile + 2 * g.margin);
   for (std::uint32_t s = 0; s < size; s += g.tile) {
     const std::uint32_t e = std::min(size, s + g.tile);
@@ -49,9 +42,11 @@ std::vector<Span1> spans(std::uint32_t size, const TileGeometry& g) {
   return out;
 }
 
+namespace {
+
 // Blend weight along one axis at output coordinate u (output pixels), for output factor f:
 // 1 inside the core, falling linearly to near zero across the margin; image borders stay 1.
-float axis_weight(const Span1& sp, double u, double f) {
+float axis_weight(const TileSpan& sp, double u, double f) {
   const double p = (u + 0.5) / f;  // LR units
   if (p < sp.start) return static_cast<float>(std::max(1e-3, (p - sp.lo) / (sp.start - sp.lo)));
   if (p > sp.end) return static_cast<float>(std::max(1e-3, (sp.hi - p) / (sp.hi - sp.end)));
@@ -67,15 +62,15 @@ Planes run_tiled(const Planes& in, std::uint32_t scale, TileDirection direction,
   const bool up = direction == TileDirection::kUp;
   const std::uint32_t in_f = up ? 1 : scale;   // input pixels per LR pixel
   const std::uint32_t out_f = up ? scale : 1;  // output pixels per LR pixel
-  const auto xs = spans(lr_width, geometry);
-  const auto ys = spans(lr_height, geometry);
+  const auto xs = tile_spans(lr_width, geometry);
+  const auto ys = tile_spans(lr_height, geometry);
   std::uint32_t out_channels = 0;
   Planes acc;
   std::vector<float> weight(std::size_t{lr_width} * out_f * lr_height * out_f, 0.0f);
   const std::size_t total = xs.size() * ys.size();
   std::size_t done = 0;
-  for (const Span1& sy : ys) {
-    for (const Span1& sx : xs) {
+  for (const TileSpan& sy : ys) {
+    for (const TileSpan& sx : xs) {
       const Planes tile_in = crop(in, sx.lo * in_f, sy.lo * in_f, (sx.hi - sx.lo) * in_f, (sy.hi - sy.lo) * in_f);
       const Planes tile_out = run(tile_in);
       const std::uint32_t tw = (sx.hi - sx.lo) * out_f, th = (sy.hi - sy.lo) * out_f;

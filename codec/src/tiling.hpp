@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <vector>
 
 #include "image.hpp"
 
@@ -17,6 +18,13 @@ struct TileGeometry {
 };
 
 enum class TileDirection { kUp, kDown };
+
+// One axis of the tile grid: the core [start, end) and its window with context [lo, hi), in LR
+// pixels. Every window has the same length (edge windows reach further inwards).
+struct TileSpan {
+  std::uint32_t start, end, lo, hi;
+};
+std::vector<TileSpan> tile_spans(std::uint32_t size, const TileGeometry& geometry);
 
 // `run` receives an input tile (planes) and returns its output tile. `in` must be exactly
 // lr size (up) or lr size * scale (down).

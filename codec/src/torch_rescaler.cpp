@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <sstream>
 
 #include "bundle.hpp"
@@ -108,6 +109,8 @@ class LearnedRescaler final : public Rescaler {
     bundle_.encoder.shrink_to_fit();
     bundle_.decoder.clear();
     bundle_.decoder.shrink_to_fit();
+    // Refinement differentiates with respect to the thumbnail only, never the weights.
+    for (torch::Tensor w : decoder_.parameters()) w.set_requires_grad(false);
   }
 
   const ModelIdentity& identity() const override { return bundle_.identity; }
@@ -117,7 +120,11 @@ class LearnedRescaler final : public Rescaler {
     check_scale(scale);
     const std::uint32_t lw = (hr.width + scale - 1) / scale, lh = (hr.height + scale - 1) / scale;
     const Planes padded = pad_edge(hr, lw * scale, lh * scale);
-    return run(encoder_, padded, TileDirection::kDown, lw, lh, ctx, "encoder");
+    if (ctx.refine_iterations <= 0) return run(encoder_, padded, TileDirection::kDown, lw, lh, ctx, "encoder");
+    RunContext encode_ctx = ctx;
+    encode_ctx.progress = [&ctx](float f) { ctx.progress(0.1f * f); };
+    Planes lr = run(encoder_, padded, TileDirection::kDown, lw, lh, encode_ctx, "encoder");
+    return refine(padded, std::move(lr), ctx);
   }
 
   Planes upscale(const Planes& lr, std::uint32_t scale, std::uint32_t width, std::uint32_t height,
@@ -141,8 +148,8 @@ class LearnedRescaler final : public Rescaler {
   // max_tile_pixels at full resolution (this bounds the model's activation memory). The core
   // never drops below max(16, margin) LR pixels, where margins would cost more than the core;
   // past that the margin gives way instead (the feathered blend keeps seams invisible).
-  TileGeometry geometry(const RunContext& ctx) const {
-    const auto side = static_cast<std::uint32_t>(std::sqrt(static_cast<double>(ctx.limits.max_tile_pixels)) / bundle_.scale);
+  TileGeometry geometry(std::uint64_t max_tile_pixels) const {
+    const auto side = static_cast<std::uint32_t>(std::sqrt(static_cast<double>(max_tile_pixels)) / bundle_.scale);
     TileGeometry g{bundle_.lr_tile, bundle_.lr_overlap};
     if (g.tile + 2 * g.margin <= side) return g;
     const std::uint32_t min_core = std::max(16u, g.margin);
@@ -184,7 +191,89 @@ class LearnedRescaler final : public Rescaler {
       std::copy_n(y.data_ptr<float>(), out.data.size(), out.data.data());
       return out;
     };
-    return run_tiled(in, bundle_.scale, dir, lw, lh, geometry(ctx), fn, ctx.progress);
+    return run_tiled(in, bundle_.scale, dir, lw, lh, geometry(ctx.limits.max_tile_pixels), fn, ctx.progress);
+  }
+
+  // Encoder-side refinement: the encoder is a fast, amortised guess of the best thumbnail; with
+  // the original at hand the encoder side can do better by descending the decoder's real 8-bit
+  // reconstruction error with respect to the thumbnail (straight-through rounding, Adam, cosine
+  // step). Tiles are refined one after another on the shared thumbnail, each optimising its core
+  // against its core's HR pixels with the margins as fixed context. Each tile keeps the best
+  // iterate seen, the encoder's own thumbnail included, so refinement never makes a core worse.
+  Planes refine(const Planes& hr, Planes lr, RunContext& ctx) {
+    using torch::indexing::Slice;
+    const int iterations = ctx.refine_iterations;
+    const std::int64_t s = bundle_.scale;
+    constexpr double kStep = 4.0 / 255.0;  // Adam step at the start: 4 levels of the 8-bit thumbnail
+    torch::set_num_threads(ctx.threads);
+    torch::AutoGradMode grad(true);
+    // Backpropagation keeps every activation of the decoder alive: a quarter of the decode budget.
+    const TileGeometry g = geometry(std::max<std::uint64_t>(ctx.limits.max_tile_pixels / 4, 1));
+    const auto xs = tile_spans(lr.width, g), ys = tile_spans(lr.height, g);
+    const torch::Tensor hr_t =
+        torch::from_blob(const_cast<float*>(hr.data.data()), {1, 3, hr.height, hr.width}, torch::kFloat32);
+    torch::Tensor lr_t = torch::from_blob(lr.data.data(), {1, 3, lr.height, lr.width}, torch::kFloat32);
+    lr_t.clamp_(0.0, 1.0);  // aliases lr: the thumbnail is refined in place
+    auto quantise = [](const torch::Tensor& v) {
+      const torch::Tensor c = v.clamp(0.0, 1.0);
+      return c + (torch::round(c * 255.0) / 255.0 - c).detach();
+    };
+    const std::size_t total = xs.size() * ys.size();
+    std::size_t done = 0;
+    try {
+      for (const TileSpan& sy : ys) {
+        for (const TileSpan& sx : xs) {
+          const std::int64_t cy0 = sy.start - sy.lo, cy1 = sy.end - sy.lo;
+          const std::int64_t cx0 = sx.start - sx.lo, cx1 = sx.end - sx.lo;
+          const torch::Tensor target =
+              hr_t.index({Slice(), Slice(), Slice(sy.start * s, sy.end * s), Slice(sx.start * s, sx.end * s)}).to(device_);
+          torch::Tensor var = lr_t.index({Slice(), Slice(), Slice(sy.lo, sy.hi), Slice(sx.lo, sx.hi)}).to(device_, true);
+          torch::Tensor core = torch::zeros_like(var);
+          core.index_put_({Slice(), Slice(), Slice(cy0, cy1), Slice(cx0, cx1)}, 1.0);
+          var.set_requires_grad(true);
+          auto loss_of = [&](const torch::Tensor& q) {
+            const torch::Tensor out = decoder_.forward({q}).toTensor();
+            return (out.index({Slice(), Slice(), Slice(cy0 * s, cy1 * s), Slice(cx0 * s, cx1 * s)}) - target)
+                .square()
+                .mean();
+          };
+          torch::optim::Adam adam({var}, torch::optim::AdamOptions(kStep));
+          torch::Tensor best = quantise(var).detach().clone();
+          double best_loss = std::numeric_limits<double>::infinity();
+          for (int i = 0; i <= iterations; ++i) {
+            const torch::Tensor q = quantise(var);
+            if (i == iterations) {  // the last step's result, measured without a graph
+              torch::NoGradGuard no_grad;
+              if (const double l = loss_of(q).item<double>(); l < best_loss) best = q.detach().clone();
+              break;
+            }
+            const double step = kStep * 0.5 * (1.0 + std::cos(M_PI * i / iterations));
+            static_cast<torch::optim::AdamOptions&>(adam.param_groups()[0].options()).lr(step);
+            const torch::Tensor loss = loss_of(core * q + (1.0 - core) * q.detach());
+            if (const double l = loss.item<double>(); l < best_loss) {
+              best_loss = l;
+              best = q.detach().clone();
+            }
+            adam.zero_grad();
+            loss.backward();
+            adam.step();
+            ctx.progress(0.1f + 0.9f * (static_cast<float>(done) + static_cast<float>(i + 1) / static_cast<float>(iterations + 1)) /
+                                    static_cast<float>(total));
+          }
+          lr_t.index_put_({Slice(), Slice(), Slice(sy.start, sy.end), Slice(sx.start, sx.end)},
+                          best.index({Slice(), Slice(), Slice(cy0, cy1), Slice(cx0, cx1)}).to(torch::kCPU));
+          ++done;
+        }
+      }
+    } catch (const Error&) {
+      throw;  // cancelled through the progress callback, or our own check
+    } catch (const std::exception& e) {
+      std::string msg = e.what();
+      if (const auto nl = msg.find('\n'); nl != std::string::npos) msg.resize(nl);
+      fail(TADM_ERROR_MODEL, "thumbnail refinement with model " + bundle_.identity.name + " failed: " + msg);
+    }
+    ctx.progress(1.0f);
+    return lr;
   }
 
   Bundle bundle_;

@@ -147,7 +147,12 @@ typedef struct tadm_encoder_settings {
   tadm_progress_fn progress;
   tadm_log_fn log;
   void* user;              /* passed to progress and log */
-  uint8_t reserved[64];
+  int refine_iterations;   /* learned models only, 0..1000: after the encoder, adjust the 8-bit
+                              thumbnail for this many gradient steps through the model's own
+                              decoder so the decoded photo is closer to the original (each step
+                              costs about three decodes; 30 is a good value); 0 = off (default);
+                              ignored for classic and grayscale originals */
+  uint8_t reserved[60];
 } tadm_encoder_settings;
 
 typedef struct tadm_encoder tadm_encoder;
