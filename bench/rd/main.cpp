@@ -33,6 +33,7 @@ struct Options {
   std::vector<std::uint32_t> prescales = {1, 2, 4, 8};
   std::vector<std::uint32_t> sweep_prescales = {1, 2, 4};
   std::vector<std::string> models;  // learned bundles to use; empty = all found
+  int refine = 0;                    // > 0: each bundle also with this many refinement steps
   bool no_learned = false;
   bool no_sweep = false;
   bool no_perceptual = false;
@@ -53,6 +54,7 @@ struct OpPoint {
   std::string identity;  // bundle "version sha256", empty for classic
   std::uint32_t scale = 16;
   bool curve_only = false;
+  int refine = 0;  // tadm_encoder_settings::refine_iterations
 };
 
 std::mutex g_print;
@@ -141,6 +143,9 @@ std::vector<OpPoint> list_ops(const Options& o, std::vector<std::string>& notes)
       continue;
     }
     ops.push_back({name + "-x" + std::to_string(s), name, "version " + version + ", sha256 " + sha, s, false});
+    if (o.refine > 0)
+      ops.push_back({name + "-x" + std::to_string(s) + "-refine" + std::to_string(o.refine), name,
+                     "version " + version + ", sha256 " + sha, s, false, o.refine});
   }
   for (std::uint32_t s : o.curve_scales)
     if (std::find(o.classic_scales.begin(), o.classic_scales.end(), s) == o.classic_scales.end())
@@ -260,7 +265,7 @@ class Worker {
       t.op = op.id;
       t.codec = "tadm";
       t.prescale = op.scale;
-      t.setting = "model=" + op.model;
+      t.setting = "model=" + op.model + (op.refine ? " refine=" + std::to_string(op.refine) : "");
       const Bytes file = encoder(op).encode(*to_tadm(orig));
       t.bytes = file.size();
       const Rgb dec = to_rgb(*decoder_->decode(file));
@@ -344,6 +349,7 @@ class Worker {
     st.model_dir = o_.model_dir.empty() ? nullptr : o_.model_dir.c_str();
     st.scale = op.scale;
     st.threads = 1;
+    st.refine_iterations = op.refine;
     return *encoders_.emplace(op.id, std::make_unique<tadm_cpp::Encoder>(st)).first->second;
   }
 
@@ -414,6 +420,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--models", o.models, "Learned bundles to include (default: every bundle found)");
   app.add_flag("--no-learned", o.no_learned, "Only the classic operating points");
+  app.add_option("--refine", o.refine,
+                 "Also measure every learned bundle with this many thumbnail refinement steps (tadmenc --refine)")
+      ->check(CLI::Range(0, 1000));
   app.add_flag("--no-sweep", o.no_sweep, "Skip the quality sweeps (no curves, no BD-rate)");
   app.add_flag("--no-perceptual", o.no_perceptual, "Skip butteraugli and ssimulacra");
   app.add_option("--limit", o.limit, "Use only the first N images (0 = all)");
