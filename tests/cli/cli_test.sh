@@ -86,6 +86,7 @@ printf '\xff' | dd of="$work/flip.tadm" bs=1 seek=120 conv=notrunc status=none
 expect_fail "a corrupted .tadm (CRC)" "crc" "$dec" "$work/flip.tadm" "$work/flip.png"
 expect_fail "an unknown model" "not found" "$enc" -m no-such-model "$work/photo.png" "$work/m.tadm"
 expect_fail "an absurd scale" "scale|range|2 - 64" "$enc" -m classic -s 65 "$work/photo.png" "$work/m.tadm"
+expect_fail "an absurd refinement count" "refine.*range" "$enc" --refine 5000 "$work/photo.png" "$work/m.tadm"
 expect_fail "a pixel limit" "limit" "$enc" -m classic --max-pixels 1000 "$work/photo.png" "$work/m.tadm"
 expect_fail "a pixel limit on decode" "limit" "$dec" --max-dimension 100 "$work/c16.tadm" "$work/m.png"
 check "no temporary files are left anywhere" no_leftovers "$work"
