@@ -176,27 +176,29 @@ void register_bundles() {
       const std::uint32_t side = std::min({512u, photo().width, photo().height}) / s * s;
       return crop(photo(), 0, 0, side, side);
     };
-    // One thread, and a tile budget that holds the whole crop.
-    auto encoder_settings = [](const std::string& model, std::uint32_t s, const Rgb& t) {
+    // One thread, and a tile budget that holds the whole crop (refinement windows get a quarter).
+    auto encoder_settings = [](const std::string& model, std::uint32_t s, const Rgb& t, int refine = 0) {
       tadm_encoder_settings st;
       tadm_encoder_default_settings(&st);
       st.model = model.c_str();
       st.scale = s;
       st.threads = 1;
-      st.limits.max_tile_pixels = t.width * t.height;
+      st.limits.max_tile_pixels = 4 * t.width * t.height;
+      st.refine_iterations = refine;
       return st;
     };
     benchmark::RegisterBenchmark(("BM_BundleEncodeTile/" + name).c_str(), [name, scale, tile, encoder_settings](benchmark::State& state) {
       const Rgb t = tile(scale);
       try {
-        tadm_cpp::Encoder enc(encoder_settings(name, scale, t));
+        // Arg: refinement steps (0 = the plain encoder; 4 shows what each step adds).
+        tadm_cpp::Encoder enc(encoder_settings(name, scale, t, static_cast<int>(state.range(0))));
         auto im = to_tadm(t);
         for (auto _ : state) benchmark::DoNotOptimize(enc.encode(*im));
         set_pixels(state, static_cast<std::uint64_t>(t.width) * t.height);
       } catch (const std::exception& e) {
         state.SkipWithError(e.what());
       }
-    })->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime();
+    })->Arg(0)->Arg(4)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime();
     benchmark::RegisterBenchmark(("BM_BundleDecodeTile/" + name).c_str(), [name, scale, tile, encoder_settings](benchmark::State& state) {
       const Rgb t = tile(scale);
       try {
