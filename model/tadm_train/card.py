@@ -46,7 +46,7 @@ def main(argv=None):
          f"A jointly trained downscaler/upscaler pair (encoder HR -> 8-bit LR thumbnail at 1/{man['scale']} per side, "
          "decoder LR -> HR). Encoder: pixel-unshuffle + residual blocks at LR resolution + a fixed antialiased "
          "bicubic skip. Decoder: residual blocks at LR resolution, 2x pixel-shuffle stages thinning to 16 channels, "
-         "bicubic skip. Trained through straight-through 8-bit rounding with a pixel L1 loss plus a thumbnail "
+         f"bicubic skip. Trained through straight-through 8-bit rounding with a pixel {cfg['train']['loss'].upper()} loss (this stage) plus a thumbnail "
          "guidance term toward the bicubic LR. See `model/README.md`.", "",
          "| item | value |", "|---|---|",
          f"| parameters | encoder {man['parameters']['encoder']:,}, decoder {man['parameters']['decoder']:,} |",
