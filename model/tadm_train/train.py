@@ -25,7 +25,7 @@ import torch.nn.functional as F  # noqa: E402
 
 from .data import CropSampler, load_cached, list_images, load_rgb  # noqa: E402
 from .metrics import psnr  # noqa: E402
-from .models import build_model, count_params, round8, ste_round8, ste_round8_clipped  # noqa: E402
+from .models import ResBlock, build_model, count_params, round8, ste_round8, ste_round8_clipped  # noqa: E402
 
 REPO_CKPT_LIMIT = 20 * 1024 * 1024
 
@@ -180,6 +180,13 @@ def warm_start(modules, ema, path: str, log) -> None:
                 copied += tensor.numel()
             else:
                 skipped.append(f"{key}.{name}")
+        # residual blocks the source lacks (a deeper body) start as the identity, so the
+        # warm-started model computes exactly what the source did and only improves from there
+        for bname, block in mod.named_modules():
+            if isinstance(block, ResBlock) and f"{bname}.c1.weight" not in src:
+                with torch.no_grad():
+                    block.c2.weight.zero_()
+                    block.c2.bias.zero_()
     for shadow, mod in zip(ema.shadow, modules):
         shadow.load_state_dict(mod.state_dict())
     log(f"warm start from {path}: copied {copied} values; new: {', '.join(skipped) or 'none'}")
