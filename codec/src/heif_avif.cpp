@@ -13,8 +13,10 @@
 #include <memory>
 #include <string>
 
+#include "engine.hpp"
 #include "error.hpp"
 #include "image_io.hpp"
+#include "sha256.hpp"
 #include "tadm/container.hpp"
 
 namespace tadm::interop {
@@ -22,6 +24,10 @@ namespace tadm::interop {
 namespace {
 
 constexpr std::array<std::uint8_t, 12> kTendChunk = {0, 0, 0, 0, 'T', 'E', 'N', 'D', 0x0C, 0x31, 0xEF, 0xC0};
+constexpr std::array<char, 4> kLrimType = {'L', 'R', 'I', 'M'};
+// The thumbnail checksum chunk of the TADM header (spec/heif-avif.md section 6): SHA-256 of the
+// decoded thumbnail samples. Optional (lowercase), so it is unknown to the .tadm reader.
+constexpr std::array<char, 4> kChecksumType = {'l', 's', 'h', 'a'};
 
 std::uint32_t be32(const std::uint8_t* p) {
   return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | p[3];
@@ -123,16 +129,6 @@ std::vector<std::uint8_t> header_from_xmp(std::span<const std::uint8_t> xmp) {
   return base64_decode(text.substr(start, end - start));
 }
 
-std::string hex(std::span<const std::uint8_t> b) {
-  static const char* d = "0123456789abcdef";
-  std::string s;
-  for (std::uint8_t c : b) {
-    s += d[c >> 4];
-    s += d[c & 15];
-  }
-  return s;
-}
-
 std::string xml_escape(const std::string& in) {
   std::string s;
   for (char c : in) {
@@ -159,7 +155,7 @@ std::string make_xmp(const container::File& f, std::span<const std::uint8_t> hea
        "\"\n   tadm:flags=\"" + std::to_string(f.flags) + "\"\n   tadm:originalBitDepth=\"" +
        std::to_string(f.original_bit_depth) + "\"\n   tadm:modelName=\"" + xml_escape(f.model_name) +
        "\"\n   tadm:modelVersion=\"" + xml_escape(f.model_version) + "\"\n   tadm:modelSha256=\"" +
-       hex(f.model_sha256) + "\"\n   tadm:header=\"" + base64_encode(header) + "\"/>\n </rdf:RDF>\n</x:xmpmeta>\n"
+       to_hex(f.model_sha256) + "\"\n   tadm:header=\"" + base64_encode(header) + "\"/>\n </rdf:RDF>\n</x:xmpmeta>\n"
        "<?xpacket end=\"r\"?>";
   return s;
 }
@@ -446,44 +442,63 @@ const char* container_name(tadm_container_format format) {
   return "unknown";
 }
 
-std::vector<std::uint8_t> strip_lrim(std::span<const std::uint8_t> file) {
-  if (file.size() < container::kFileHeaderSize) fail(TADM_ERROR_INTERNAL, "short .tadm file");
-  std::vector<std::uint8_t> out(file.begin(), file.begin() + container::kFileHeaderSize);
-  std::size_t off = container::kFileHeaderSize;
-  while (off + container::kChunkOverhead <= file.size()) {
-    const std::size_t len = be32(file.data() + off);
-    const std::size_t total = container::kChunkOverhead + len;
-    if (off + total > file.size()) fail(TADM_ERROR_INTERNAL, "malformed .tadm chunk");
-    if (std::memcmp(file.data() + off + 4, "LRIM", 4) != 0)
-      out.insert(out.end(), file.begin() + static_cast<std::ptrdiff_t>(off),
-                 file.begin() + static_cast<std::ptrdiff_t>(off + total));
-    off += total;
-  }
+namespace {
+
+const char* flavour_name(tadm_container_format format) { return format == TADM_CONTAINER_AVIF ? "AVIF" : "HEIF"; }
+
+// `bytes` without the chunk `chunk` (located by container::read, so no framing is parsed here).
+std::vector<std::uint8_t> remove_chunk(std::span<const std::uint8_t> bytes, const container::ChunkInfo& chunk) {
+  const auto begin = bytes.begin() + static_cast<std::ptrdiff_t>(chunk.offset);
+  std::vector<std::uint8_t> out(bytes.begin(), begin);
+  out.insert(out.end(), begin + static_cast<std::ptrdiff_t>(container::kChunkOverhead + chunk.length), bytes.end());
   return out;
 }
 
-std::vector<std::uint8_t> insert_lrim(std::span<const std::uint8_t> header, std::span<const std::uint8_t> png) {
+// A TADM header (or .tadm file) with the chunk `type`/`data` inserted before its final TEND, framed
+// as spec/container.md 4.1. The container library writes only the chunks of its File, so the two
+// chunks the HEIF/AVIF mapping moves (LRIM, lsha) are framed here, in this one place.
+std::vector<std::uint8_t> insert_before_tend(std::span<const std::uint8_t> header, const std::array<char, 4>& type,
+                                             std::span<const std::uint8_t> data) {
   if (header.size() < container::kFileHeaderSize + kTendChunk.size() ||
       std::memcmp(header.data(), container::kSignature.data(), container::kSignature.size()) != 0)
     fail(TADM_ERROR_CORRUPT, "the TADM header is not a .tadm header (bad signature or too short)");
   if (!std::equal(kTendChunk.begin(), kTendChunk.end(), header.end() - kTendChunk.size()))
     fail(TADM_ERROR_CORRUPT, "the TADM header does not end with a TEND chunk");
-  if (png.size() > 0x7FFFFFFFu) fail(TADM_ERROR_LIMIT, "the thumbnail PNG is too large");
+  if (data.size() > 0x7FFFFFFFu) fail(TADM_ERROR_LIMIT, "a chunk of the TADM header is too large");
   std::vector<std::uint8_t> out(header.begin(), header.end() - kTendChunk.size());
-  out.reserve(header.size() + png.size() + container::kChunkOverhead);
-  put_be32(out, static_cast<std::uint32_t>(png.size()));
+  out.reserve(header.size() + data.size() + container::kChunkOverhead);
+  put_be32(out, static_cast<std::uint32_t>(data.size()));
   const std::size_t type_at = out.size();
-  out.insert(out.end(), {'L', 'R', 'I', 'M'});
-  out.insert(out.end(), png.begin(), png.end());
-  uLong crc = crc32(0L, Z_NULL, 0);
-  crc = crc32_z(crc, out.data() + type_at, 4 + png.size());
+  out.insert(out.end(), type.begin(), type.end());
+  out.insert(out.end(), data.begin(), data.end());
+  const uLong crc = crc32_z(crc32(0L, Z_NULL, 0), out.data() + type_at, type.size() + data.size());
   put_be32(out, static_cast<std::uint32_t>(crc));
   out.insert(out.end(), kTendChunk.begin(), kTendChunk.end());
   return out;
 }
 
+// The checksum of spec/heif-avif.md section 6: SHA-256 of the thumbnail samples, row by row, each
+// pixel R, G, B (and A when the primary image has alpha), 8 bits each. Rgba holds exactly that.
+Sha256 thumbnail_checksum(const Rgba& lr) { return sha256(lr.pixels); }
+
+// Decodes the primary image of `bytes` (the thumbnail) and returns the TADM header stored beside it.
+std::vector<std::uint8_t> read_flavour(tadm_container_format format, std::span<const std::uint8_t> bytes,
+                                       const tadm_limits& limits, int threads, Rgba& lr) {
+  try {
+    if (format == TADM_CONTAINER_HEIF) return unwrap_heif(bytes, limits, lr);
+    if (format == TADM_CONTAINER_AVIF) return unwrap_avif(bytes, limits, threads, lr);
+  } catch (const std::bad_alloc&) {
+    fail(TADM_ERROR_OUT_OF_MEMORY, "out of memory while reading the thumbnail");
+  }
+  fail(TADM_ERROR_INTERNAL, "unwrap called on a .tadm file");
+}
+
+}  // namespace
+
 std::vector<std::uint8_t> wrap(tadm_container_format format, std::span<const std::uint8_t> tadm_file, const Image& lr,
                                const Metadata& md, int threads) {
+  if (format != TADM_CONTAINER_HEIF && format != TADM_CONTAINER_AVIF)
+    fail(TADM_ERROR_INVALID_ARGUMENT, "unknown container format " + std::to_string(static_cast<int>(format)));
   container::File f;
   container::Limits unlimited;
   unlimited.max_pixels = ~std::uint64_t{0};
@@ -492,29 +507,60 @@ std::vector<std::uint8_t> wrap(tadm_container_format format, std::span<const std
   unlimited.max_metadata_bytes = 0x7FFFFFFFu;
   if (container::Error e = container::read(tadm_file, unlimited, f))
     fail(TADM_ERROR_INTERNAL, "re-reading the container: " + e.message);
-  const std::vector<std::uint8_t> header = strip_lrim(tadm_file);
+  const auto lrim = std::find_if(f.chunks.begin(), f.chunks.end(), [](const auto& c) { return c.type == kLrimType; });
+  if (lrim == f.chunks.end()) fail(TADM_ERROR_INTERNAL, "the encoded .tadm has no LRIM chunk");
   const Rgba rgba = to_rgba(lr);
-  if (format == TADM_CONTAINER_HEIF) return wrap_heif(f, header, rgba, md);
-  if (format == TADM_CONTAINER_AVIF) return wrap_avif(f, header, rgba, md, threads);
-  fail(TADM_ERROR_INVALID_ARGUMENT, "unknown container format " + std::to_string(static_cast<int>(format)));
+  const Sha256 checksum = thumbnail_checksum(rgba);
+  const std::vector<std::uint8_t> header = insert_before_tend(remove_chunk(tadm_file, *lrim), kChecksumType, checksum);
+  std::vector<std::uint8_t> out =
+      format == TADM_CONTAINER_HEIF ? wrap_heif(f, header, rgba, md) : wrap_avif(f, header, rgba, md, threads);
+  // Decode what was written: a codec that is not exactly lossless here would make a file that every
+  // reader refuses (its checksum cannot match), so refuse to write it instead.
+  tadm_limits own{};
+  own.max_pixels = ~std::uint64_t{0};
+  own.max_dimension = ~std::uint32_t{0};
+  own.max_metadata_bytes = 0x7FFFFFFFu;
+  Rgba back;
+  read_flavour(format, out, own, threads, back);
+  if (back.alpha != rgba.alpha || thumbnail_checksum(back) != checksum)
+    fail(TADM_ERROR_INTERNAL, std::string("the ") + flavour_name(format) +
+                                  " thumbnail codec did not code the thumbnail losslessly (it decodes to other pixels)");
+  return out;
 }
 
 std::vector<std::uint8_t> unwrap(std::span<const std::uint8_t> bytes, const tadm_limits& limits, int threads) {
   const tadm_container_format format = sniff(bytes);
+  const std::string flavour = flavour_name(format);
   Rgba lr;
-  std::vector<std::uint8_t> header;
-  try {
-    if (format == TADM_CONTAINER_HEIF) header = unwrap_heif(bytes, limits, lr);
-    else if (format == TADM_CONTAINER_AVIF) header = unwrap_avif(bytes, limits, threads, lr);
-    else fail(TADM_ERROR_INTERNAL, "unwrap called on a .tadm file");
-  } catch (const std::bad_alloc&) {
-    fail(TADM_ERROR_OUT_OF_MEMORY, "out of memory while reading the thumbnail");
-  }
+  const std::vector<std::uint8_t> header = read_flavour(format, bytes, limits, threads, lr);
   PngWriteOptions png;
   png.effort = 1;
   png.metadata = false;
   png.reduce = true;
-  return insert_lrim(header, write_png(from_rgba(lr), png));
+  const std::vector<std::uint8_t> rebuilt =
+      insert_before_tend(header, kLrimType, write_png(from_rgba(lr), png));
+  // The header's own checks (CRCs, fields, limits) come first, with the error the .tadm reader gives.
+  container::File f;
+  if (container::Error e = container::read(rebuilt, container_limits(limits), f))
+    fail(container_status(e.code), invalid_file_message(bytes) + ": " + e.message);
+  // Then the checksum, before the caller sees a pixel.
+  const auto is_checksum = [](const auto& c) { return c.type == kChecksumType; };
+  const auto count = std::count_if(f.chunks.begin(), f.chunks.end(), is_checksum);
+  if (count == 0)
+    fail(TADM_ERROR_CORRUPT, "the TADM header in this " + flavour +
+                                 " file has no thumbnail checksum (lsha chunk): damaged, or written by a pre-release "
+                                 "tadm; re-encode the original");
+  if (count > 1) fail(TADM_ERROR_CORRUPT, "the TADM header in this " + flavour + " file has two lsha chunks");
+  const auto stored = std::find_if(f.unknown_optional.begin(), f.unknown_optional.end(), is_checksum);
+  if (stored == f.unknown_optional.end() || stored->data.size() != std::tuple_size_v<Sha256>)
+    fail(TADM_ERROR_CORRUPT, "the TADM header in this " + flavour + " file has an lsha chunk of " +
+                                 std::to_string(stored == f.unknown_optional.end() ? 0 : stored->data.size()) +
+                                 " bytes; it must hold a 32-byte SHA-256");
+  const Sha256 actual = thumbnail_checksum(lr);
+  if (!std::equal(actual.begin(), actual.end(), stored->data.begin()))
+    fail(TADM_ERROR_CORRUPT, "the thumbnail in this " + flavour + " file does not match its checksum (damaged)");
+  // The equivalent .tadm carries no lsha (spec/container.md: .tadm files do not).
+  return remove_chunk(rebuilt, *std::find_if(f.chunks.begin(), f.chunks.end(), is_checksum));
 }
 
 }  // namespace tadm::interop

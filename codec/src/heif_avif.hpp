@@ -26,19 +26,18 @@ inline constexpr const char* kXmpNamespace = "http://ns.tadm.invalid/tadm/1.0/";
 tadm_container_format sniff(std::span<const std::uint8_t> bytes);
 const char* container_name(tadm_container_format format);
 
-// The .tadm bytes without the LRIM chunk, and back (LRIM holding `png` inserted before TEND).
-std::vector<std::uint8_t> strip_lrim(std::span<const std::uint8_t> tadm_file);
-std::vector<std::uint8_t> insert_lrim(std::span<const std::uint8_t> header, std::span<const std::uint8_t> png);
-
-// Wraps an encoded .tadm file as HEIF or AVIF. `lr` is the LR image (8-bit RGB or RGBA, the
-// pixels the LRIM PNG holds); `md` the original's metadata (ICC/EXIF also attached for viewers).
+// Wraps an encoded .tadm file as HEIF or AVIF: the TADM header gets an `lsha` chunk, the SHA-256 of
+// the thumbnail samples, and the written file is decoded once to check the coding was lossless.
+// `lr` is the LR image (8-bit RGB or RGBA, the pixels the LRIM PNG holds); `md` the original's
+// metadata (ICC/EXIF also attached for viewers).
 std::vector<std::uint8_t> wrap(tadm_container_format format, std::span<const std::uint8_t> tadm_file,
                                const Image& lr, const Metadata& md, int threads);
 
 // Reads a TADM-HEIF or TADM-AVIF file and returns the equivalent .tadm file: the stored header
-// with an LRIM chunk holding a PNG of the decoded LR pixels (re-encoded, pixel-identical).
-// Throws tadm::Error (TADM_ERROR_CORRUPT for a damaged file or one without TADM metadata,
-// TADM_ERROR_LIMIT for an image beyond `limits`).
+// (checked as the .tadm reader checks it) without its `lsha` chunk, with an LRIM chunk holding a
+// PNG of the decoded LR pixels (re-encoded, pixel-identical) once they match `lsha`.
+// Throws tadm::Error (TADM_ERROR_CORRUPT for a damaged file, a checksum mismatch or a file without
+// TADM metadata or checksum, TADM_ERROR_LIMIT for an image beyond `limits`).
 std::vector<std::uint8_t> unwrap(std::span<const std::uint8_t> bytes, const tadm_limits& limits, int threads);
 
 }  // namespace tadm::interop

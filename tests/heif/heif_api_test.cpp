@@ -3,8 +3,13 @@
 // truncation, byte flips) failing with a status instead of crashing.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "test_util.hpp"
@@ -137,6 +142,99 @@ TEST_P(Containers, DamagedFilesFailCleanly) {
   EXPECT_GT(flips_refused, flips / 4);
 }
 
+// The payload range [begin, end) of the top-level `mdat` box: the coded image data (and, in
+// HEIF, the metadata items' payloads).
+std::pair<size_t, size_t> mdat_payload(const std::vector<uint8_t>& f) {
+  size_t at = 0;
+  while (at + 8 <= f.size()) {
+    uint64_t size = (uint64_t{f[at]} << 24) | (uint64_t{f[at + 1]} << 16) | (uint64_t{f[at + 2]} << 8) | f[at + 3];
+    size_t header = 8;
+    if (size == 1 && at + 16 <= f.size()) {
+      size = 0;
+      for (int k = 0; k < 8; ++k) size = (size << 8) | f[at + 8 + static_cast<size_t>(k)];
+      header = 16;
+    } else if (size == 0) {
+      size = f.size() - at;
+    }
+    if (size < header || size > f.size() - at) break;
+    if (std::memcmp(f.data() + at + 4, "mdat", 4) == 0) return {at + header, at + size};
+    at += size;
+  }
+  return {0, 0};
+}
+
+// Every bit of 88 bytes (56 spread over the coded data, 32 over the rest of the file) flipped
+// alone: each damaged file must be refused by the decoder and by tadm_extract_thumbnail, or give
+// exactly the pixels of the undamaged file (a flip in a field nobody reads). spec/heif-avif.md §6.
+TEST_P(Containers, SingleBitFlipsAreRefusedOrHarmless) {
+  ImagePtr im = make_image(96, 64, 4);
+  const auto good = encode(*im, GetParam());
+  const ImagePtr want = decode(good);
+  uint8_t* png = nullptr;
+  size_t png_size = 0;
+  ASSERT_EQ(tadm_extract_thumbnail(good.data(), good.size(), nullptr, &png, &png_size, nullptr, 0), TADM_OK);
+  const auto want_png = tadm_cpp::take_buffer(png, png_size);
+  tadm_image* raw = nullptr;
+  ASSERT_EQ(tadm_image_read_memory(want_png.data(), want_png.size(), nullptr, &raw, nullptr, 0), TADM_OK);
+  const ImagePtr want_lr(raw);
+
+  const auto [mdat_begin, mdat_end] = mdat_payload(good);
+  ASSERT_LT(mdat_begin, mdat_end) << "no mdat box";
+  std::vector<size_t> positions;
+  constexpr size_t kInMdat = 56, kElsewhere = 32;
+  for (size_t k = 0; k < kInMdat; ++k) positions.push_back(mdat_begin + k * (mdat_end - mdat_begin) / kInMdat);
+  const size_t rest = good.size() - (mdat_end - mdat_begin);
+  for (size_t k = 0; k < kElsewhere; ++k) {
+    const size_t r = k * rest / kElsewhere;  // an offset in the file with the mdat payload left out
+    positions.push_back(r < mdat_begin ? r : r + (mdat_end - mdat_begin));
+  }
+
+  tadm_decoder_settings settings = default_decoder();
+  tadm_decoder* dec = nullptr;
+  ASSERT_EQ(tadm_decoder_create(&settings, &dec, nullptr, 0), TADM_OK);
+  size_t refused = 0, harmless = 0, changed = 0, thumbnails_changed = 0;
+  for (size_t at : positions) {
+    for (int bit = 0; bit < 8; ++bit) {
+      std::vector<uint8_t> bad = good;
+      bad[at] ^= static_cast<uint8_t>(1u << bit);
+      tadm_image* out = nullptr;
+      const tadm_status st = tadm_decoder_decode(dec, bad.data(), bad.size(), &out);
+      const ImagePtr got(out);
+      if (st != TADM_OK) {
+        ++refused;
+        EXPECT_EQ(out, nullptr);
+      } else if (got->width == want->width && got->height == want->height && got->channels == want->channels &&
+                 blob(got->pixels, got->row_bytes * got->height) == blob(want->pixels, want->row_bytes * want->height)) {
+        ++harmless;
+      } else {
+        ++changed;
+        ADD_FAILURE() << "bit " << bit << " of byte " << at << " (mdat " << mdat_begin << ".." << mdat_end
+                      << "): decoded without an error to other pixels";
+      }
+      uint8_t* thumb = nullptr;
+      size_t thumb_size = 0;
+      if (tadm_extract_thumbnail(bad.data(), bad.size(), nullptr, &thumb, &thumb_size, nullptr, 0) == TADM_OK) {
+        const auto bytes = tadm_cpp::take_buffer(thumb, thumb_size);
+        tadm_image* lr = nullptr;
+        ASSERT_EQ(tadm_image_read_memory(bytes.data(), bytes.size(), nullptr, &lr, nullptr, 0), TADM_OK);
+        const ImagePtr got_lr(lr);
+        if (lr->channels != want_lr->channels ||
+            blob(lr->pixels, lr->row_bytes * lr->height) != blob(want_lr->pixels, want_lr->row_bytes * want_lr->height)) {
+          ++thumbnails_changed;
+          ADD_FAILURE() << "bit " << bit << " of byte " << at << ": tadm_extract_thumbnail returned other pixels";
+        }
+      }
+    }
+  }
+  tadm_decoder_destroy(dec);
+  std::printf("%s (%zu bytes, mdat payload %zu..%zu): %zu single-bit flips: %zu refused, %zu same pixels, "
+              "%zu other pixels (decoder), %zu other thumbnails\n",
+              GetParam() == TADM_CONTAINER_HEIF ? "HEIF" : "AVIF", good.size(), mdat_begin, mdat_end,
+              positions.size() * 8, refused, harmless, changed, thumbnails_changed);
+  EXPECT_EQ(changed, 0u);
+  EXPECT_EQ(thumbnails_changed, 0u);
+}
+
 INSTANTIATE_TEST_SUITE_P(HeifAvif, Containers, ::testing::Values(TADM_CONTAINER_HEIF, TADM_CONTAINER_AVIF),
                          [](const auto& p) { return p.param == TADM_CONTAINER_HEIF ? "heif" : "avif"; });
 
@@ -149,6 +247,36 @@ TEST(Containers, UnknownContainerIsRefused) {
   EXPECT_EQ(tadm_encoder_create(&s, &enc, err, sizeof err), TADM_ERROR_INVALID_ARGUMENT);
   EXPECT_EQ(enc, nullptr);
   EXPECT_NE(std::string(err).find("container"), std::string::npos) << err;
+}
+
+// tests/heif/regress/: files the readers used to accept with other thumbnail pixels (one flipped
+// bit in the coded image; see README there), and one written before the checksum existed. Every
+// reader must refuse each of them as corrupt, naming the checksum.
+TEST(Containers, RegressionFilesAreRefused) {
+  size_t files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(TADM_HEIF_REGRESS_DIR)) {
+    const std::string ext = entry.path().extension().string();
+    if (ext != ".heif" && ext != ".avif") continue;
+    SCOPED_TRACE(entry.path().filename().string());
+    ++files;
+    std::ifstream in(entry.path(), std::ios::binary);
+    const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string message;
+    EXPECT_EQ(decode_status(bytes, default_decoder(), &message), TADM_ERROR_CORRUPT);
+    EXPECT_NE(message.find("checksum"), std::string::npos) << message;
+    char err[512] = {};
+    tadm_file_info* info = nullptr;
+    EXPECT_EQ(tadm_file_info_read(bytes.data(), bytes.size(), nullptr, &info, err, sizeof err), TADM_ERROR_CORRUPT);
+    EXPECT_EQ(info, nullptr);
+    EXPECT_NE(std::string(err).find("checksum"), std::string::npos) << err;
+    uint8_t* png = nullptr;
+    size_t png_size = 0;
+    EXPECT_EQ(tadm_extract_thumbnail(bytes.data(), bytes.size(), nullptr, &png, &png_size, err, sizeof err),
+              TADM_ERROR_CORRUPT);
+    EXPECT_EQ(png, nullptr);
+    EXPECT_NE(std::string(err).find("checksum"), std::string::npos) << err;
+  }
+  EXPECT_GE(files, 3u);
 }
 
 TEST(Containers, DefaultIsTadm) {
