@@ -2,7 +2,8 @@
 
 Modules:
   data      -- image cache (uint8 tensors under the cache dir) and random crop sampler
-  models    -- model registry and the pixel-space rescaler family
+  models    -- model registry, the pixel-space rescaler and lossy-thumbnail families
+  lossy_lr  -- lossy (JPEG) thumbnails: the real codec in the data pipeline and the rate point
   metrics   -- PSNR and SSIM (Gaussian window, sigma 1.5, 11x11)
   train     -- training loop (python -m tadm_train.train --config ...)
   evaluate  -- real-path evaluation (8-bit PNG round trip) against the classic baseline

@@ -17,6 +17,7 @@ import torch
 import torch.nn as nn
 
 from . import repo_path
+from .lossy_lr import manifest_fields
 from .models import build_model, count_params
 
 
@@ -104,13 +105,16 @@ def main(argv=None):
     os.makedirs(args.out, exist_ok=True)
     ep, dp = os.path.join(args.out, "encoder.pt"), os.path.join(args.out, "decoder.pt")
     wdt = getattr(torch, args.weights_dtype)
-    script_and_save(enc, ep, wdt)
+    # a fixed encoder (lossy thumbnails) has only its filter as a buffer: kept in float32 so the
+    # thumbnail stays the runtime's bicubic exactly; it costs a few KB
+    enc_dt = torch.float32 if count_params(enc) == 0 else wdt
+    script_and_save(enc, ep, enc_dt)
     script_and_save(dec, dp, wdt)
     # reference eager models in the default (contiguous) layout, with the stored weight rounding
     enc_ref, dec_ref = build_model(cfg)
     enc_ref.load_state_dict(enc.state_dict())
     dec_ref.load_state_dict(dec.state_dict())
-    enc_ref = enc_ref.to(wdt).float().eval()
+    enc_ref = enc_ref.to(enc_dt).float().eval()
     dec_ref = dec_ref.to(wdt).float().eval()
     verify(dp, dec_ref, [(1, 3, 48, 64), (1, 3, 120, 200), (1, 3, 17, 9)])
     verify(ep, enc_ref, [(1, 3, 48 * s, 64 * s) if s <= 16 else (1, 3, 24 * s, 32 * s), (1, 3, 7 * s, 12 * s)])
@@ -118,16 +122,27 @@ def main(argv=None):
     r_enc = int(math.ceil(enc.receptive_radius_lr()))
     r_dec = int(math.ceil(dec.receptive_radius_lr()))
     step = int(ck.get("step", 0))
+    lc = cfg.get("lr_codec")
+    io_encoder = (f"HR [1,3,H,W], H and W multiples of scale -> LR [1,3,H/scale,W/scale], unclamped; "
+                  f"the runtime stores round(clamp(v,0,1)*255)")
+    io_decoder = "LR [1,3,h,w] with values k/255 -> HR [1,3,h*scale,w*scale]; the runtime clamps to [0,1]"
+    if lc:
+        io_encoder = ("fixed, not learned: HR [1,3,H,W], H and W multiples of scale -> LR [1,3,H/scale,W/scale], "
+                      "the antialiased Keys bicubic (a=-0.5) downscale of codec/src/resample.cpp (taps outside the "
+                      "image dropped, the rest renormalised); the runtime stores round(clamp(v,0,1)*255) and "
+                      f"compresses it with lr_codec ({lc.get('codec', 'jpeg')}, see lr_codec_settings)")
+        io_decoder = ("LR [1,3,h,w]: the decoded lr_codec thumbnail, values k/255 -> HR [1,3,h*scale,w*scale]; "
+                      "the runtime clamps to [0,1]")
     manifest = {
         "format": "tadm-model-bundle", "format_version": 1,
         "name": args.name, "version": args.version, "family": cfg["family"], "scale": s,
         "files": {"encoder": {"path": "encoder.pt", "sha256": sha256_file(ep)},
                   "decoder": {"path": "decoder.pt", "sha256": sha256_file(dp)}},
         "weights_dtype": args.weights_dtype,
+        **({"weights_dtype_encoder": str(enc_dt).replace("torch.", "")} if enc_dt != wdt else {}),
+        **(manifest_fields(lc, s) if lc else {}),
         "io": {"layout": "NCHW", "dtype": "float32", "color": "RGB", "range": [0, 1],
-               "encoder": f"HR [1,3,H,W], H and W multiples of scale -> LR [1,3,H/scale,W/scale], unclamped; "
-                          f"the runtime stores round(clamp(v,0,1)*255)",
-               "decoder": "LR [1,3,h,w] with values k/255 -> HR [1,3,h*scale,w*scale]; the runtime clamps to [0,1]"},
+               "encoder": io_encoder, "decoder": io_decoder},
         "receptive_field_lr": max(r_enc, r_dec),
         "receptive_field_lr_encoder": r_enc,
         "receptive_field_lr_decoder": r_dec,

@@ -77,19 +77,44 @@ def pil_bicubic_kernel(scale: int) -> torch.Tensor:
 
 
 class BicubicDown(nn.Module):
-    """Antialiased bicubic downscale by an integer factor (PIL's filter, replicate borders)."""
+    """Antialiased bicubic downscale by an integer factor (PIL's filter).
 
-    def __init__(self, scale: int):
+    border="replicate": replicate borders (the pixel-rescaler's skip; bundles depend on it).
+    border="renormalize": taps outside the image are dropped and the rest renormalised, which is
+    what PIL and the C++ runtime (codec/src/resample.cpp, make_taps) do: on an image whose sides
+    are multiples of the scale, this is the codec's classic thumbnail before 8-bit rounding.
+    """
+
+    def __init__(self, scale: int, border: str = "replicate"):
         super().__init__()
+        assert border in ("replicate", "renormalize")
         k1 = pil_bicubic_kernel(scale)
         k2 = torch.outer(k1, k1)
         self.register_buffer("weight", k2.expand(3, 1, -1, -1).contiguous())
         self.scale = scale
         self.pad = (3 * scale) // 2
+        self.renormalize = border == "renormalize"
+
+    def receptive_radius_lr(self) -> float:
+        # output j reads input [s*j - 1.5s, s*j + 2.5s): LR pixels j-2 .. j+2
+        return 2.0
+
+    def _norm(self, n: int, x: torch.Tensor) -> torch.Tensor:
+        # sum of the in-image taps per output, along one axis (the 2-D kernel is separable and
+        # sums to 1, so its row sums are the 1-D kernel)
+        k = self.weight[0, 0].sum(1).view(1, 1, -1)
+        ones = F.pad(torch.ones(1, 1, n, dtype=x.dtype, device=x.device), [self.pad, self.pad])
+        return F.conv1d(ones, k, stride=self.scale).view(-1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = F.pad(x, [self.pad, self.pad, self.pad, self.pad], mode="replicate")
-        return F.conv2d(x, self.weight, stride=self.scale, groups=3)
+        p = self.pad
+        if not self.renormalize:
+            x = F.pad(x, [p, p, p, p], mode="replicate")
+            return F.conv2d(x, self.weight, stride=self.scale, groups=3)
+        y = F.conv2d(F.pad(x, [p, p, p, p]), self.weight, stride=self.scale, groups=3)
+        nh = self._norm(x.shape[-2], x).view(1, 1, -1, 1)
+        nw = self._norm(x.shape[-1], x).view(1, 1, 1, -1)
+        return y / (nh * nw)
 
 
 # --------------------------------------------------------------------------- blocks
@@ -200,14 +225,31 @@ class PixelDecoder(nn.Module):
         return skip + self.tail(f)
 
 
+# default decoder upscaling stages (channels after each 2x pixel shuffle) per scale
+UP_DEFAULT = {4: [64, 32], 8: [64, 32, 16], 16: [64, 48, 32, 16], 32: [64, 48, 32, 24, 16]}
+
+
 @register("pixel-rescaler")
 def build_pixel_rescaler(cfg: dict):
     s = int(cfg["scale"])
     m = cfg.get("model", {})
     enc = PixelEncoder(s, m.get("enc_ch", 64), m.get("enc_blocks", 6), m.get("k2", 3),
                        m.get("enc_head_k", 1))
-    up_default = {16: [64, 48, 32, 16], 32: [64, 48, 32, 24, 16]}[s]
-    dec = PixelDecoder(s, m.get("dec_ch", 64), m.get("dec_blocks", 8), m.get("up_channels", up_default),
+    dec = PixelDecoder(s, m.get("dec_ch", 64), m.get("dec_blocks", 8), m.get("up_channels", UP_DEFAULT[s]),
+                       m.get("k2", 3), m.get("up_blocks", 0))
+    return enc, dec
+
+
+@register("lossy-thumbnail")
+def build_lossy_thumbnail(cfg: dict):
+    """Decoders for lossy thumbnails (config "lr_codec", see lossy_lr.py): the encoder side is
+    fixed, the codec's antialiased bicubic thumbnail (no parameters; a lossy codec such as JPEG
+    then runs outside the model), and a PixelDecoder learns to restore the photo from the
+    decoded lossy thumbnail."""
+    s = int(cfg["scale"])
+    m = cfg.get("model", {})
+    enc = BicubicDown(s, border="renormalize")
+    dec = PixelDecoder(s, m.get("dec_ch", 64), m.get("dec_blocks", 10), m.get("up_channels", UP_DEFAULT[s]),
                        m.get("k2", 3), m.get("up_blocks", 0))
     return enc, dec
 

@@ -24,6 +24,7 @@ import torch  # noqa: E402  (after the thread env defaults set by the package)
 import torch.nn.functional as F  # noqa: E402
 
 from .data import CropSampler, load_cached, list_images, load_rgb  # noqa: E402
+from .lossy_lr import round_trip  # noqa: E402
 from .metrics import psnr  # noqa: E402
 from .models import ResBlock, build_model, count_params, round8, ste_round8, ste_round8_clipped  # noqa: E402
 
@@ -111,6 +112,8 @@ class EMA:
         for s, m in zip(self.shadow, modules):
             sp = list(s.parameters())
             mp = [p.detach() for p in m.parameters()]
+            if not sp:  # a fixed module (the lossy-thumbnail encoder) has nothing to average
+                continue
             torch._foreach_mul_(sp, d)
             torch._foreach_add_(sp, mp, alpha=1.0 - d)
 
@@ -124,11 +127,22 @@ def pad_to_multiple(x: torch.Tensor, s: int) -> torch.Tensor:
 
 
 @torch.no_grad()
-def validate(enc, dec, images, scale: int, channels_last: bool) -> dict:
-    """Real-path PSNR (LR rounded to 8 bits; PNG is lossless so it is skipped here)."""
+def validate(enc, dec, images, scale: int, channels_last: bool, lossy=None) -> dict:
+    """Real-path PSNR (LR rounded to 8 bits; PNG is lossless so it is skipped here).
+    lossy: for a lossy thumbnail codec, the decoded thumbnails of the images at the rate point
+    (prepare_lossy_val); the encoder is fixed, so they are computed once."""
     enc.eval()
     dec.eval()
     ps, ps_lr = [], []
+    if lossy is not None:
+        for a, v in zip(images, lossy):
+            y = torch.from_numpy(v["decoded"]).permute(2, 0, 1)[None].float() / 255.0
+            if channels_last:
+                y = y.contiguous(memory_format=torch.channels_last)
+            h, w = a.shape[:2]
+            out = dec(y)[..., :h, :w].clamp(0, 1)
+            ps.append(psnr(a, (out[0].permute(1, 2, 0) * 255.0).round().byte().numpy()))
+        return {"psnr": float(np.mean(ps))}
     for a in images:
         x = torch.from_numpy(a).permute(2, 0, 1)[None].float() / 255.0
         h, w = x.shape[-2:]
@@ -142,6 +156,24 @@ def validate(enc, dec, images, scale: int, channels_last: bool) -> dict:
         b = enc.down(xp)  # bicubic LR, for the thumbnail distance
         ps_lr.append(-10 * math.log10(max(1e-12, float(((y - round8(b)) ** 2).mean()))))
     return {"psnr": float(np.mean(ps)), "lr_psnr_vs_bicubic": float(np.mean(ps_lr))}
+
+
+def prepare_lossy_val(enc, images, scale: int, lc: dict, log) -> list:
+    """The real path up to the decoder input for each validation image (thumbnail, byte budget
+    at the rate point, largest fitting JPEG quality, decoded JPEG), and the baseline: bicubic
+    upscaling of the same decoded JPEG."""
+    from .evaluate import ClassicCodec
+    from .lossy_lr import at_rate_point
+    out, base = [], []
+    for a in images:
+        v = at_rate_point(enc, a, scale, lc)
+        if v["decoded"] is None:
+            raise RuntimeError("a validation image fits no JPEG quality at the rate point")
+        out.append(v)
+        base.append(psnr(a, ClassicCodec(scale).decode(v["decoded"], *a.shape[:2])))
+    log(f"lossy validation ({lc.get('codec', 'jpeg')} at the x{lc['rate_scale']} rate point): qualities "
+        f"{[v['quality'] for v in out]}, bicubic upscale of the same thumbnails {np.mean(base):.3f} dB")
+    return out
 
 
 def atomic_save(obj, path: str):
@@ -241,8 +273,11 @@ def main(argv=None):
     train_imgs = load_cached(repo_path(d["train"]), P["cache"], d.get("extra_scales", []), log)
     sampler = CropSampler(train_imgs, int(d["crop"]), int(d["batch"]), seed=seed)
     val_imgs = [] if args.no_val else [load_rgb(f) for f in list_images(repo_path(d["val"]))[: d.get("val_max_images", 1000)]]
+    lc = cfg.get("lr_codec")  # a lossy thumbnail codec between the (fixed) encoder and the decoder
+    lossy_val = prepare_lossy_val(enc, val_imgs, scale, lc, log) if lc and val_imgs else None
 
     step, wall, best = 0, 0.0, -1.0
+    q_rng = random.Random(seed + 1)  # qualities of the lossy thumbnails (state checkpointed)
     repo_ck = os.path.join(P["log_dir"], "checkpoint.pt")
     src = ckpt_path if os.path.exists(ckpt_path) else (repo_ck if os.path.exists(repo_ck) else None)
     if src is not None:
@@ -259,6 +294,8 @@ def main(argv=None):
         torch.set_rng_state(ck["rng"]["torch"])
         np.random.set_state(ck["rng"]["numpy"])
         random.setstate(ck["rng"]["python"])
+        if "q_rng" in ck["rng"]:
+            q_rng.setstate(ck["rng"]["q_rng"])
         step, wall, best = ck["step"], ck["wall_time_s"], ck.get("best_val_psnr", -1.0)
         log(f"resumed from {src} at step {step} (trained {wall / 3600:.2f} h)")
     else:
@@ -276,7 +313,8 @@ def main(argv=None):
             "encoder": enc.state_dict(), "decoder": dec.state_dict(),
             "encoder_ema": ema.shadow[0].state_dict(), "decoder_ema": ema.shadow[1].state_dict(),
             "optimizer": opt.state_dict(), "sampler": sampler.state_dict(),
-            "rng": {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()},
+            "rng": {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate(),
+                    "q_rng": q_rng.getstate()},
         }
         atomic_save(ck, ckpt_path)
         size = os.path.getsize(ckpt_path)
@@ -302,7 +340,7 @@ def main(argv=None):
         if not val_imgs:
             return
         t0 = time.time()
-        r = validate(ema.shadow[0], ema.shadow[1], val_imgs, scale, cl)
+        r = validate(ema.shadow[0], ema.shadow[1], val_imgs, scale, cl, lossy_val)
         is_best = r["psnr"] > best
         if is_best:
             best = r["psnr"]
@@ -311,8 +349,10 @@ def main(argv=None):
                          "config_path": cfg["_config_path"],
                          "config": {k: v for k, v in cfg.items() if not k.startswith("_")}},
                         os.path.join(P["ckpt_dir"], "best_ema.pt"))
-        log(f"val step {step}: PSNR {r['psnr']:.3f} dB (EMA, {len(val_imgs)} images, 8-bit LR); "
-            f"LR vs bicubic LR {r['lr_psnr_vs_bicubic']:.2f} dB{' [best]' if is_best else ''} ({time.time() - t0:.0f}s)")
+        what = (f"{lc.get('codec', 'jpeg')} LR at the x{lc['rate_scale']} rate point" if lc else
+                f"8-bit LR; LR vs bicubic LR {r['lr_psnr_vs_bicubic']:.2f} dB")
+        log(f"val step {step}: PSNR {r['psnr']:.3f} dB (EMA, {len(val_imgs)} images, {what})"
+            f"{' [best]' if is_best else ''} ({time.time() - t0:.0f}s)")
 
     total = int(t["iterations"])
     stop_at = int(t.get("stop_at", total))
@@ -326,7 +366,7 @@ def main(argv=None):
     ck_every_s = 60.0 * float(L.get("ckpt_minutes", 5))
     t_start = time.time()
     t_ck = time.time()
-    acc = {"loss": 0.0, "rec": 0.0, "guide": 0.0, "psnr": 0.0, "n": 0}
+    acc = {"loss": 0.0, "rec": 0.0, "guide": 0.0, "psnr": 0.0, "base": 0.0, "n": 0}
     t_log = time.time()
     enc.train()
     dec.train()
@@ -342,13 +382,21 @@ def main(argv=None):
         x = sampler.next()
         if cl:
             x = x.contiguous(memory_format=torch.channels_last)
-        y = enc(x)
-        yq = ste(y)
+        if lc:
+            # the real codec: fixed thumbnail, 8-bit rounding, JPEG at a random quality, decoding;
+            # nothing to differentiate before the decoder
+            with torch.no_grad():
+                yq, _ = round_trip(enc(x), lc, q_rng)
+            if cl:
+                yq = yq.contiguous(memory_format=torch.channels_last)
+        else:
+            y = enc(x)
+            yq = ste(y)
         xh = dec(yq)
         rec = pixel_loss(xh, x, kind)
         loss = rec
         g_l = torch.zeros(())
-        if gw > 0:
+        if gw > 0 and not lc:
             with torch.no_grad():
                 target = round8(enc.down(x))
             # clipped STE: the guide sees the unclamped LR, which pulls out-of-range values back
@@ -369,6 +417,9 @@ def main(argv=None):
         wall += time.time() - t_it
         with torch.no_grad():
             mse = float(((xh.clamp(0, 1) - x) ** 2).mean())
+            if lc:  # bicubic upscaling of the same lossy thumbnails: the batch's baseline
+                up = F.interpolate(yq, scale_factor=float(scale), mode="bicubic", align_corners=False)
+                acc["base"] += -10 * math.log10(max(float(((up.clamp(0, 1) - x) ** 2).mean()), 1e-10))
         acc["loss"] += float(loss)
         acc["rec"] += float(rec)
         acc["guide"] += float(g_l)
@@ -377,8 +428,9 @@ def main(argv=None):
         if step % every == 0:
             n = acc["n"]
             dt = (time.time() - t_log) / n
+            gain = f" (bicubic {acc['base'] / n:.2f}, gain {(acc['psnr'] - acc['base']) / n:+.3f})" if lc else ""
             log(f"step {step}/{total} loss {acc['loss'] / n:.5f} rec {acc['rec'] / n:.5f} guide {acc['guide'] / n:.5f} "
-                f"train-psnr {acc['psnr'] / n:.2f} lr {lr:.2e} {dt:.2f}s/it")
+                f"train-psnr {acc['psnr'] / n:.2f}{gain} lr {lr:.2e} {dt:.2f}s/it")
             acc = {k: 0.0 for k in acc}
             acc["n"] = 0
             t_log = time.time()
@@ -395,9 +447,9 @@ def main(argv=None):
         if args.minutes is not None and time.time() - t_start > 60 * args.minutes:
             stop_reason = f"time limit {args.minutes} min"
             break
-    checkpoint()
     if not (val_every and step % val_every == 0):
         run_val()
+    checkpoint()  # after the validation, so a resumed run knows the best score
     log(f"stopped at step {step} ({stop_reason}); trained {wall / 3600:.2f} h in all")
 
 

@@ -1,0 +1,218 @@
+"""Lossy thumbnails: the real codec (JPEG through PIL/libjpeg-turbo) between the fixed bicubic
+thumbnail and the learned decoder, for training, validation and evaluation.
+
+A config's "lr_codec" section describes it, for example
+    {"codec": "jpeg", "quality": [15, 70], "subsampling": "4:2:0", "rate_scale": 16}
+quality: the range sampled uniformly (integers, both ends included) per training crop;
+rate_scale: the operating point used for validation and evaluation: the byte budget of an image
+is the size of its classic bicubic thumbnail PNG at that scale plus the PNG container overhead
+(a proxy for the classic .tadm file), and the JPEG thumbnail takes the largest quality whose
+bytes plus JPEG_CONTAINER_OVERHEAD fit.
+
+JPEG settings: baseline, 4:2:0 chroma subsampling (the libjpeg default), optimised Huffman tables
+when bytes are counted; decoding with libjpeg's defaults (islow IDCT, fancy upsampling), as
+codec/src/jpeg_io.cpp does. Huffman optimisation changes the bytes, never the decoded pixels,
+so training skips it.
+
+    python3 -m tadm_train.lossy_lr --check   # compares the thumbnail with resample.cpp's algorithm
+"""
+import argparse
+import io
+import random
+from typing import List, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+from PIL import Image
+
+JPEG_CONTAINER_OVERHEAD = 126  # .tadm bytes around a JPEG thumbnail (given by the container owner)
+PNG_CONTAINER_OVERHEAD = 130   # the same for a PNG thumbnail (evaluate.CONTAINER_OVERHEAD)
+SUBSAMPLING = {"4:4:4": 0, "4:2:2": 1, "4:2:0": 2}
+
+
+def jpeg_encode(a: np.ndarray, quality: int, subsampling: str = "4:2:0", optimize: bool = True) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(a).save(buf, format="JPEG", quality=int(quality), subsampling=SUBSAMPLING[subsampling],
+                            optimize=optimize)
+    return buf.getvalue()
+
+
+def jpeg_decode(data: bytes) -> np.ndarray:
+    with Image.open(io.BytesIO(data)) as im:
+        return np.array(im.convert("RGB"))
+
+
+def fit_quality(a: np.ndarray, budget: int, subsampling: str = "4:2:0",
+                q_range: Tuple[int, int] = (1, 100)) -> Tuple[Optional[int], Optional[bytes]]:
+    """Largest quality whose JPEG bytes + JPEG_CONTAINER_OVERHEAD <= budget, by binary search
+    (size grows with quality; the returned file is always checked to fit).
+    (None, None) when even the lowest quality does not fit."""
+    lo, hi = q_range
+    best: Tuple[Optional[int], Optional[bytes]] = (None, None)
+    while lo <= hi:
+        q = (lo + hi) // 2
+        data = jpeg_encode(a, q, subsampling)
+        if len(data) + JPEG_CONTAINER_OVERHEAD <= budget:
+            best = (q, data)
+            lo = q + 1
+        else:
+            hi = q - 1
+    return best
+
+
+def to_u8_batch(y: torch.Tensor) -> np.ndarray:
+    """[N,3,h,w] float -> [N,h,w,3] uint8, as the runtime stores a thumbnail: round(clamp(v,0,1)*255)."""
+    return (y.detach().clamp(0, 1) * 255.0).round().byte().permute(0, 2, 3, 1).contiguous().numpy()
+
+
+def round_trip(y: torch.Tensor, lc: dict, rng: random.Random) -> Tuple[torch.Tensor, List[int]]:
+    """Thumbnails [N,3,h,w] (unrounded floats) -> what the decoder sees after the real codec:
+    8-bit rounding, JPEG at a random quality per sample, decoding. Returns floats k/255 and the
+    qualities used."""
+    if lc.get("codec", "jpeg") != "jpeg":
+        raise ValueError(f"unsupported lr_codec {lc.get('codec')!r}")
+    lo, hi = lc["quality"]
+    sub = lc.get("subsampling", "4:2:0")
+    u8 = to_u8_batch(y)
+    out = np.empty_like(u8)
+    qs = []
+    for i in range(u8.shape[0]):
+        q = rng.randint(int(lo), int(hi))
+        out[i] = jpeg_decode(jpeg_encode(u8[i], q, sub, optimize=False))
+        qs.append(q)
+    return torch.from_numpy(out).permute(0, 3, 1, 2).float().div_(255.0), qs
+
+
+def rate_budget(a: np.ndarray, rate_scale: int) -> int:
+    """Bytes of the classic bicubic .tadm file at rate_scale (PIL PNG size + container overhead):
+    the equal-bytes budget of the lossy thumbnail."""
+    from .evaluate import ClassicCodec, png_bytes
+    return len(png_bytes(ClassicCodec(rate_scale).encode(a))) + PNG_CONTAINER_OVERHEAD
+
+
+def thumbnail(enc: torch.nn.Module, a: np.ndarray, scale: int) -> np.ndarray:
+    """The codec's 8-bit thumbnail of an HWC uint8 image: edge padding to a multiple of the scale
+    (as the runtime does for bundles), the fixed encoder, round(clamp(v,0,1)*255)."""
+    from .evaluate import pad_edge, to_t, to_u8
+    with torch.no_grad():
+        return to_u8(enc(to_t(pad_edge(a, scale))))
+
+
+def at_rate_point(enc: torch.nn.Module, a: np.ndarray, scale: int, lc: dict,
+                  rate_scale: Optional[int] = None) -> dict:
+    """The real path for one image up to the decoder input: thumbnail, budget, quality, JPEG
+    bytes and the decoded thumbnail (None when no quality fits)."""
+    rs = int(rate_scale or lc["rate_scale"])
+    lr = thumbnail(enc, a, scale)
+    budget = rate_budget(a, rs)
+    q, data = fit_quality(lr, budget, lc.get("subsampling", "4:2:0"))
+    return {"lr": lr, "budget": budget, "quality": q, "jpeg": data,
+            "decoded": None if data is None else jpeg_decode(data)}
+
+
+# --------------------------------------------------------------------------- bundle manifest
+
+def manifest_fields(lc: dict, scale: int) -> dict:
+    """What a bundle's manifest says about its lossy thumbnail (spec/model-bundle.md ignores
+    unknown keys, so these are additions for a runtime that makes JPEG thumbnails)."""
+    lo, hi = lc["quality"]
+    return {
+        "lr_codec": lc.get("codec", "jpeg"),
+        "lr_scale": scale,
+        "encoder_learned": False,
+        "lr_codec_settings": {
+            "codec": lc.get("codec", "jpeg"),
+            "quality_trained": [int(lo), int(hi)],
+            "quality_sampling": "uniform integer per training crop, both ends included",
+            "chroma_subsampling": lc.get("subsampling", "4:2:0"),
+            "library_trained": "libjpeg-turbo through PIL " + Image.__version__,
+            "encode": "baseline (not progressive), standard IJG quantisation tables scaled by quality, "
+                      "optimised Huffman tables",
+            "decode": "libjpeg defaults: islow IDCT, fancy chroma upsampling",
+            "quality_selection": "largest quality whose JPEG bytes + container overhead fit the byte budget",
+            "container_overhead_bytes": JPEG_CONTAINER_OVERHEAD,
+            "rate_point_scale": int(lc["rate_scale"]),
+            "rate_point": f"the budget used for validation and evaluation: the classic bicubic x{lc['rate_scale']} "
+                          f"PNG .tadm file of the same image",
+        },
+    }
+
+
+def settings_from_manifest(man: dict) -> Optional[dict]:
+    """The inverse of manifest_fields: the config's "lr_codec" section, or None for a bundle
+    with a lossless (PNG) thumbnail."""
+    if "lr_codec" not in man:
+        return None
+    st = man["lr_codec_settings"]
+    return {"codec": man["lr_codec"], "quality": st["quality_trained"], "subsampling": st["chroma_subsampling"],
+            "rate_scale": st["rate_point_scale"]}
+
+
+# --------------------------------------------------------------------------- check
+
+def resample_cpp_reference(a: np.ndarray, out_w: int, out_h: int) -> np.ndarray:
+    """A float64 transcription of codec/src/resample.cpp (make_taps + two separable passes,
+    bicubic) for checking the Python thumbnail; returns round(clamp(v,0,1)*255)."""
+    def cubic(x):
+        x = np.abs(x)
+        a_ = -0.5
+        return np.where(x < 1, ((a_ + 2) * x - (a_ + 3)) * x * x + 1,
+                        np.where(x < 2, (((x - 5) * x + 8) * x - 4) * a_, 0.0))
+
+    def matrix(n_in, n_out):
+        ratio = n_in / n_out
+        stretch = max(ratio, 1.0)
+        support = 2.0 * stretch
+        m = np.zeros((n_out, n_in))
+        for i in range(n_out):
+            c = (i + 0.5) * ratio
+            lo = int(max(0.0, np.floor(c - support + 0.5)))
+            hi = int(min(n_in, np.floor(c + support + 0.5)))
+            w = cubic((np.arange(lo, hi) - c + 0.5) / stretch)
+            m[i, lo:hi] = (w / w.sum()).astype(np.float32)  # the C++ stores float weights
+        return m
+
+    x = a.astype(np.float64) / 255.0
+    my, mx = matrix(a.shape[0], out_h), matrix(a.shape[1], out_w)
+    y = np.stack([my @ x[..., c] @ mx.T for c in range(x.shape[2])], axis=-1)
+    return np.rint(np.clip(y, 0, 1) * 255.0).astype(np.uint8)
+
+
+def check(folder: str, scales: Sequence[int]) -> None:
+    from .data import list_images, load_rgb
+    from .models import BicubicDown
+    for s in scales:
+        enc = BicubicDown(s, border="renormalize").eval()
+        n = same_cpp = same_pil = 0
+        worst_cpp = worst_pil = 0
+        for f in list_images(folder):
+            a = load_rgb(f)
+            h, w = a.shape[0] - a.shape[0] % s, a.shape[1] - a.shape[1] % s
+            a = a[:h, :w]  # sides multiples of s: the runtime pads, resample.cpp sees the padded image
+            ours = thumbnail(enc, a, s)
+            ref = resample_cpp_reference(a, w // s, h // s)
+            pil = np.array(Image.fromarray(a).resize((w // s, h // s), Image.BICUBIC))
+            d_cpp = np.abs(ours.astype(int) - ref)
+            d_pil = np.abs(pil.astype(int) - ref)
+            n += ref.size
+            same_cpp += int((d_cpp == 0).sum())
+            same_pil += int((d_pil == 0).sum())
+            worst_cpp, worst_pil = max(worst_cpp, int(d_cpp.max())), max(worst_pil, int(d_pil.max()))
+        print(f"x{s} on {folder}: BicubicDown(renormalize) == resample.cpp on {100.0 * same_cpp / n:.4f}% "
+              f"of samples (max diff {worst_cpp}); PIL resize == resample.cpp on {100.0 * same_pil / n:.4f}% "
+              f"(max diff {worst_pil})")
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--check", action="store_true", help="compare the thumbnail with resample.cpp's algorithm")
+    ap.add_argument("--data", default="../shared/data/kodak")
+    ap.add_argument("--scales", type=int, nargs="+", default=[4, 8, 16])
+    args = ap.parse_args(argv)
+    if args.check:
+        from . import repo_path
+        check(repo_path(args.data), args.scales)
+
+
+if __name__ == "__main__":
+    main()
