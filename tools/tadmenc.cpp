@@ -80,7 +80,9 @@ int main(int argc, char** argv) {
     s.progress = progress_callback;
     s.log = log_callback;
     s.user = &verbosity;
-    const tadm_cpp::ImagePtr image = tadm_cpp::read_image(input, &s.limits);
+    std::string damage;
+    const tadm_cpp::ImagePtr image = tadm_cpp::read_image(input, &s.limits, &damage);
+    if (!damage.empty()) log_callback(&verbosity, TADM_LOG_WARNING, damage.c_str());
     tadm_cpp::Encoder encoder(s);
     if (verbosity.verbose)
       std::fprintf(stderr, "model: %s, scale %u\n", encoder.model().c_str(), encoder.scale());

@@ -3,7 +3,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <new>
 
 #include "bundle.hpp"
@@ -65,11 +64,16 @@ void free_blob(uint8_t*& p, size_t& n) {
   n = 0;
 }
 
-tadm::Image from_public(const tadm_image* im) {
+// The fields of a caller's image, before anything is sized from them.
+void check_public(const tadm_image* im) {
   if (!im || !im->pixels) fail(TADM_ERROR_INVALID_ARGUMENT, "image or its pixels are NULL");
   if (im->channels < 1 || im->channels > 4) fail(TADM_ERROR_INVALID_ARGUMENT, "image channels must be 1..4");
   if (im->bit_depth != 8 && im->bit_depth != 16) fail(TADM_ERROR_INVALID_ARGUMENT, "image bit depth must be 8 or 16");
   if (im->width == 0 || im->height == 0) fail(TADM_ERROR_INVALID_ARGUMENT, "image has zero width or height");
+}
+
+tadm::Image from_public(const tadm_image* im) {
+  check_public(im);
   tadm::Image out;
   out.width = im->width;
   out.height = im->height;
@@ -77,6 +81,9 @@ tadm::Image from_public(const tadm_image* im) {
   out.bit_depth = im->bit_depth;
   const size_t row = out.row_bytes();
   if (im->row_bytes < row) fail(TADM_ERROR_INVALID_ARGUMENT, "image row_bytes is smaller than a row");
+  if (out.height > SIZE_MAX / im->row_bytes) fail(TADM_ERROR_INVALID_ARGUMENT, "image row_bytes x height overflows");
+  if (im->has_cicp && im->cicp[3] > 1)
+    fail(TADM_ERROR_INVALID_ARGUMENT, "image cicp full-range flag is " + std::to_string(im->cicp[3]) + "; it must be 0 or 1");
   out.pixels.resize(row * out.height);
   for (uint32_t y = 0; y < out.height; ++y) std::memcpy(out.pixels.data() + y * row, im->pixels + y * im->row_bytes, row);
   if (im->icc && im->icc_size) out.metadata.icc.assign(im->icc, im->icc + im->icc_size);
@@ -139,15 +146,16 @@ tadm_status tadm_image_create(uint32_t width, uint32_t height, uint32_t channels
   *out = nullptr;
   std::string msg;
   return guarded(msg, [&] {
+    if (width == 0 || height == 0 || channels < 1 || channels > 4 || (bit_depth != 8 && bit_depth != 16))
+      fail(TADM_ERROR_INVALID_ARGUMENT, "width and height must be positive, channels 1..4 and bit depth 8 or 16");
     const tadm_limits limits = tadm::resolve_limits(nullptr);
     tadm::check_image_limits(width, height, limits, "the image");
+    tadm::check_memory(tadm::image_bytes(width, height, channels, bit_depth), limits, "the image");
     tadm::Image im;
     im.width = width;
     im.height = height;
     im.channels = channels;
     im.bit_depth = bit_depth;
-    if (channels < 1 || channels > 4 || (bit_depth != 8 && bit_depth != 16))
-      fail(TADM_ERROR_INVALID_ARGUMENT, "channels must be 1..4 and bit depth 8 or 16");
     im.pixels.assign(im.row_bytes() * height, 0);
     *out = to_public(im);
   });
@@ -184,34 +192,35 @@ tadm_status tadm_image_set_metadata(tadm_image* image, const char* which, const 
 
 tadm_status tadm_image_read_memory(const uint8_t* data, size_t size, const tadm_limits* limits,
                                    tadm_image** out, char* error, size_t error_size) {
-  if (!out || (!data && size)) return TADM_ERROR_INVALID_ARGUMENT;
+  if (!out || (!data && size)) {
+    set_message(error, error_size, "NULL data or output pointer");
+    return TADM_ERROR_INVALID_ARGUMENT;
+  }
   *out = nullptr;
-  std::string msg;
+  std::string msg, warning;
   const tadm_status st = guarded(msg, [&] {
-    *out = to_public(tadm::read_image({data, size}, tadm::resolve_limits(limits)));
+    *out = to_public(tadm::read_image({data, size}, tadm::resolve_limits(limits), &warning));
   });
-  set_message(error, error_size, msg);
+  set_message(error, error_size, st == TADM_OK ? warning : msg);
   return st;
 }
 
 tadm_status tadm_image_read_file(const char* path, const tadm_limits* limits, tadm_image** out,
                                  char* error, size_t error_size) {
-  if (!out || !path) return TADM_ERROR_INVALID_ARGUMENT;
+  if (!out || !path) {
+    set_message(error, error_size, "NULL path or output pointer");
+    return TADM_ERROR_INVALID_ARGUMENT;
+  }
   *out = nullptr;
   std::vector<uint8_t> bytes;
   std::string msg;
-  tadm_status st = guarded(msg, [&] {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) fail(TADM_ERROR_IO, std::string("cannot open ") + path + ": " + std::strerror(errno));
-    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-    if (in.bad()) fail(TADM_ERROR_IO, std::string("cannot read ") + path);
-  });
+  tadm_status st = guarded(msg, [&] { bytes = tadm::read_regular_file(path, tadm::resolve_limits(limits)); });
   if (st != TADM_OK) {
     set_message(error, error_size, msg);
     return st;
   }
   st = tadm_image_read_memory(bytes.data(), bytes.size(), limits, out, error, error_size);
-  if (st != TADM_OK && error && error_size) {
+  if (error && error_size && error[0]) {
     const std::string inner = error;
     set_message(error, error_size, std::string(path) + ": " + inner);
   }
@@ -220,11 +229,20 @@ tadm_status tadm_image_read_file(const char* path, const tadm_limits* limits, ta
 
 tadm_status tadm_image_write_png(const tadm_image* image, uint8_t** data, size_t* size, char* error,
                                  size_t error_size) {
-  if (!image || !data || !size) return TADM_ERROR_INVALID_ARGUMENT;
+  if (!image || !data || !size) {
+    set_message(error, error_size, "NULL image or output pointer");
+    return TADM_ERROR_INVALID_ARGUMENT;
+  }
   *data = nullptr;
   *size = 0;
   std::string msg;
   const tadm_status st = guarded(msg, [&] {
+    check_public(image);
+    const tadm_limits limits = tadm::resolve_limits(nullptr);
+    tadm::check_image_limits(image->width, image->height, limits, "the image");
+    // The copy, and the PNG stream (at most about the raw size).
+    tadm::check_memory(3 * tadm::image_bytes(image->width, image->height, image->channels, image->bit_depth), limits,
+                       "writing the image as PNG");
     const std::vector<uint8_t> png = tadm::write_png(from_public(image), tadm::PngWriteOptions{});
     *data = copy_out(png);
     *size = png.size();
@@ -276,6 +294,8 @@ tadm_status tadm_encoder_encode(tadm_encoder* encoder, const tadm_image* image, 
   *data = nullptr;
   *size = 0;
   return guarded(encoder->last_error, [&] {
+    check_public(image);
+    encoder->impl->check_input(image->width, image->height, image->channels, image->bit_depth);
     const std::vector<uint8_t> bytes = encoder->impl->encode(from_public(image));
     *data = copy_out(bytes);
     *size = bytes.size();

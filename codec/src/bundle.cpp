@@ -7,6 +7,8 @@
 
 #include "error.hpp"
 
+#include <tadm/container.hpp>
+
 #ifndef TADM_INSTALL_MODEL_DIR
 #define TADM_INSTALL_MODEL_DIR ""
 #endif
@@ -59,8 +61,10 @@ Bundle load_bundle(const fs::path& dir) {
     b.family = j.at("family").get<std::string>();
     b.scale = j.at("scale").get<std::uint32_t>();
     if (b.scale < 2 || b.scale > 64) fail(TADM_ERROR_MODEL, where + ": scale " + std::to_string(b.scale) + " is outside 2..64");
-    if (b.identity.name.empty() || b.identity.name.size() > 64 || b.identity.version.size() > 64)
-      fail(TADM_ERROR_MODEL, where + ": name must be 1..64 and version 0..64 characters");
+    if (!container::is_valid_model_name(b.identity.name))
+      fail(TADM_ERROR_MODEL, where + ": name \"" + b.identity.name +
+                                 "\" is not a plain name (1..64 of A-Z a-z 0-9 . _ -, starting with a letter or digit)");
+    if (b.identity.version.size() > 64) fail(TADM_ERROR_MODEL, where + ": version must be 0..64 characters");
     if (j.contains("tile")) {
       b.lr_tile = j["tile"].value("lr_tile", b.lr_tile);
       b.lr_overlap = j["tile"].value("lr_overlap", b.lr_overlap);
@@ -96,7 +100,9 @@ std::vector<fs::path> bundle_search_path(const std::string& model_dir) {
     std::size_t start = 0;
     while (start <= s.size()) {
       const std::size_t end = std::min(s.find(':', start), s.size());
-      if (end > start) dirs.emplace_back(s.substr(start, end - start));
+      // Relative entries would make the lookup depend on the current directory (a download
+      // folder, for a thumbnailer): only absolute folders count.
+      if (end > start && fs::path(s.substr(start, end - start)).is_absolute()) dirs.emplace_back(s.substr(start, end - start));
       start = end + 1;
     }
   }
@@ -106,6 +112,7 @@ std::vector<fs::path> bundle_search_path(const std::string& model_dir) {
 }
 
 fs::path find_bundle(const std::string& name, const std::string& model_dir) {
+  if (!container::is_valid_model_name(name)) return {};  // never a path: see spec/model-bundle.md
   for (const fs::path& d : bundle_search_path(model_dir)) {
     std::error_code ec;
     if (fs::is_regular_file(d / name / "manifest.json", ec)) return d / name;
@@ -119,25 +126,34 @@ std::string default_bundle_name(std::uint32_t scale) {
   return {};
 }
 
-std::unique_ptr<Rescaler> open_model(const std::string& spec, const std::string& model_dir,
+std::unique_ptr<Rescaler> open_model(const std::string& spec, ModelSource source, const std::string& model_dir,
                                      ResampleFilter classic_upscale, tadm_device device) {
   if (spec == "classic") return make_classic_rescaler(classic_upscale);
   fs::path dir;
-  std::error_code ec;
-  if (spec.find('/') != std::string::npos || fs::is_directory(spec, ec)) {
+  if (source == ModelSource::kUser && spec.find('/') != std::string::npos) {
     dir = spec;
+    std::error_code ec;
     if (!fs::is_directory(dir, ec)) fail(TADM_ERROR_MODEL, "model bundle directory " + spec + " does not exist");
   } else {
+    if (!container::is_valid_model_name(spec))
+      fail(source == ModelSource::kFile ? TADM_ERROR_CORRUPT : TADM_ERROR_INVALID_ARGUMENT,
+           std::string(source == ModelSource::kFile ? "the file names" : "the requested") + " model \"" + spec +
+               "\", which is not a plain model name (A-Z a-z 0-9 . _ -); models are named, never given as paths" +
+               (source == ModelSource::kUser ? " (a bundle directory path must contain '/')" : ""));
     dir = find_bundle(spec, model_dir);
     if (dir.empty()) {
       std::string searched;
       for (const auto& d : bundle_search_path(model_dir)) searched += (searched.empty() ? "" : ", ") + d.string();
       fail(TADM_ERROR_MODEL, "model \"" + spec + "\" was not found (searched: " +
                                  (searched.empty() ? std::string("nothing") : searched) +
-                                 "); use --model classic or a bundle directory");
+                                 "); use --model classic, --model-dir, $TADM_MODEL_PATH or a bundle directory path");
     }
   }
-  return make_learned_rescaler(load_bundle(dir), device);
+  Bundle bundle = load_bundle(dir);
+  if (source == ModelSource::kFile && bundle.identity.name != spec)
+    fail(TADM_ERROR_MODEL, "model bundle " + dir.string() + " is named \"" + bundle.identity.name +
+                               "\" in its manifest, not \"" + spec + "\"");
+  return make_learned_rescaler(std::move(bundle), device);
 }
 
 }  // namespace tadm

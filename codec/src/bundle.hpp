@@ -28,13 +28,18 @@ Bundle load_bundle(const std::filesystem::path& dir);
 
 // Where bundle names are looked up, in order: `model_dir`, $TADM_MODEL_PATH (':'-separated),
 // the installed data directory, then the source tree's model/bundles (for the build tree).
+// Relative $TADM_MODEL_PATH entries are ignored.
 std::vector<std::filesystem::path> bundle_search_path(const std::string& model_dir);
 
-// A bundle name -> its directory, or empty if none of the search path has it.
+// A plain bundle name -> its directory, or empty if it is not plain or no folder has it.
 std::filesystem::path find_bundle(const std::string& name, const std::string& model_dir);
 
-// Resolve "classic", a bundle name or a bundle directory to a ready rescaler.
-std::unique_ptr<Rescaler> open_model(const std::string& spec, const std::string& model_dir,
+// Who asked for a model decides what the request may be (spec/model-bundle.md): the user may
+// give a bundle directory (a path with '/'); a file only ever names one of the installed bundles.
+enum class ModelSource { kUser, kFile };
+
+// Resolve "classic", a bundle name or (from the user) a bundle directory to a ready rescaler.
+std::unique_ptr<Rescaler> open_model(const std::string& spec, ModelSource source, const std::string& model_dir,
                                      ResampleFilter classic_upscale, tadm_device device);
 
 // The learned runtime (LibTorch); in a build without it, throws TADM_ERROR_UNSUPPORTED.

@@ -23,6 +23,9 @@ class ClassicRescaler final : public Rescaler {
   explicit ClassicRescaler(ResampleFilter up) : up_(up) {}
   const ModelIdentity& identity() const override { return classic_identity(); }
   std::uint32_t native_scale() const override { return 0; }
+  // resample(): the horizontal pass (at most half the pixels at scale >= 2) and the output.
+  MemoryUse downscale_memory() const override { return {8, 0}; }
+  MemoryUse upscale_memory() const override { return {20, 0}; }
 
   Planes downscale(const Planes& hr, std::uint32_t scale, RunContext& ctx) override {
     const std::uint32_t w = (hr.width + scale - 1) / scale, h = (hr.height + scale - 1) / scale;

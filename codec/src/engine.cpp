@@ -67,6 +67,24 @@ std::string invalid_file_message(std::span<const std::uint8_t> bytes) {
   return std::string("the TADM header in this ") + (f == TADM_CONTAINER_HEIF ? "HEIF" : "AVIF") + " file is invalid";
 }
 
+// The smallest tile the budget may shrink a learned model's tiles to: below it margins would
+// cost more than cores and the run would crawl.
+constexpr std::uint64_t kMinBudgetTilePixels = 256 * 256;
+
+void fit_memory_budget(RunContext& ctx, std::uint64_t fixed, const MemoryUse& model, std::uint64_t pixels,
+                       const std::string& what) {
+  const std::uint64_t base = fixed + model.per_pixel * pixels;
+  const std::uint64_t min_tiles = model.per_tile_pixel * std::min<std::uint64_t>(kMinBudgetTilePixels, pixels);
+  check_memory(base + min_tiles, ctx.limits, what);
+  if (model.per_tile_pixel == 0) return;
+  const std::uint64_t room = (memory_budget(ctx.limits) - base) / model.per_tile_pixel;
+  ctx.limits.max_tile_pixels = static_cast<std::uint32_t>(std::min<std::uint64_t>(ctx.limits.max_tile_pixels, room));
+}
+
+namespace {
+std::string size_text(std::uint64_t w, std::uint64_t h) { return std::to_string(w) + "x" + std::to_string(h); }
+}  // namespace
+
 // ------------------------------------------------------------------ encoder
 
 Encoder::Encoder(const tadm_encoder_settings& settings) : settings_(settings) {
@@ -97,7 +115,7 @@ Encoder::Encoder(const tadm_encoder_settings& settings) : settings_(settings) {
       spec = "classic";
     }
   }
-  rescaler_ = open_model(spec, model_dir, ResampleFilter::kBicubic, settings.device);
+  rescaler_ = open_model(spec, ModelSource::kUser, model_dir, ResampleFilter::kBicubic, settings.device);
   const std::uint32_t native = rescaler_->native_scale();
   if (settings.refine_iterations > 0 && native == 0)
     log(settings.log, settings.user, TADM_LOG_WARNING,
@@ -108,8 +126,25 @@ Encoder::Encoder(const tadm_encoder_settings& settings) : settings_(settings) {
                                           std::to_string(native) + ", not " + std::to_string(scale_));
 }
 
+// The caller's image and the engine's copy of it, then float RGB planes (and alpha, resampled).
+static std::uint64_t encode_fixed_bytes(std::uint64_t w, std::uint64_t h, std::uint32_t channels, std::uint32_t depth) {
+  const bool alpha = channels == 2 || channels == 4;
+  return 2 * image_bytes(w, h, channels, depth) + planes_bytes(w, h, 3) + (alpha ? planes_bytes(w, h, 2) : 0);
+}
+
+void Encoder::check_input(std::uint32_t width, std::uint32_t height, std::uint32_t channels,
+                          std::uint32_t bit_depth) const {
+  check_image_limits(width, height, settings_.limits, "the input image");
+  RunContext probe{1, settings_.limits};
+  fit_memory_budget(probe, encode_fixed_bytes(width, height, channels, bit_depth), rescaler_->downscale_memory(),
+                    std::uint64_t{width} * height, "encoding a " + size_text(width, height) + " image");
+}
+
 std::vector<std::uint8_t> Encoder::encode(const Image& image) {
-  check_image_limits(image.width, image.height, settings_.limits, "the input image");
+  check_input(image.width, image.height, image.channels, image.bit_depth);
+  if (image.metadata.cicp && (*image.metadata.cicp)[3] > 1)
+    fail(TADM_ERROR_CORRUPT, "the input's CICP full-range flag is " + std::to_string((*image.metadata.cicp)[3]) +
+                                 "; it must be 0 or 1");
   for (const auto* blob : {&image.metadata.icc, &image.metadata.exif, &image.metadata.xmp})
     if (blob->size() > settings_.limits.max_metadata_bytes)
       fail(TADM_ERROR_LIMIT, "the input's metadata (" + std::to_string(blob->size()) +
@@ -121,6 +156,9 @@ std::vector<std::uint8_t> Encoder::encode(const Image& image) {
   progress(0.0f, 0.0f, "reading")(0.0f);
   const Planes rgb = rgb_planes(image);
   RunContext ctx{threads, settings_.limits, progress(0.0f, 0.9f, "downscaling")};
+  fit_memory_budget(ctx, encode_fixed_bytes(image.width, image.height, image.channels, image.bit_depth),
+                    rescaler_->downscale_memory(), std::uint64_t{image.width} * image.height,
+                    "encoding a " + size_text(image.width, image.height) + " image");
   // A gray original keeps its gray thumbnail (a third of the bytes); refinement would colour it.
   ctx.refine_iterations = image.is_gray() ? 0 : settings_.refine_iterations;
   Planes lr = rescaler_->downscale(rgb, scale_, ctx);
@@ -175,14 +213,17 @@ Decoder::Decoder(const tadm_decoder_settings& settings) : settings_(settings) {
     fail(TADM_ERROR_INVALID_ARGUMENT, "precision " + std::to_string(static_cast<int>(settings.precision)) +
                                           " is not auto (0), fp32 (1) or bf16 (2)");
   if (!model_spec_.empty())
-    rescaler_ = open_model(model_spec_, model_dir_, classic_filter(settings.classic_upscaler), settings.device);
+    rescaler_ = open_model(model_spec_, ModelSource::kUser, model_dir_, classic_filter(settings.classic_upscaler),
+                           settings.device);
 }
 
 Rescaler& Decoder::model_for(const container::File& file) {
   if (!rescaler_ || (model_spec_.empty() && rescaler_->identity().name != file.model_name))
-    rescaler_ = open_model(file.model_name, model_dir_, classic_filter(settings_.classic_upscaler), settings_.device);
+    rescaler_ = open_model(file.model_name, ModelSource::kFile, model_dir_, classic_filter(settings_.classic_upscaler),
+                           settings_.device);
   const ModelIdentity& id = rescaler_->identity();
-  if (id.sha256 != file.model_sha256) {
+  // The version too: the classic identity's hash is a constant, so only the version tells another maker.
+  if (id.sha256 != file.model_sha256 || id.version != file.model_version) {
     const std::string what = "the file was made with model " + file.model_name + " " + file.model_version +
                              " (SHA-256 " + to_hex(file.model_sha256).substr(0, 16) + "...), but model " +
                              id.name + " " + id.version + " has SHA-256 " + to_hex(id.sha256).substr(0, 16) + "...";
@@ -190,6 +231,13 @@ Rescaler& Decoder::model_for(const container::File& file) {
     log(settings_.log, settings_.user, TADM_LOG_WARNING, what + "; decoding anyway as forced");
   }
   return *rescaler_;
+}
+
+// The output image, the C API's copy of it and the caller's encoded output (PNG, at most about
+// the raw size), and an alpha plane with its resampling; the model's planes come on top.
+static std::uint64_t decode_fixed_bytes(std::uint64_t w, std::uint64_t h, std::uint32_t channels, std::uint32_t depth) {
+  const bool alpha = channels == 2 || channels == 4;
+  return 3 * image_bytes(w, h, channels, depth) + (alpha ? planes_bytes(w, h, 2) : 0);
 }
 
 Image Decoder::decode(std::span<const std::uint8_t> input) {
@@ -203,14 +251,19 @@ Image Decoder::decode(std::span<const std::uint8_t> input) {
     fail(TADM_ERROR_UNSUPPORTED, "scales differ per axis (" + std::to_string(file.scale_x) + "x" +
                                      std::to_string(file.scale_y) + "); this decoder supports equal scales");
   Rescaler& model = model_for(file);
-  Image lr = read_png(file.lr_image, settings_.limits);
-  if (lr.width != file.lr_width || lr.height != file.lr_height || lr.bit_depth != 8)
-    fail(TADM_ERROR_CORRUPT, "the stored thumbnail does not match the container's LR size");
   const bool gray = (file.flags & container::kFlagGrayscale) != 0;
   const bool alpha = (file.flags & container::kFlagAlpha) != 0;
   const int threads = resolve_threads(settings_.threads);
   RunContext ctx{threads, settings_.limits, stage_progress(settings_.progress, settings_.user, 0.0f, 0.95f, "upscaling"),
                  settings_.precision};
+  const std::uint32_t depth = settings_.output_bit_depth ? static_cast<std::uint32_t>(settings_.output_bit_depth)
+                                                         : file.original_bit_depth;
+  fit_memory_budget(ctx, decode_fixed_bytes(file.width, file.height, (gray ? 1u : 3u) + (alpha ? 1u : 0u), depth),
+                    model.upscale_memory(), std::uint64_t{file.width} * file.height,
+                    "decoding this file to " + size_text(file.width, file.height));
+  Image lr = read_png(file.lr_image, settings_.limits);
+  if (lr.width != file.lr_width || lr.height != file.lr_height || lr.bit_depth != 8)
+    fail(TADM_ERROR_CORRUPT, "the stored thumbnail does not match the container's LR size");
   const Planes hr = model.upscale(rgb_planes(lr), file.scale_x, file.width, file.height, ctx);
   std::optional<Planes> a;
   if (alpha) {
@@ -221,8 +274,6 @@ Image Decoder::decode(std::span<const std::uint8_t> input) {
       std::fill(a->data.begin(), a->data.end(), 1.0f);
     }
   }
-  const std::uint32_t depth = settings_.output_bit_depth ? static_cast<std::uint32_t>(settings_.output_bit_depth)
-                                                         : file.original_bit_depth;
   Image out = to_image(hr, a ? &*a : nullptr, gray, depth);
   out.metadata.icc = optional_blob(file.icc);
   out.metadata.exif = optional_blob(file.exif);
@@ -244,6 +295,8 @@ Image Decoder::upscale(const Image& lr, std::uint32_t scale) {
   const int threads = resolve_threads(settings_.threads);
   RunContext ctx{threads, settings_.limits, stage_progress(settings_.progress, settings_.user, 0.0f, 0.95f, "upscaling"),
                  settings_.precision};
+  fit_memory_budget(ctx, decode_fixed_bytes(w, h, lr.channels, 8), rescaler_->upscale_memory(), w * h,
+                    "upscaling to " + size_text(w, h));
   const Planes hr = rescaler_->upscale(rgb_planes(lr), scale, static_cast<std::uint32_t>(w), static_cast<std::uint32_t>(h), ctx);
   std::optional<Planes> a = alpha_plane(lr);
   if (a) a = resample(*a, hr.width, hr.height, classic_filter(settings_.classic_upscaler), threads);

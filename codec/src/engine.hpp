@@ -14,10 +14,17 @@ namespace tadm {
 // Upper bound of tadm_encoder_settings::refine_iterations (about three decodes each).
 inline constexpr int kMaxRefineIterations = 1000;
 
+// Checks that `fixed` bytes plus the model's tiles fit the memory budget and shrinks
+// ctx.limits.max_tile_pixels so they do; fails with TADM_ERROR_LIMIT naming `what` otherwise.
+void fit_memory_budget(RunContext& ctx, std::uint64_t fixed, const MemoryUse& model, std::uint64_t pixels,
+                       const std::string& what);
+
 class Encoder {
  public:
   explicit Encoder(const tadm_encoder_settings& settings);
   std::vector<std::uint8_t> encode(const Image& image);
+  // The size limits and the memory budget for an input of this shape, before it is copied.
+  void check_input(std::uint32_t width, std::uint32_t height, std::uint32_t channels, std::uint32_t bit_depth) const;
   const Rescaler& rescaler() const { return *rescaler_; }
   std::uint32_t scale() const { return scale_; }
 

@@ -14,6 +14,7 @@ constexpr std::uint64_t kDefaultMaxPixels = 1ull << 28;
 constexpr std::uint32_t kDefaultMaxDimension = 65535;
 constexpr std::uint32_t kDefaultMaxMetadata = 16u << 20;
 constexpr std::uint32_t kDefaultMaxTilePixels = 2048u * 2048u;
+constexpr std::uint32_t kDefaultMaxMemoryMib = 2048;
 
 float load(const Image& im, std::size_t index) {
   if (im.bit_depth == 16) {
@@ -32,7 +33,23 @@ tadm_limits resolve_limits(const tadm_limits* limits) {
   if (out.max_dimension == 0) out.max_dimension = kDefaultMaxDimension;
   if (out.max_metadata_bytes == 0) out.max_metadata_bytes = kDefaultMaxMetadata;
   if (out.max_tile_pixels == 0) out.max_tile_pixels = kDefaultMaxTilePixels;
+  if (out.max_memory_mib == 0) out.max_memory_mib = kDefaultMaxMemoryMib;
   return out;
+}
+
+std::uint64_t memory_budget(const tadm_limits& limits) { return std::uint64_t{limits.max_memory_mib} << 20; }
+
+void check_memory(std::uint64_t bytes, const tadm_limits& limits, const std::string& what) {
+  if (bytes <= memory_budget(limits)) return;
+  fail(TADM_ERROR_LIMIT, what + " needs about " + std::to_string((bytes + (1u << 20) - 1) >> 20) +
+                             " MiB, over the memory budget of " + std::to_string(limits.max_memory_mib) +
+                             " MiB (raise it with --max-memory / tadm_limits.max_memory_mib)");
+}
+
+void report_damage(const std::string& message, const tadm_limits& limits, std::string* warning) {
+  if (!limits.allow_corrupt)
+    fail(TADM_ERROR_CORRUPT, message + " (the input is damaged; --allow-corrupt / tadm_limits.allow_corrupt reads it anyway)");
+  if (warning && warning->empty()) *warning = message;
 }
 
 void check_image_limits(std::uint64_t width, std::uint64_t height, const tadm_limits& limits,

@@ -5,6 +5,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <optional>
 #include <vector>
 
@@ -60,5 +61,23 @@ Image to_image(const Planes& rgb, const Planes* alpha, bool gray, std::uint32_t 
 void check_image_limits(std::uint64_t width, std::uint64_t height, const tadm_limits& limits,
                         const char* what);
 tadm_limits resolve_limits(const tadm_limits* limits);
+
+// The memory budget in bytes (tadm_limits.max_memory_mib).
+std::uint64_t memory_budget(const tadm_limits& limits);
+// Fails with TADM_ERROR_LIMIT when an estimate of `bytes` for `what` is over the budget.
+void check_memory(std::uint64_t bytes, const tadm_limits& limits, const std::string& what);
+// Bytes of an interleaved image of this size (for estimates; no overflow below 2^64).
+constexpr std::uint64_t image_bytes(std::uint64_t width, std::uint64_t height, std::uint32_t channels,
+                                    std::uint32_t bit_depth) {
+  return width * height * channels * (bit_depth / 8);
+}
+// Bytes of float planes of this size.
+constexpr std::uint64_t planes_bytes(std::uint64_t width, std::uint64_t height, std::uint32_t channels) {
+  return width * height * channels * sizeof(float);
+}
+
+// A damaged-but-decodable input (libpng/libjpeg warnings): an error unless limits.allow_corrupt,
+// in which case the message goes to `warning` (when given) for the caller to show.
+void report_damage(const std::string& message, const tadm_limits& limits, std::string* warning);
 
 }  // namespace tadm

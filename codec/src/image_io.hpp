@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "image.hpp"
@@ -12,11 +13,17 @@ namespace tadm {
 enum class ImageFormat { kUnknown, kPng, kJpeg };
 ImageFormat sniff_format(std::span<const std::uint8_t> bytes);
 
-// Read a PNG or JPEG (chosen by content). Dimensions and metadata sizes are checked against
-// `limits` before pixels are allocated. Throws tadm::Error.
-Image read_image(std::span<const std::uint8_t> bytes, const tadm_limits& limits);
-Image read_png(std::span<const std::uint8_t> bytes, const tadm_limits& limits);
-Image read_jpeg(std::span<const std::uint8_t> bytes, const tadm_limits& limits);
+// Read a PNG or JPEG (chosen by content). Dimensions, metadata sizes and the memory budget are
+// checked against `limits` before pixels are allocated. Damage that libpng/libjpeg only warn
+// about is an error unless limits.allow_corrupt (then its message goes to `warning`, if given).
+// Throws tadm::Error.
+Image read_image(std::span<const std::uint8_t> bytes, const tadm_limits& limits, std::string* warning = nullptr);
+Image read_png(std::span<const std::uint8_t> bytes, const tadm_limits& limits, std::string* warning = nullptr);
+Image read_jpeg(std::span<const std::uint8_t> bytes, const tadm_limits& limits, std::string* warning = nullptr);
+
+// A whole regular file no larger than the memory budget; TADM_ERROR_IO for a directory, a
+// device, a FIFO or a missing file, TADM_ERROR_LIMIT for a file over the budget.
+std::vector<std::uint8_t> read_regular_file(const std::string& path, const tadm_limits& limits);
 
 // Effort 0..3: higher tries more filter/strategy combinations and keeps the smallest. Full-size
 // outputs use 0 (one pass at zlib level 6): level 9 took 85 % of a classic decode for ~1 % smaller

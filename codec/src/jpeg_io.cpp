@@ -21,6 +21,7 @@ struct JpegError {
   jpeg_error_mgr mgr;
   std::jmp_buf jump;
   char message[JMSG_LENGTH_MAX];
+  char warning[JMSG_LENGTH_MAX];  // the first "corrupt data" warning, if any
 };
 
 void jpeg_error_exit(j_common_ptr cinfo) {
@@ -28,7 +29,13 @@ void jpeg_error_exit(j_common_ptr cinfo) {
   (*cinfo->err->format_message)(cinfo, err->message);
   std::longjmp(err->jump, 1);
 }
-void jpeg_quiet(j_common_ptr, int) {}
+// libjpeg goes on past damage (a truncated scan, a wrong marker) and only warns, with
+// msg_level -1; keep the first such warning so the caller can refuse the input.
+void jpeg_keep_warning(j_common_ptr cinfo, int msg_level) {
+  auto* err = reinterpret_cast<JpegError*>(cinfo->err);
+  if (msg_level >= 0 || err->warning[0]) return;
+  (*cinfo->err->format_message)(cinfo, err->warning);
+}
 
 constexpr char kExifId[] = "Exif\0";  // followed by one more NUL
 constexpr char kXmpId[] = "http://ns.adobe.com/xap/1.0/";
@@ -37,6 +44,7 @@ struct JpegResult {
   bool ok = false;
   bool limit = false;
   char message[300] = {};
+  char warning[JMSG_LENGTH_MAX + 8] = {};
 };
 
 void read_jpeg_raw(const std::uint8_t* data, std::size_t size, const tadm_limits* limits,
@@ -45,7 +53,8 @@ void read_jpeg_raw(const std::uint8_t* data, std::size_t size, const tadm_limits
   JpegError err;
   cinfo.err = jpeg_std_error(&err.mgr);
   err.mgr.error_exit = jpeg_error_exit;
-  err.mgr.emit_message = jpeg_quiet;
+  err.mgr.emit_message = jpeg_keep_warning;
+  err.warning[0] = 0;
   if (setjmp(err.jump)) {
     std::snprintf(result->message, sizeof result->message, "JPEG: %s", err.message);
     jpeg_destroy_decompress(&cinfo);
@@ -57,12 +66,29 @@ void read_jpeg_raw(const std::uint8_t* data, std::size_t size, const tadm_limits
   jpeg_save_markers(&cinfo, JPEG_APP0 + 2, 0xFFFF);
   jpeg_read_header(&cinfo, TRUE);
   const std::uint64_t w = cinfo.image_width, h = cinfo.image_height;
-  if (w > limits->max_dimension || h > limits->max_dimension || w * h > limits->max_pixels) {
+  const bool gray = cinfo.jpeg_color_space == JCS_GRAYSCALE;
+  // The decoded image and libjpeg's own buffers (whole-image coefficients for progressive
+  // JPEGs: 2 bytes per sample); checked before the first pixel is allocated.
+  const std::uint64_t samples = w * h * (gray ? 1 : 3);
+  const std::uint64_t need = samples + (cinfo.progressive_mode ? 2 * w * h * std::uint64_t(cinfo.num_components) : 0);
+  if (w > limits->max_dimension || h > limits->max_dimension || w * h > limits->max_pixels ||
+      need > memory_budget(*limits)) {
     result->limit = true;
     std::snprintf(result->message, sizeof result->message,
-                  "JPEG is %llux%llu, over the limits (%u per side, %llu pixels)",
+                  "JPEG is %llux%llu, over the limits (%u per side, %llu pixels, memory budget %u MiB)",
                   static_cast<unsigned long long>(w), static_cast<unsigned long long>(h),
-                  limits->max_dimension, static_cast<unsigned long long>(limits->max_pixels));
+                  limits->max_dimension, static_cast<unsigned long long>(limits->max_pixels),
+                  limits->max_memory_mib);
+    jpeg_destroy_decompress(&cinfo);
+    return;
+  }
+  std::uint64_t marker_bytes = 0;
+  for (jpeg_saved_marker_ptr m = cinfo.marker_list; m; m = m->next) marker_bytes += m->data_length;
+  if (marker_bytes > limits->max_metadata_bytes) {
+    result->limit = true;
+    std::snprintf(result->message, sizeof result->message,
+                  "JPEG metadata (APP1/APP2 markers) is %llu bytes, over the metadata limit of %u",
+                  static_cast<unsigned long long>(marker_bytes), limits->max_metadata_bytes);
     jpeg_destroy_decompress(&cinfo);
     return;
   }
@@ -112,13 +138,14 @@ void read_jpeg_raw(const std::uint8_t* data, std::size_t size, const tadm_limits
       out->metadata.xmp.assign(m->data + sizeof kXmpId, m->data + m->data_length);
   }
   jpeg_finish_decompress(&cinfo);
+  if (err.warning[0]) std::snprintf(result->warning, sizeof result->warning, "JPEG: %s", err.warning);
   jpeg_destroy_decompress(&cinfo);
   result->ok = true;
 }
 
 }  // namespace
 
-Image read_jpeg(std::span<const std::uint8_t> bytes, const tadm_limits& limits) {
+Image read_jpeg(std::span<const std::uint8_t> bytes, const tadm_limits& limits, std::string* warning) {
   Image image;
   std::vector<std::uint8_t> row;
   JpegResult result;
@@ -128,6 +155,7 @@ Image read_jpeg(std::span<const std::uint8_t> bytes, const tadm_limits& limits) 
     fail(TADM_ERROR_OUT_OF_MEMORY, "out of memory while reading a JPEG");
   }
   if (!result.ok) fail(result.limit ? TADM_ERROR_LIMIT : TADM_ERROR_CORRUPT, result.message);
+  if (result.warning[0]) report_damage(result.warning, limits, warning);
   return image;
 }
 

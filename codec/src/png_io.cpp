@@ -3,6 +3,7 @@
 #include <png.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <csetjmp>
 #include <cstring>
 #include <string>
@@ -18,6 +19,7 @@ constexpr char kXmpKey[] = "XML:com.adobe.xmp";
 
 struct PngErrorState {
   char message[256] = "unknown libpng error";
+  char damage[256] = "";  // the first warning that means damaged data
 };
 
 void png_error_fn(png_structp png, png_const_charp msg) {
@@ -25,7 +27,20 @@ void png_error_fn(png_structp png, png_const_charp msg) {
   std::snprintf(st->message, sizeof st->message, "%s", msg);
   png_longjmp(png, 1);
 }
-void png_warning_fn(png_structp, png_const_charp m) { if (getenv("TADM_PNG_DEBUG")) fprintf(stderr, "png warning: %s\n", m); }
+
+// libpng reads on past damage it calls benign (a bad ancillary CRC, a palette index beyond the
+// palette, trailing data) with only a warning. Those are damage; complaints about a colour
+// chunk's consistency ("iCCP: known incorrect sRGB profile", common in real photos) are not.
+bool is_damage_warning(const char* m) {
+  if (std::strstr(m, "CRC")) return true;
+  for (const char* benign : {"iCCP:", "sRGB:", "cHRM:", "gAMA:", "Interlace handling"})
+    if (std::strncmp(m, benign, std::strlen(benign)) == 0) return false;
+  return true;
+}
+void png_warning_fn(png_structp png, png_const_charp m) {
+  auto* st = static_cast<PngErrorState*>(png_get_error_ptr(png));
+  if (st && !st->damage[0] && is_damage_warning(m)) std::snprintf(st->damage, sizeof st->damage, "%s", m);
+}
 
 struct MemoryReader {
   const std::uint8_t* data;
@@ -44,6 +59,7 @@ struct ReadResult {
   bool ok = false;
   bool limit = false;  // the failure is a limit, not corruption
   char message[300] = {};
+  char damage[300] = {};  // set when libpng warned about damaged data
 };
 
 // Everything libpng does for a read happens here. `out` is filled in place.
@@ -74,33 +90,65 @@ void read_png_raw(const std::uint8_t* data, std::size_t size, const tadm_limits*
   png_uint_32 width = 0, height = 0;
   int bit_depth = 0, color_type = 0, interlace = 0;
   png_get_IHDR(png, info, &width, &height, &bit_depth, &color_type, &interlace, nullptr, nullptr);
-  if (std::uint64_t{width} * height > limits->max_pixels) {
+  // Decoded, every colour type is at most 4 channels of its bit depth (8 or 16).
+  const std::uint64_t need = image_bytes(width, height, 4, bit_depth == 16 ? 16 : 8);
+  if (std::uint64_t{width} * height > limits->max_pixels || need > memory_budget(*limits)) {
     result->limit = true;
     std::snprintf(result->message, sizeof result->message,
-                  "PNG is %ux%u = %llu pixels, over the limit of %llu", width, height,
-                  static_cast<unsigned long long>(std::uint64_t{width} * height),
-                  static_cast<unsigned long long>(limits->max_pixels));
+                  "PNG is %ux%u = %llu pixels, over the limit of %llu pixels or the memory budget of %u MiB",
+                  width, height, static_cast<unsigned long long>(std::uint64_t{width} * height),
+                  static_cast<unsigned long long>(limits->max_pixels), limits->max_memory_mib);
     png_destroy_read_struct(&png, &info, nullptr);
     return;
   }
-  if (color_type == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
+  // Palette images are read as indices and expanded here: libpng's own expansion maps an index
+  // beyond the palette to black without a word (its index check does not run in that path).
+  const bool palette = color_type == PNG_COLOR_TYPE_PALETTE;
+  const bool trns = png_get_valid(png, info, PNG_INFO_tRNS) != 0;
+  if (palette && bit_depth < 8) png_set_packing(png);
   if (color_type == PNG_COLOR_TYPE_GRAY && bit_depth < 8) png_set_expand_gray_1_2_4_to_8(png);
-  if (png_get_valid(png, info, PNG_INFO_tRNS)) png_set_tRNS_to_alpha(png);
+  if (trns && !palette) png_set_tRNS_to_alpha(png);
   if (bit_depth == 16) png_set_swap(png);  // to native (little-endian) order
   png_set_interlace_handling(png);
   png_read_update_info(png, info);
 
   out->width = width;
   out->height = height;
-  out->channels = png_get_channels(png, info);
+  out->channels = palette ? (trns ? 4u : 3u) : png_get_channels(png, info);
   out->bit_depth = png_get_bit_depth(png, info) == 16 ? 16 : 8;
-  const std::size_t row_bytes = png_get_rowbytes(png, info);
-  if (row_bytes != out->row_bytes()) png_error(png, "unexpected row size after transforms");
+  const std::size_t row_bytes = out->row_bytes();
+  if (png_get_rowbytes(png, info) != (palette ? width : row_bytes)) png_error(png, "unexpected row size after transforms");
   out->pixels.resize(row_bytes * height);
   rows->resize(height);
   for (png_uint_32 y = 0; y < height; ++y) (*rows)[y] = out->pixels.data() + y * row_bytes;
   png_read_image(png, rows->data());
   png_read_end(png, info);
+  if (palette) {
+    png_colorp plte = nullptr;
+    int num_palette = 0;
+    png_bytep trans = nullptr;
+    int num_trans = 0;
+    png_get_PLTE(png, info, &plte, &num_palette);
+    if (trns) png_get_tRNS(png, info, &trans, &num_trans, nullptr);
+    int worst = -1;
+    for (png_uint_32 y = 0; y < height; ++y) {
+      std::uint8_t* row = (*rows)[y];
+      // Backwards, so each index is read before its expanded pixel overwrites it.
+      for (png_uint_32 x = width; x-- > 0;) {
+        const int index = row[x];
+        if (index >= num_palette) worst = std::max(worst, index);
+        const png_color c = index < num_palette ? plte[index] : png_color{0, 0, 0};
+        std::uint8_t* px = row + std::size_t{x} * out->channels;
+        if (out->channels == 4) px[3] = index < num_trans ? trans[index] : 255;
+        px[0] = c.red;
+        px[1] = c.green;
+        px[2] = c.blue;
+      }
+    }
+    if (worst >= 0 && !err.damage[0])
+      std::snprintf(err.damage, sizeof err.damage, "palette index %d is outside the palette of %d colours", worst,
+                    num_palette);
+  }
 
   png_charp icc_name = nullptr;
   int icc_compression = 0;
@@ -131,6 +179,7 @@ void read_png_raw(const std::uint8_t* data, std::size_t size, const tadm_limits*
     }
   }
   png_destroy_read_struct(&png, &info, nullptr);
+  if (err.damage[0]) std::snprintf(result->damage, sizeof result->damage, "PNG: %s", err.damage);
   result->ok = true;
 }
 
@@ -245,7 +294,7 @@ Image reduced(const Image& image) {
 
 }  // namespace
 
-Image read_png(std::span<const std::uint8_t> bytes, const tadm_limits& limits) {
+Image read_png(std::span<const std::uint8_t> bytes, const tadm_limits& limits, std::string* warning) {
   Image image;
   std::vector<png_bytep> rows;
   ReadResult result;
@@ -255,6 +304,7 @@ Image read_png(std::span<const std::uint8_t> bytes, const tadm_limits& limits) {
     fail(TADM_ERROR_OUT_OF_MEMORY, "out of memory while reading a PNG");
   }
   if (!result.ok) fail(result.limit ? TADM_ERROR_LIMIT : TADM_ERROR_CORRUPT, result.message);
+  if (result.damage[0]) report_damage(result.damage, limits, warning);
   const Metadata& md = image.metadata;
   for (auto [blob, name] : {std::pair{&md.icc, "ICC profile"}, {&md.exif, "EXIF"}, {&md.xmp, "XMP"}})
     if (blob->size() > limits.max_metadata_bytes)
@@ -304,10 +354,10 @@ ImageFormat sniff_format(std::span<const std::uint8_t> bytes) {
   return ImageFormat::kUnknown;
 }
 
-Image read_image(std::span<const std::uint8_t> bytes, const tadm_limits& limits) {
+Image read_image(std::span<const std::uint8_t> bytes, const tadm_limits& limits, std::string* warning) {
   switch (sniff_format(bytes)) {
-    case ImageFormat::kPng: return read_png(bytes, limits);
-    case ImageFormat::kJpeg: return read_jpeg(bytes, limits);
+    case ImageFormat::kPng: return read_png(bytes, limits, warning);
+    case ImageFormat::kJpeg: return read_jpeg(bytes, limits, warning);
     default: break;
   }
   if (bytes.size() >= 8 && bytes[0] == 0x89 && bytes[1] == 'T' && bytes[2] == 'A')

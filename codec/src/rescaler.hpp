@@ -30,6 +30,14 @@ struct RunContext {
   int refine_iterations = 0;
 };
 
+// What a model holds while it runs, for the memory budget (estimates from the code's buffers):
+// bytes per full-resolution pixel of the image (its copies and output planes), and per
+// full-resolution pixel of one tile with its margins (activations; 0 when untiled).
+struct MemoryUse {
+  std::uint64_t per_pixel = 0;
+  std::uint64_t per_tile_pixel = 0;
+};
+
 class Rescaler {
  public:
   virtual ~Rescaler() = default;
@@ -41,6 +49,8 @@ class Rescaler {
   // LR RGB planes (8-bit values / 255) -> RGB planes of exactly width x height.
   virtual Planes upscale(const Planes& lr, std::uint32_t scale, std::uint32_t width,
                          std::uint32_t height, RunContext& ctx) = 0;
+  virtual MemoryUse downscale_memory() const = 0;
+  virtual MemoryUse upscale_memory() const = 0;
 };
 
 // The built-in baseline: antialiased bicubic downscale; bicubic or Lanczos-3 upscale.

@@ -115,6 +115,11 @@ class LearnedRescaler final : public Rescaler {
 
   const ModelIdentity& identity() const override { return bundle_.identity; }
   std::uint32_t native_scale() const override { return bundle_.scale; }
+  // Down: the edge-padded copy of the photo. Up: the blended output planes, their weights and
+  // the crop to the stored size. Tiles: the activations of this family's bodies, about 256 bytes
+  // per full-resolution tile pixel in float32 (a 2048x2048 tile peaked near 1 GiB; model cards).
+  MemoryUse downscale_memory() const override { return {14, 256}; }
+  MemoryUse upscale_memory() const override { return {28, 256}; }
 
   Planes downscale(const Planes& hr, std::uint32_t scale, RunContext& ctx) override {
     check_scale(scale);

@@ -42,6 +42,14 @@ bool printable(char c, char lowest) {
   return u >= static_cast<unsigned char>(lowest) && u <= 0x7E;
 }
 
+// For messages: the name with anything unprintable shown as '?'.
+std::string printable_copy(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    if (!printable(c, 0x20)) c = '?';
+  return out;
+}
+
 }  // namespace
 
 Error make_error(ErrorCode code, std::string message) {
@@ -131,12 +139,10 @@ Error check_head_limits(const File& f, const Limits& limits) {
 Error check_model_strings(std::string_view name, std::string_view version) {
   if (name.empty() || name.size() > kMaxModelString)
     return make_error(ErrorCode::kBadField, "chunk MODL: model name length " + str(name.size()) + " is outside 1..64");
-  for (std::size_t i = 0; i < name.size(); ++i) {
-    if (!printable(name[i], 0x21))
-      return make_error(ErrorCode::kBadField, "chunk MODL: model name byte " + str(i) + " is " +
-                                                  hex_byte(static_cast<std::uint8_t>(name[i])) +
-                                                  "; names use printable ASCII 0x21..0x7E without spaces");
-  }
+  if (!is_valid_model_name(name))
+    return make_error(ErrorCode::kBadField, "chunk MODL: model name \"" + printable_copy(name) +
+                                                "\" is not a plain name (A-Z a-z 0-9 . _ -, starting with a "
+                                                "letter or digit); a file names a model bundle, never a path");
   if (version.size() > kMaxModelString)
     return make_error(ErrorCode::kBadField,
                       "chunk MODL: model version length " + str(version.size()) + " is outside 0..64");
@@ -207,4 +213,12 @@ Error check_hint_geometry(std::uint16_t grid_width, std::uint16_t grid_height, s
 }
 
 }  // namespace detail
+
+bool is_valid_model_name(std::string_view name) {
+  auto alnum = [](char c) { return detail::is_letter(c) || (c >= '0' && c <= '9'); };
+  if (name.empty() || name.size() > detail::kMaxModelString || !alnum(name[0])) return false;
+  for (char c : name)
+    if (!alnum(c) && c != '.' && c != '_' && c != '-') return false;
+  return true;
+}
 }  // namespace tadm::container

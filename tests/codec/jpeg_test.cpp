@@ -73,21 +73,62 @@ TEST(Jpeg, PixelsAndMetadataArrive) {
 TEST(Jpeg, TruncatedJpegFailsCleanly) {
   ImagePtr im = make_image(64, 64);
   const auto jpeg = make_jpeg(*im, tiny_icc(), tiny_exif(), tiny_xmp());
-  for (size_t cut : {size_t{0}, size_t{2}, size_t{20}, jpeg.size() / 3}) {
+  for (size_t cut : {size_t{0}, size_t{2}, size_t{20}, jpeg.size() / 3, jpeg.size() - 40}) {
+    SCOPED_TRACE(cut);
     tadm_image* raw = nullptr;
     char err[256] = {};
-    const tadm_status st = tadm_image_read_memory(jpeg.data(), cut, nullptr, &raw, err, sizeof err);
-    // libjpeg pads a truncated scan with grey (a warning), so a cut inside the scan may decode.
-    if (st != TADM_OK) {
-      EXPECT_EQ(raw, nullptr);
-      EXPECT_NE(std::string(err), "");
-    }
-    tadm_image_free(raw);
+    // libjpeg pads a truncated scan with grey and only warns: that warning is an error here.
+    EXPECT_NE(tadm_image_read_memory(jpeg.data(), cut, nullptr, &raw, err, sizeof err), TADM_OK);
+    EXPECT_EQ(raw, nullptr);
+    EXPECT_NE(std::string(err), "");
   }
+  // Asked to, the reader takes the padded image and says what was wrong.
+  tadm_limits allow{};
+  allow.allow_corrupt = 1;
+  tadm_image* raw = nullptr;
+  char err[256] = {};
+  ASSERT_EQ(tadm_image_read_memory(jpeg.data(), jpeg.size() - 40, &allow, &raw, err, sizeof err), TADM_OK);
+  EXPECT_NE(std::string(err).find("Premature end"), std::string::npos) << err;
+  tadm_image_free(raw);
   tadm_limits l{};
   l.max_dimension = 32;
-  tadm_image* raw = nullptr;
+  raw = nullptr;
   EXPECT_EQ(tadm_image_read_memory(jpeg.data(), jpeg.size(), &l, &raw, nullptr, 0), TADM_ERROR_LIMIT);
+}
+
+// The SOF of a real JPEG patched to claim another size, as a hostile file would.
+std::vector<uint8_t> with_sof_size(std::vector<uint8_t> jpeg, uint16_t w, uint16_t h) {
+  for (size_t i = 2; i + 9 < jpeg.size(); ++i) {
+    if (jpeg[i] == 0xFF && (jpeg[i + 1] == 0xC0 || jpeg[i + 1] == 0xC2)) {
+      jpeg[i + 5] = static_cast<uint8_t>(h >> 8);
+      jpeg[i + 6] = static_cast<uint8_t>(h);
+      jpeg[i + 7] = static_cast<uint8_t>(w >> 8);
+      jpeg[i + 8] = static_cast<uint8_t>(w);
+      return jpeg;
+    }
+  }
+  ADD_FAILURE() << "no SOF marker";
+  return jpeg;
+}
+
+TEST(Jpeg, LyingSofIsRefused) {
+  ImagePtr im = make_image(64, 64);
+  const auto jpeg = make_jpeg(*im, tiny_icc(), tiny_exif(), tiny_xmp());
+  tadm_image* raw = nullptr;
+  char err[512] = {};
+  // 16000 x 16000 is within the pixel limits but 768 MB decoded: the budget refuses it first
+  // when set below that; by default the scan runs out and the damage is refused.
+  tadm_limits tight{};
+  tight.max_memory_mib = 512;
+  EXPECT_EQ(tadm_image_read_memory(jpeg.data(), jpeg.size(), &tight, &raw, err, sizeof err), TADM_OK) << err;
+  tadm_image_free(raw);
+  const auto big = with_sof_size(jpeg, 16000, 16000);
+  EXPECT_EQ(tadm_image_read_memory(big.data(), big.size(), &tight, &raw, err, sizeof err), TADM_ERROR_LIMIT);
+  EXPECT_NE(std::string(err).find("memory budget"), std::string::npos) << err;
+  EXPECT_NE(tadm_image_read_memory(big.data(), big.size(), nullptr, &raw, err, sizeof err), TADM_OK);
+  EXPECT_EQ(raw, nullptr);
+  const auto wider = with_sof_size(jpeg, 80, 64);  // a smaller lie: the scan does not fit
+  EXPECT_EQ(tadm_image_read_memory(wider.data(), wider.size(), nullptr, &raw, err, sizeof err), TADM_ERROR_CORRUPT) << err;
 }
 
 }  // namespace

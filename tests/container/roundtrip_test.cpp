@@ -48,7 +48,8 @@ TEST(ContainerRoundTrip, VariedValues) {
       f.flags = static_cast<std::uint8_t>(n % 4);
       f.original_bit_depth = n % 2 ? 16 : 8;
       f.version_minor = static_cast<std::uint8_t>(n % 256);
-      f.model_name = std::string(static_cast<std::size_t>(1 + n % 64), static_cast<char>('!' + n % 94));
+      static constexpr char kNameChars[] = "ABCXYZabcxyz0189._-";
+      f.model_name = std::string(1, 'm') + std::string(static_cast<std::size_t>(n % 64), kNameChars[n % (sizeof kNameChars - 1)]);
       f.model_version = std::string(static_cast<std::size_t>(n % 65), static_cast<char>(' ' + n % 95));
       f.model_sha256.fill(static_cast<std::uint8_t>(n));
       const std::uint8_t colour_types[] = {0, 2, 3, 4, 6};

@@ -37,6 +37,9 @@ TEST(ContainerWriter, RejectsInvalidFiles) {
       {"space in model name", [](tc::File& f) { f.model_name = "a b"; }, E::kBadField},
       {"DEL in model name", [](tc::File& f) { f.model_name = "ab\x7F"; }, E::kBadField},
       {"non-ASCII model name", [](tc::File& f) { f.model_name = "mod\xC3\xA8le"; }, E::kBadField},
+      {"path as model name", [](tc::File& f) { f.model_name = "../evil"; }, E::kBadField},
+      {"slash in model name", [](tc::File& f) { f.model_name = "evil/bundle"; }, E::kBadField},
+      {"model name starting with a dot", [](tc::File& f) { f.model_name = ".hidden"; }, E::kBadField},
       {"65-char model version", [](tc::File& f) { f.model_version = std::string(65, '1'); }, E::kBadField},
       {"newline in model version", [](tc::File& f) { f.model_version = "1\n"; }, E::kBadField},
       {"empty LR image", [](tc::File& f) { f.lr_image.clear(); }, E::kBadChunk},
@@ -91,7 +94,7 @@ TEST(ContainerWriter, AcceptsFieldExtremes) {
   f.lr_height = tc::lr_size(f.height, 64);
   f.lr_image = make_png(1, 1, 0);
   set_u32(f.lr_image, 20, f.lr_height);  // IHDR height; the PNG need not decode for the container
-  f.model_name = std::string(64, '~');
+  f.model_name = std::string(63, '-').insert(0, 1, 'z');
   f.model_version = std::string(64, ' ');
   Bytes b;
   const tc::Error e = tc::write(f, b);

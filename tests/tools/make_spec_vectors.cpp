@@ -276,12 +276,12 @@ void make_valid(const Out& out) {
     f.scale_y = 2;
     f.lr_width = 1;
     f.lr_height = 1;
-    f.model_name = std::string(32, 'A') + std::string(32, '~');
+    f.model_name = std::string(32, 'A') + std::string(31, '.') + 'z';  // 64 characters, every kind allowed
     f.model_version = "";
     f.model_sha256 = model_hash("tadm spec vector bundle: long name");
     f.lr_image = tadm::testing::make_png(1, 1, 4);
     emit_valid(out, "field_extremes", f, must_write(f),
-               "1x1 image at scale 64 x 2, a 64-character model name and an empty model version");
+               "1x1 image at scale 64 x 2, a 64-character model name (letters and dots) and an empty model version");
   }
 }
 
@@ -434,6 +434,22 @@ void make_invalid(const Out& out) {
                ErrorCode::kBadField, "LRIM is a valid 16-bit PNG; the LR image must be 8-bit");
   emit_invalid(out, "modl_name_space", edit([](RawFile& r) { r.chunks[1].data[4] = ' '; }), ErrorCode::kBadField,
                "MODL name is 'cla sic': a space is not allowed in model names");
+  // Names that are paths: a reader refuses them before any model lookup (issue 14).
+  const auto modl_named = [&](const std::string& name) {
+    return edit([name](RawFile& r) {
+      Bytes d{static_cast<std::uint8_t>(name.size())};
+      d.insert(d.end(), name.begin(), name.end());
+      d.push_back(0);
+      d.resize(d.size() + 32, 0x11);
+      r.chunks[1].data = d;
+    });
+  };
+  emit_invalid(out, "modl_name_relative_path", modl_named("evil/bundle"), ErrorCode::kBadField,
+               "MODL name is 'evil/bundle': a model name is never a path");
+  emit_invalid(out, "modl_name_absolute_path", modl_named("/tmp/evil"), ErrorCode::kBadField,
+               "MODL name is '/tmp/evil': a model name is never a path");
+  emit_invalid(out, "modl_name_dotdot", modl_named(".."), ErrorCode::kBadField,
+               "MODL name is '..': a model name starts with a letter or digit");
   emit_invalid(out, "modl_length_mismatch", edit([](RawFile& r) { r.chunks[1].data.push_back(0); }),
                ErrorCode::kBadChunk, "MODL data is one byte longer than 1 + name_len + 1 + version_len + 32");
   emit_invalid(out, "modl_empty_name", edit([](RawFile& r) {

@@ -104,12 +104,54 @@ struct Fd {
 
 }  // namespace
 
+namespace {
+
+void write_all(int fd, const std::vector<std::uint8_t>& bytes, const std::string& path) {
+  for (std::size_t off = 0; off < bytes.size();) {
+    const ssize_t n = write(fd, bytes.data() + off, bytes.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw sys_error("cannot write", path);
+    off += static_cast<std::size_t>(n);
+  }
+}
+
+// The file a chain of symbolic links ends at (it may not exist yet): replacing that file, not
+// the link, is what writing "through" a link means.
+fs::path follow_links(const std::string& path) {
+  fs::path p = path;
+  for (int hops = 0; hops < 40; ++hops) {
+    std::error_code ec;
+    if (!fs::is_symlink(fs::symlink_status(p, ec))) return p;
+    const fs::path next = fs::read_symlink(p, ec);
+    if (ec) throw std::runtime_error("cannot write " + path + ": " + ec.message());
+    p = next.is_absolute() ? next : p.parent_path() / next;
+  }
+  throw std::runtime_error("cannot write " + path + ": too many levels of symbolic links");
+}
+
+// Devices, FIFOs and the like are written in place, as any tool writing to /dev/null or a
+// pipe would: renaming a file over them would destroy them.
+void write_through(const std::string& path, const std::vector<std::uint8_t>& bytes) {
+  Fd file;
+  file.fd = open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOCTTY);
+  if (file.fd < 0) throw sys_error("cannot write", path);
+  write_all(file.fd, bytes, path);
+  const int fd = file.fd;
+  file.fd = -1;
+  if (close(fd) != 0) throw sys_error("cannot write", path);
+}
+
+}  // namespace
+
 void write_file_atomic(const std::string& path, const std::vector<std::uint8_t>& bytes,
                        const std::string& input) {
   if (!input.empty() && (same_file(path, input) || fs::weakly_canonical(path) == fs::weakly_canonical(input)))
     throw std::runtime_error("refusing to write the output over the input file " + input);
-  const fs::path target(path);
-  if (fs::is_directory(target)) throw std::runtime_error("cannot write " + path + ": it is a directory");
+  struct stat st {};
+  const bool exists = stat(path.c_str(), &st) == 0;  // follows links
+  if (exists && S_ISDIR(st.st_mode)) throw std::runtime_error("cannot write " + path + ": it is a directory");
+  if (exists && !S_ISREG(st.st_mode)) return write_through(path, bytes);
+  const fs::path target = follow_links(path);
   const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
   const std::string temp_prefix = (dir / ("." + target.filename().string() + ".tmp-")).string();
   if (temp_prefix.size() + 32 >= sizeof g_temp_path) throw std::runtime_error("output path is too long: " + path);
@@ -128,12 +170,9 @@ void write_file_atomic(const std::string& path, const std::vector<std::uint8_t>&
     umask(mask);
     if (fchmod(file.fd, 0666 & ~mask) != 0) throw sys_error("cannot write", path);
   }
-  for (std::size_t off = 0; off < bytes.size();) {
-    const ssize_t n = write(file.fd, bytes.data() + off, bytes.size() - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw sys_error("cannot write", path);
-    off += static_cast<std::size_t>(n);
-  }
+  // A replaced file keeps its permissions.
+  if (exists && fchmod(file.fd, st.st_mode & 07777) != 0) throw sys_error("cannot write", path);
+  write_all(file.fd, bytes, path);
   if (fsync(file.fd) != 0) throw sys_error("cannot write", path);
   if (unnamed) {
     const std::string proc = "/proc/self/fd/" + std::to_string(file.fd);
@@ -149,7 +188,7 @@ void write_file_atomic(const std::string& path, const std::vector<std::uint8_t>&
   const int fd = file.fd;
   file.fd = -1;
   if (close(fd) != 0) throw sys_error("cannot write", path);
-  if (rename(g_temp_path, path.c_str()) != 0) throw sys_error("cannot write", path);
+  if (rename(g_temp_path, target.c_str()) != 0) throw sys_error("cannot write", path);
   guard.release();
 }
 
@@ -189,6 +228,13 @@ void add_limits(CLI::App& app, tadm_limits& limits) {
       ->check(CLI::PositiveNumber)->group("Limits");
   app.add_option("--max-tile-pixels", limits.max_tile_pixels, "Largest model tile with its margins, in full-resolution pixels (default 4194304)")
       ->check(CLI::PositiveNumber)->group("Limits");
+  app.add_option("--max-memory", limits.max_memory_mib,
+                 "Memory budget in MiB for the image data of one run (default 2048); larger jobs are refused\n"
+                 "before anything is allocated, and a learned model's tiles shrink to fit it")
+      ->check(CLI::PositiveNumber)->group("Limits");
+  app.add_flag("--allow-corrupt", limits.allow_corrupt,
+               "Read PNG/JPEG input that libpng/libjpeg report as damaged but can decode (with a warning)")
+      ->group("Limits");
 }
 
 void add_threads_device(CLI::App& app, int& threads, tadm_device& device) {

@@ -21,8 +21,10 @@ struct Verbosity {
 // Read a whole file; throws std::runtime_error naming the path and the system error.
 std::vector<std::uint8_t> read_file(const std::string& path);
 
-// Write through a temporary file in the output's directory, fsync, then rename over `path`.
-// Refuses to write over `input` (same file by device and inode). On any failure, and on
+// A regular file (or a new one) is replaced atomically: a temporary file in its directory,
+// fsync, rename (through symbolic links: the link stays, its target is replaced, keeping its
+// permissions). Devices and FIFOs are written in place; directories are refused. Refuses to
+// write over `input` (same file by device and inode). On any failure, and on
 // SIGINT/SIGTERM/SIGHUP while writing, the temporary file is removed.
 void write_file_atomic(const std::string& path, const std::vector<std::uint8_t>& bytes,
                        const std::string& input);

@@ -67,13 +67,23 @@ typedef int (*tadm_progress_fn)(void* user, float fraction, const char* stage);
 typedef void (*tadm_log_fn)(void* user, tadm_log_level level, const char* message);
 
 /* Limits that bound memory. Checked before any allocation that depends on input content.
- * Zero means "use the default". */
+ * Zero means "use the default".
+ *
+ * The memory budget bounds the data one read, encode or decode holds at once (image buffers,
+ * float planes, model tiles and activations), estimated from header fields before anything is
+ * allocated: a call that would need more fails with TADM_ERROR_LIMIT naming the estimate; a
+ * learned model's tiles shrink first so that large legitimate photos still fit. Code, LibTorch
+ * itself and model weights are not counted. */
 typedef struct tadm_limits {
   uint64_t max_pixels;         /* width * height of the full image; default 2^28 (268 MP) */
   uint32_t max_dimension;      /* width or height; default 65535 */
   uint32_t max_metadata_bytes; /* each of ICC / EXIF / XMP; default 16 MiB */
   uint32_t max_tile_pixels;    /* model tile with its margins, in full-resolution pixels; default 2048*2048 */
-  uint32_t reserved[8];
+  uint32_t max_memory_mib;     /* the memory budget in MiB; default 2048 (2 GiB) */
+  int allow_corrupt;           /* non-zero: accept PNG/JPEG input that libpng/libjpeg can decode but
+                                  report as damaged (the message is then a warning); default 0:
+                                  such input fails with TADM_ERROR_CORRUPT */
+  uint32_t reserved[6];
 } tadm_limits;
 
 /* ---------------------------------------------------------------- images */
@@ -107,8 +117,11 @@ TADM_API tadm_status tadm_image_set_metadata(tadm_image* image, const char* whic
                                              const uint8_t* data, size_t size);
 
 /* Read a PNG (1-16 bit, any colour type) or JPEG (8-bit gray/RGB/CMYK), chosen by content,
- * with its ICC profile, EXIF and XMP. Limits may be NULL for the defaults.
- * On failure `*out` is NULL and, if `error` is not NULL, a message is written there. */
+ * with its ICC profile, EXIF and XMP. Limits may be NULL for the defaults. A file must be a
+ * regular file no larger than the memory budget.
+ * On failure `*out` is NULL and, if `error` is not NULL, a message is written there. On success
+ * `error` holds the empty string, or, with `limits->allow_corrupt`, the damage libpng/libjpeg
+ * reported (a warning to show the user). */
 TADM_API tadm_status tadm_image_read_file(const char* path, const tadm_limits* limits,
                                           tadm_image** out, char* error, size_t error_size);
 TADM_API tadm_status tadm_image_read_memory(const uint8_t* data, size_t size,

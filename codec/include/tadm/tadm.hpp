@@ -41,11 +41,14 @@ inline void check(tadm_status status, const char* message) {
   if (status != TADM_OK) throw Error(status, message && *message ? message : tadm_status_string(status));
 }
 
-inline ImagePtr read_image(const std::string& path, const tadm_limits* limits = nullptr) {
+// `warning`, when given, receives the damage a reader reported with limits->allow_corrupt.
+inline ImagePtr read_image(const std::string& path, const tadm_limits* limits = nullptr,
+                           std::string* warning = nullptr) {
   tadm_image* im = nullptr;
   char err[512] = {};
   const tadm_status st = tadm_image_read_file(path.c_str(), limits, &im, err, sizeof err);
   check(st, err);
+  if (warning) *warning = err;
   return ImagePtr(im);
 }
 

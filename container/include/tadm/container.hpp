@@ -8,6 +8,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace tadm::container {
@@ -123,6 +124,11 @@ Error write(const File& file, std::vector<std::uint8_t>& out);
 // Extract only the LR PNG stream; does the full validation of read() but copies nothing else.
 Error extract_lr_image(std::span<const std::uint8_t> bytes, const Limits& limits,
                        std::vector<std::uint8_t>& png_out);
+
+// A model name as MODL and bundle manifests carry it (spec/container.md §6.2): 1..64 characters
+// from A-Z a-z 0-9 '.' '_' '-', the first a letter or digit. Such a name cannot be a path (no
+// '/', no "..", not absolute), so a file can only name a bundle, never point at one.
+bool is_valid_model_name(std::string_view name);
 
 // ceil(a / b) for the LR size rule.
 constexpr std::uint32_t lr_size(std::uint32_t size, std::uint16_t scale) {
