@@ -1,7 +1,8 @@
-// libFuzzer target for the decoder front end through the public API: container parsing, the
-// LR PNG decode (libpng with our limits), the classic upscale, and tadm_file_info_read (what
-// tadminfo shows). The first input byte picks the mode:
-//   even: the rest is a .tadm file as is;
+// libFuzzer target for the decoder front end through the public API: container parsing (.tadm,
+// and TADM-HEIF / TADM-AVIF through libheif and libavif, chosen by content), the LR PNG decode
+// (libpng with our limits), the classic upscale, tadm_file_info_read (what tadminfo shows) and
+// tadm_extract_thumbnail. The first input byte picks the mode:
+//   even: the rest is a .tadm, HEIF or AVIF file as is;
 //   odd:  the rest is a PNG stream, wrapped into a valid container (HEAD sizes taken from the
 //         PNG's IHDR bytes when present) so that mutations reach libpng and the rescaler
 //         instead of stopping at a CRC.
@@ -9,6 +10,9 @@
 // an image of exactly the size the container declares.
 #include <tadm/container.hpp>
 #include <tadm/tadm.h>
+
+#include "alloc_fail.hpp"
+#include "known_issues.hpp"
 
 #include <cstdio>
 #include <cstdlib>
@@ -58,9 +62,14 @@ std::vector<uint8_t> wrap_png(const uint8_t* data, size_t size) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  uint32_t countdown = 0;
+  if (!tadm_fuzz::take_countdown(data, size, countdown)) return 0;
   if (size < 1) return 0;
   std::vector<uint8_t> file = (data[0] & 1) ? wrap_png(data + 1, size - 1) : std::vector<uint8_t>(data + 1, data + size);
   if (file.empty()) return 0;
+  if (tadm_fuzz::kSkipPngChunkOverrun && tadm_fuzz::png_chunk_overruns_input(file.data(), file.size())) return 0;
+  tadm_decoder* const dec = decoder();  // created outside the injection
+  tadm_fuzz::AllocFailScope inject(countdown);
 
   tadm_file_info* info = nullptr;
   char err[512] = {};
@@ -71,17 +80,33 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
 
   tadm_image* out = nullptr;
-  const tadm_status st = tadm_decoder_decode(decoder(), file.data(), file.size(), &out);
+  const tadm_status st = tadm_decoder_decode(dec, file.data(), file.size(), &out);
   if (st == TADM_OK) {
-    if (!info || out->width != info->width || out->height != info->height) {
+    // (tadm_file_info_read may have failed on an injected allocation failure alone.)
+    if (info ? out->width != info->width || out->height != info->height : info_st != TADM_ERROR_OUT_OF_MEMORY) {
       std::fprintf(stderr, "decoded size differs from the container's\n");
       std::abort();
     }
-  } else if (!*tadm_decoder_last_error(decoder())) {
+  } else if (!*tadm_decoder_last_error(dec)) {
     std::fprintf(stderr, "decode failed without a message\n");
     std::abort();
   }
   tadm_image_free(out);
+
+  uint8_t* png = nullptr;
+  size_t png_size = 0;
+  const tadm_status xs = tadm_extract_thumbnail(file.data(), file.size(), nullptr, &png, &png_size, err, sizeof err);
+  if (xs == TADM_OK ? !png : (png || !err[0])) {
+    std::fprintf(stderr, "tadm_extract_thumbnail: inconsistent result (%s)\n", tadm_status_string(xs));
+    std::abort();
+  }
+  // Without an injected allocation failure, the two inspection calls agree on whether the file is valid.
+  if (!inject.end() && (xs == TADM_OK) != (info_st == TADM_OK)) {
+    std::fprintf(stderr, "tadm_extract_thumbnail (%s) and tadm_file_info_read (%s) disagree\n",
+                 tadm_status_string(xs), tadm_status_string(info_st));
+    std::abort();
+  }
+  tadm_buffer_free(png);
   tadm_file_info_free(info);
   return 0;
 }
