@@ -39,6 +39,8 @@ void alloc_fail_arm(std::uint32_t countdown) {
   g_countdown = std::int64_t{countdown} + 1;  // countdown allocations succeed, the next one fails
 }
 
+bool alloc_fail_triggered() { return g_failed.load(); }
+
 bool alloc_fail_disarm() {
   g_countdown = 0;
   return g_failed.exchange(false);

@@ -25,10 +25,13 @@ constexpr std::uint32_t kAllocFailSpan = 1u << 14;
 void alloc_fail_arm(std::uint32_t countdown);
 // Disarms; returns whether an allocation was failed since arming.
 bool alloc_fail_disarm();
+// Whether an allocation was failed since arming (stays armed).
+bool alloc_fail_triggered();
 constexpr bool kAllocFail = true;
 #else
 inline void alloc_fail_arm(std::uint32_t) {}
 inline bool alloc_fail_disarm() { return false; }
+inline bool alloc_fail_triggered() { return false; }
 constexpr bool kAllocFail = false;
 #endif
 
