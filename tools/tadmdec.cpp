@@ -1,5 +1,8 @@
 // tadmdec: .tadm -> full-resolution PNG (or, with --thumbnail, the stored thumbnail as is).
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
+#include <filesystem>
 #include <map>
 #include <string>
 
@@ -7,6 +10,30 @@
 #include "tadm/tadm.hpp"
 
 using namespace tadm_tools;
+
+namespace {
+
+// --thumbnail writes the stored stream as it is (HEAD lr_codec, spec/container.md section 6.3):
+// warn when OUTPUT's extension names another format, since nothing is converted.
+void warn_thumbnail_extension(const std::string& output, const std::vector<std::uint8_t>& bytes,
+                              const tadm_limits& limits) {
+  tadm_file_info* info = nullptr;
+  if (tadm_file_info_read(bytes.data(), bytes.size(), &limits, &info, nullptr, 0) != TADM_OK) return;
+  const std::uint32_t codec = info->lr_codec;
+  tadm_file_info_free(info);
+  static const char* const kNames[] = {"PNG", "JPEG", "WebP", "JPEG XL", "AVIF"};
+  static const std::vector<std::string> kExtensions[] = {
+      {".png"}, {".jpg", ".jpeg", ".jpe", ".jfif"}, {".webp"}, {".jxl"}, {".avif"}};
+  if (codec >= std::size(kNames)) return;
+  std::string ext = std::filesystem::path(output).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const auto& good = kExtensions[codec];
+  if (std::find(good.begin(), good.end(), ext) != good.end()) return;
+  std::fprintf(stderr, "tadmdec: warning: %s: the thumbnail is a %s stream, written as it is; its extension is %s\n",
+               output.c_str(), kNames[codec], good.front().c_str());
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"tadmdec " + std::string(tadm_version_string()) +
@@ -24,7 +51,8 @@ int main(int argc, char** argv) {
   Verbosity verbosity;
   app.add_option("INPUT", input, "The .tadm, TADM-HEIF or TADM-AVIF file (recognised by content)")->required();
   app.add_option("OUTPUT", output, "PNG file to write (written atomically)")->required();
-  app.add_flag("-t,--thumbnail", thumbnail, "Write the stored thumbnail; runs no model. .tadm: the stored PNG byte for byte;\n"
+  app.add_flag("-t,--thumbnail", thumbnail, "Write the stored thumbnail; runs no model. .tadm: the stored stream byte for byte\n"
+               "(PNG, JPEG, WebP, JPEG XL or AVIF: name OUTPUT accordingly, see tadminfo);\n"
                "HEIF/AVIF: the thumbnail decoded and re-encoded as PNG (identical pixels)");
   app.add_option("-m,--model", model, "Use this model (name or bundle directory) instead of the file's");
   app.add_option("--model-dir", model_dir, "Extra directory to look up bundle names in");
@@ -57,7 +85,10 @@ int main(int argc, char** argv) {
       const tadm_status st = tadm_extract_thumbnail(bytes.data(), bytes.size(), &limits, &png, &size, err, sizeof err);
       tadm_cpp::check(st, (input + ": " + err).c_str());
       write_file_atomic(output, tadm_cpp::take_buffer(png, size), input);
-      if (!verbosity.quiet) std::fprintf(stderr, "%s: thumbnail, %zu bytes\n", output.c_str(), size);
+      if (!verbosity.quiet) {
+        warn_thumbnail_extension(output, bytes, limits);
+        std::fprintf(stderr, "%s: thumbnail, %zu bytes\n", output.c_str(), size);
+      }
       return kExitOk;
     }
     tadm_decoder_settings s;

@@ -1,5 +1,6 @@
 // tadminfo: every field of a .tadm container, as text or JSON. Decodes no pixels.
 #include <cstdio>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -9,6 +10,12 @@
 using namespace tadm_tools;
 
 namespace {
+
+// HEAD lr_codec (spec/container.md section 6.3): the thumbnail's format.
+std::string lr_codec_text(uint32_t codec) {
+  static const char* const kNames[] = {"png", "jpeg", "webp", "jxl", "avif"};
+  return codec < std::size(kNames) ? kNames[codec] : std::to_string(codec);
+}
 
 nlohmann::ordered_json to_json(const tadm_file_info& i) {
   nlohmann::ordered_json j;
@@ -24,7 +31,7 @@ nlohmann::ordered_json to_json(const tadm_file_info& i) {
   j["alpha"] = i.has_alpha != 0;
   j["grayscale"] = i.is_grayscale != 0;
   j["original_bit_depth"] = i.original_bit_depth;
-  j["lr_codec"] = i.lr_codec == 0 ? "png" : std::to_string(i.lr_codec);
+  j["lr_codec"] = lr_codec_text(i.lr_codec);
   j["lr_image_size"] = i.lr_image_size;
   j["bits_per_pixel"] = double(i.file_size) * 8.0 / (double(i.width) * i.height);
   j["model"] = {{"name", i.model_name}, {"version", i.model_version}, {"sha256", i.model_sha256}};

@@ -62,8 +62,10 @@ Error check_head(const File& f);
 Error check_head_limits(const File& f, const Limits& limits);
 // MODL name and version strings (length and character set).
 Error check_model_strings(std::string_view name, std::string_view version);
-// LRIM payload: a PNG stream whose IHDR agrees with HEAD. `png` has at least kMinPngLength bytes.
-Error check_lr_png(std::span<const std::uint8_t> png, std::uint32_t lr_width, std::uint32_t lr_height);
+// LRIM payload: a stream of the format `lr_codec` names (a value check_head accepted) whose
+// header, where the container can parse it cheaply, states lr_width x lr_height (spec §6.3).
+Error check_lr_image(std::uint8_t lr_codec, std::span<const std::uint8_t> data, std::uint32_t lr_width,
+                     std::uint32_t lr_height);
 Error check_cicp(const Cicp& c);
 // hint fixed fields: non-zero and a grid that covers the LR image with no spare row or column.
 Error check_hint_geometry(std::uint16_t grid_width, std::uint16_t grid_height, std::uint16_t tile_width,

@@ -229,7 +229,7 @@ Error parse(Bytes b, const Limits& limits, File& f, Payloads& p) {
       case kHead: e = parse_head(data, limits, f); break;
       case kModl: e = parse_modl(data, f); break;
       case kLrim:
-        e = detail::check_lr_png(data, f.lr_width, f.lr_height);
+        e = detail::check_lr_image(f.lr_codec, data, f.lr_width, f.lr_height);
         p.lr = data;
         break;
       case kIccp: e = parse_blob(data, "iccp", p.icc); break;
@@ -278,12 +278,13 @@ Error read(std::span<const std::uint8_t> bytes, const Limits& limits, File& out)
 }
 
 Error extract_lr_image(std::span<const std::uint8_t> bytes, const Limits& limits,
-                       std::vector<std::uint8_t>& png_out) {
+                       std::vector<std::uint8_t>& lr_out, std::uint8_t* lr_codec) {
   try {
     File f;
     Payloads p;
     if (Error e = parse(bytes, limits, f, p)) return e;
-    png_out.assign(p.lr.begin(), p.lr.end());
+    lr_out.assign(p.lr.begin(), p.lr.end());
+    if (lr_codec) *lr_codec = f.lr_codec;
     return {};
   } catch (const std::bad_alloc&) {
     return make_error(ErrorCode::kLimitExceeded, "out of memory while reading the file");

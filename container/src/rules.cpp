@@ -105,9 +105,10 @@ Error check_head(const File& f) {
   if (f.original_bit_depth != 8 && f.original_bit_depth != 16)
     return make_error(ErrorCode::kBadField, "chunk HEAD: original_bit_depth " + str(f.original_bit_depth) +
                                                 " is not 8 or 16");
-  if (f.lr_codec != kLrCodecPng)
+  if (f.lr_codec >= kLrCodecCount)
     return make_error(ErrorCode::kBadField, "chunk HEAD: unknown LR codec " + str(f.lr_codec) +
-                                                "; version 1 defines only 0 (PNG)");
+                                                "; version 1 defines 0 (PNG), 1 (JPEG), 2 (WebP), 3 (JPEG XL) "
+                                                "and 4 (AVIF)");
   const std::uint32_t want_w = lr_size(f.width, f.scale_x);
   if (f.lr_width != want_w)
     return make_error(ErrorCode::kBadField, "chunk HEAD: lr_width " + str(f.lr_width) + " does not match width " +
@@ -152,37 +153,6 @@ Error check_model_strings(std::string_view name, std::string_view version) {
                                                   hex_byte(static_cast<std::uint8_t>(version[i])) +
                                                   "; versions use printable ASCII 0x20..0x7E");
   }
-  return {};
-}
-
-Error check_lr_png(std::span<const std::uint8_t> png, std::uint32_t lr_width, std::uint32_t lr_height) {
-  static constexpr std::uint8_t kPngSig[8] = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A};
-  if (png.size() < kMinPngLength)
-    return make_error(ErrorCode::kBadChunk, "chunk LRIM: length " + str(png.size()) +
-                                                " is too short for a PNG stream (at least 33 bytes)");
-  for (std::size_t i = 0; i < 8; ++i) {
-    if (png[i] != kPngSig[i])
-      return make_error(ErrorCode::kBadField,
-                        "chunk LRIM: the LR image is not a PNG stream (PNG signature missing)");
-  }
-  const std::uint8_t* ihdr = png.data() + 8;
-  if (load_u32(ihdr) != 13 || ihdr[4] != 'I' || ihdr[5] != 'H' || ihdr[6] != 'D' || ihdr[7] != 'R')
-    return make_error(ErrorCode::kBadField,
-                      "chunk LRIM: the PNG stream does not start with a 13-byte IHDR chunk");
-  const std::uint32_t w = load_u32(ihdr + 8);
-  const std::uint32_t h = load_u32(ihdr + 12);
-  if (w != lr_width || h != lr_height)
-    return make_error(ErrorCode::kBadField, "chunk LRIM: PNG size " + str(w) + " x " + str(h) +
-                                                " does not match HEAD lr size " + str(lr_width) + " x " +
-                                                str(lr_height));
-  const std::uint8_t depth = ihdr[16];
-  if (depth != 8)
-    return make_error(ErrorCode::kBadField,
-                      "chunk LRIM: PNG bit depth " + str(depth) + " is not supported; the LR image must be 8-bit");
-  const std::uint8_t colour = ihdr[17];
-  if (colour != 0 && colour != 2 && colour != 3 && colour != 4 && colour != 6)
-    return make_error(ErrorCode::kBadField,
-                      "chunk LRIM: PNG colour type " + str(colour) + " is not one of 0, 2, 3, 4, 6");
   return {};
 }
 

@@ -56,7 +56,7 @@ Error validate(const File& f) {
   if (f.lr_image.size() > detail::kMaxChunkLength)
     return make_error(ErrorCode::kBadChunk, "chunk LRIM: LR image of " + str(f.lr_image.size()) +
                                                 " bytes exceeds the maximum chunk length 2147483647");
-  if (Error e = detail::check_lr_png(f.lr_image, f.lr_width, f.lr_height)) return e;
+  if (Error e = detail::check_lr_image(f.lr_codec, f.lr_image, f.lr_width, f.lr_height)) return e;
   if (Error e = check_blob(f.icc, "iccp")) return e;
   if (f.cicp) {
     if (Error e = detail::check_cicp(*f.cicp)) return e;

@@ -10,6 +10,7 @@
 // it is written, so the generator refuses to produce a vector the reader disagrees with.
 #include <tadm/container.hpp>
 
+#include "../container/lr_streams.hpp"
 #include "../container/vector_tools.hpp"
 
 #include <nlohmann/json.hpp>
@@ -192,7 +193,44 @@ tc::File all_metadata_file() {
   return f;
 }
 
+// 64x48 at scale 16 (a 4x3 LR image) coded with `lr_codec`: the streams of lr_streams.hpp.
+tc::File lr_codec_file(std::uint8_t lr_codec, const Bytes& stream) {
+  tc::File f = minimal_file();
+  f.width = 64;
+  f.height = 48;
+  f.lr_width = tadm::testing::lr_streams::kWidth;
+  f.lr_height = tadm::testing::lr_streams::kHeight;
+  f.lr_codec = lr_codec;
+  f.lr_image = stream;
+  return f;
+}
+
+void make_valid_lr_codecs(const Out& out) {
+  namespace s = tadm::testing::lr_streams;
+  const struct {
+    const char* name;
+    std::uint8_t codec;
+    const Bytes& stream;
+    const char* description;
+  } kVectors[] = {
+      {"lr_jpeg", tc::kLrCodecJpeg, s::kJpeg4x3, "64x48 at scale 16 with a 4x3 baseline JPEG LR image (lr_codec 1)"},
+      {"lr_webp_lossy", tc::kLrCodecWebp, s::kWebpLossy4x3, "64x48 at scale 16 with a 4x3 lossy WebP (VP8) LR image (lr_codec 2)"},
+      {"lr_webp_lossless", tc::kLrCodecWebp, s::kWebpLossless4x3,
+       "64x48 at scale 16 with a 4x3 lossless WebP (VP8L) LR image (lr_codec 2)"},
+      {"lr_jxl", tc::kLrCodecJxl, s::kJxlLossless4x3,
+       "64x48 at scale 16 with a 4x3 lossless JPEG XL naked codestream LR image (lr_codec 3)"},
+      {"lr_jxl_container", tc::kLrCodecJxl, s::kJxlContainer4x3,
+       "64x48 at scale 16 with a 4x3 lossless JPEG XL LR image in the ISO BMFF container (lr_codec 3)"},
+      {"lr_avif", tc::kLrCodecAvif, s::kAvif4x3, "64x48 at scale 16 with a 4x3 AVIF LR image (lr_codec 4)"},
+  };
+  for (const auto& v : kVectors) {
+    const tc::File f = lr_codec_file(v.codec, v.stream);
+    emit_valid(out, v.name, f, must_write(f), v.description);
+  }
+}
+
 void make_valid(const Out& out) {
+  make_valid_lr_codecs(out);
   {
     const tc::File f = minimal_file();
     emit_valid(out, "minimal", f, must_write(f),
@@ -285,8 +323,48 @@ void make_valid(const Out& out) {
   }
 }
 
+// LRIM payloads that do not match HEAD lr_codec (spec section 6.3).
+void make_invalid_lr_codecs(const Out& out) {
+  using tc::ErrorCode;
+  namespace s = tadm::testing::lr_streams;
+  const Bytes png = tadm::testing::make_png(s::kWidth, s::kHeight, 2);
+  // A valid 4x3 PNG file turned, by byte surgery, into one with this HEAD and LRIM payload.
+  const auto file = [](std::uint8_t codec, const Bytes& stream, std::uint32_t width = 64) {
+    RawFile r = tadm::testing::split(must_write(lr_codec_file(tc::kLrCodecPng, tadm::testing::make_png(4, 3, 2))));
+    // HEAD offsets: width 0, lr_width 12, lr_codec 22.
+    Bytes& head = r.chunks[0].data;
+    tadm::testing::set_u32(head, 0, width);
+    tadm::testing::set_u32(head, 12, (width + 15) / 16);
+    head[22] = codec;
+    r.chunks[2].data = stream;
+    return tadm::testing::join(r);
+  };
+  emit_invalid(out, "lr_jpeg_not_jpeg", file(tc::kLrCodecJpeg, png), ErrorCode::kBadField,
+               "HEAD lr_codec is 1 (JPEG) but LRIM holds a PNG");
+  emit_invalid(out, "lr_webp_not_webp", file(tc::kLrCodecWebp, s::kJpeg4x3), ErrorCode::kBadField,
+               "HEAD lr_codec is 2 (WebP) but LRIM holds a JPEG");
+  emit_invalid(out, "lr_jxl_not_jxl", file(tc::kLrCodecJxl, s::kWebpLossless4x3), ErrorCode::kBadField,
+               "HEAD lr_codec is 3 (JPEG XL) but LRIM holds a WebP");
+  emit_invalid(out, "lr_avif_not_avif", file(tc::kLrCodecAvif, png), ErrorCode::kBadField,
+               "HEAD lr_codec is 4 (AVIF) but LRIM holds a PNG");
+  emit_invalid(out, "lr_jpeg_size_mismatch", file(tc::kLrCodecJpeg, s::kJpeg4x3, 80), ErrorCode::kBadField,
+               "HEAD says 80x48 at scale 16 (LR 5x3) but the JPEG frame header (SOF0) says 4x3");
+  emit_invalid(out, "lr_jpeg_no_frame_header",
+               file(tc::kLrCodecJpeg, Bytes(s::kJpeg4x3.begin(), s::kJpeg4x3.begin() + 40)), ErrorCode::kBadChunk,
+               "the JPEG stream is cut after 40 bytes, inside its tables, before its frame header (SOFn)");
+  emit_invalid(out, "lr_webp_truncated_header",
+               file(tc::kLrCodecWebp, Bytes(s::kWebpLossy4x3.begin(), s::kWebpLossy4x3.begin() + 26)),
+               ErrorCode::kBadChunk, "the lossy WebP stream is cut after 26 bytes, inside its 10-byte VP8 frame header");
+  emit_invalid(out, "lr_webp_truncated",
+               file(tc::kLrCodecWebp, Bytes(s::kWebpLossy4x3.begin(), s::kWebpLossy4x3.end() - 10)),
+               ErrorCode::kBadField, "the lossy WebP stream lacks its last 10 bytes: its RIFF size is not length - 8");
+  emit_invalid(out, "lr_webp_size_mismatch", file(tc::kLrCodecWebp, s::kWebpLossless4x3, 80), ErrorCode::kBadField,
+               "HEAD says 80x48 at scale 16 (LR 5x3) but the WebP VP8L header says 4x3");
+}
+
 void make_invalid(const Out& out) {
   using tc::ErrorCode;
+  make_invalid_lr_codecs(out);
   const Bytes minimal = must_write(minimal_file());
   const RawFile base = tadm::testing::split(minimal);  // HEAD MODL LRIM TEND
   const std::size_t kHeadData = tadm::testing::chunk_offset(base, 0) + 8;
@@ -406,8 +484,8 @@ void make_invalid(const Out& out) {
   emit_invalid(out, "bad_flags", head_edit(20, 0x04, 1), ErrorCode::kBadField, "HEAD flags has reserved bit 2 set");
   emit_invalid(out, "bit_depth_12", head_edit(21, 12, 1), ErrorCode::kBadField,
                "HEAD original_bit_depth is 12; only 8 and 16 are allowed");
-  emit_invalid(out, "unknown_lr_codec", head_edit(22, 1, 1), ErrorCode::kBadField,
-               "HEAD lr_codec is 1; version 1 defines only 0 (PNG)");
+  emit_invalid(out, "unknown_lr_codec", head_edit(22, 9, 1), ErrorCode::kBadField,
+               "HEAD lr_codec is 9; version 1 defines 0 to 4");
   emit_invalid(out, "head_length_25", edit([](RawFile& r) { r.chunks[0].data.push_back(0); }), ErrorCode::kBadChunk,
                "HEAD data is 25 bytes; it must be exactly 24");
   {

@@ -54,7 +54,19 @@ struct Limits {
 inline constexpr std::uint8_t kFlagAlpha = 0x01;      // original had an alpha channel (LR PNG carries it)
 inline constexpr std::uint8_t kFlagGrayscale = 0x02;  // original was grayscale: decoders output gray
 
+// HEAD lr_codec: the format of the LR image in LRIM (spec/container.md §6.1, §6.3).
 inline constexpr std::uint8_t kLrCodecPng = 0;
+inline constexpr std::uint8_t kLrCodecJpeg = 1;
+inline constexpr std::uint8_t kLrCodecWebp = 2;
+inline constexpr std::uint8_t kLrCodecJxl = 3;
+inline constexpr std::uint8_t kLrCodecAvif = 4;
+inline constexpr std::uint8_t kLrCodecCount = 5;  // values >= this are not defined by version 1
+
+// "png", "jpeg", "webp", "jxl", "avif"; nullptr for a value version 1 does not define.
+const char* lr_codec_name(std::uint8_t lr_codec);
+// The usual file extension of that format without the dot ("png", "jpg", "webp", "jxl", "avif");
+// nullptr for an undefined value. Tools name an extracted thumbnail with it.
+const char* lr_codec_extension(std::uint8_t lr_codec);
 
 struct Cicp {
   std::uint8_t colour_primaries = 0;
@@ -103,7 +115,7 @@ struct File {
   std::string model_version;
   std::array<std::uint8_t, 32> model_sha256{};
   // LRIM
-  std::vector<std::uint8_t> lr_image;  // the PNG stream, byte for byte
+  std::vector<std::uint8_t> lr_image;  // the LR image stream (format: lr_codec), byte for byte
   // optional chunks
   std::optional<std::vector<std::uint8_t>> icc;
   std::optional<Cicp> cicp;
@@ -121,9 +133,11 @@ Error read(std::span<const std::uint8_t> bytes, const Limits& limits, File& out)
 // Validate the fields (the same checks the reader applies) and serialise.
 Error write(const File& file, std::vector<std::uint8_t>& out);
 
-// Extract only the LR PNG stream; does the full validation of read() but copies nothing else.
+// Extract only the LR image stream, whatever its lr_codec (PNG, JPEG, WebP, JPEG XL or AVIF);
+// does the full validation of read() but copies nothing else. `lr_codec`, when given, receives
+// HEAD lr_codec so the caller knows the format of the bytes.
 Error extract_lr_image(std::span<const std::uint8_t> bytes, const Limits& limits,
-                       std::vector<std::uint8_t>& png_out);
+                       std::vector<std::uint8_t>& lr_out, std::uint8_t* lr_codec = nullptr);
 
 // A model name as MODL and bundle manifests carry it (spec/container.md §6.2): 1..64 characters
 // from A-Z a-z 0-9 '.' '_' '-', the first a letter or digit. Such a name cannot be a path (no

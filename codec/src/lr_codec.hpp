@@ -1,0 +1,50 @@
+// The LR image (thumbnail) codecs of HEAD lr_codec (spec/container.md §6.1, §6.3): PNG through
+// libpng (png_io.cpp), JPEG through libjpeg-turbo, WebP through libwebp, JPEG XL through libjxl
+// and AVIF through libavif. Encoding and decoding a thumbnail, with the limits applied before any
+// pixel is allocated. The container checks the stream's signature (and size where cheap); this
+// layer decodes and checks the size of every format.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "image.hpp"
+#include "image_io.hpp"
+
+namespace tadm {
+
+// Values are HEAD lr_codec (container::kLrCodecPng ...).
+enum class LrCodec : std::uint8_t { kPng = 0, kJpeg = 1, kWebp = 2, kJxl = 3, kAvif = 4 };
+
+// quality: 0..100 for lossy codecs (libjpeg quality; WebP quality; JPEG XL distance as libjxl's
+// JxlEncoderDistanceFromQuality; AVIF quantizer 63..0 as avifenc -q). lossless (WebP VP8L, JPEG
+// XL lossless, AVIF lossless 4:4:4 identity matrix) ignores quality; JPEG cannot be lossless.
+// PNG is always lossless and ignores quality, lossless and threads. effort: 0..9 scaled to each
+// codec's speed/effort knob (JPEG has none).
+struct LrEncodeOptions {
+  LrCodec codec = LrCodec::kPng;
+  int quality = 90;
+  bool lossless = false;
+  int effort = 7;
+  int threads = 1;
+};
+
+// Encode an 8-bit thumbnail (1 gray, 2 gray+alpha, 3 RGB or 4 RGBA channels), no metadata. JPEG:
+// no alpha (TADM_ERROR_UNSUPPORTED), 4:2:0 for RGB below quality 90 else 4:4:4, optimised
+// Huffman; lossless JPEG is TADM_ERROR_INVALID_ARGUMENT. PNG delegates to write_png with `png`.
+// Throws tadm::Error.
+std::vector<std::uint8_t> encode_lr(const Image& lr, const LrEncodeOptions& options, const PngWriteOptions& png);
+
+// Decode an LR payload of `codec` to an 8-bit Image (gray, gray+alpha, RGB or RGBA as stored).
+// The size is checked against width x height (TADM_ERROR_CORRUPT naming both) and against the
+// limits (max_pixels, max_dimension, memory budget) before pixels are allocated; damage the
+// codec reports is TADM_ERROR_CORRUPT (PNG/JPEG warnings too, unless limits.allow_corrupt). A
+// codec this build lacks is TADM_ERROR_UNSUPPORTED naming it. Throws tadm::Error.
+Image decode_lr(std::span<const std::uint8_t> payload, LrCodec codec, std::uint32_t width, std::uint32_t height,
+                const tadm_limits& limits);
+
+// "png", "jpeg", "webp", "jxl", "avif" (container::lr_codec_name); "unknown" for other values.
+const char* lr_codec_name(LrCodec codec);
+
+}  // namespace tadm
