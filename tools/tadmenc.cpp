@@ -24,6 +24,10 @@ int main(int argc, char** argv) {
   bool list_models = false;
   tadm_device device = TADM_DEVICE_AUTO;
   tadm_container_format container = TADM_CONTAINER_TADM;
+  tadm_lr_codec lr_codec = TADM_LR_AUTO;
+  int lr_quality = 0;
+  bool lr_lossless = false;
+  std::uint32_t target_bytes = 0;
   tadm_limits limits{};
   Verbosity verbosity;
   app.add_option("INPUT", input, "Photo to encode (PNG or JPEG)");
@@ -44,6 +48,21 @@ int main(int argc, char** argv) {
                  "File format: tadm (default), heif or avif. HEIF/AVIF store the thumbnail as a lossless\n"
                  "primary image any viewer shows, and the TADM fields as metadata (spec/heif-avif.md)")
       ->transform(CLI::CheckedTransformer(kContainers, CLI::ignore_case));
+  static const std::map<std::string, tadm_lr_codec> kLrCodecs{
+      {"auto", TADM_LR_AUTO}, {"png", TADM_LR_PNG}, {"jpeg", TADM_LR_JPEG},
+      {"webp", TADM_LR_WEBP}, {"jxl", TADM_LR_JXL},  {"avif", TADM_LR_AVIF}};
+  app.add_option("--lr-codec", lr_codec,
+                 "Thumbnail codec: auto (the model's: png, or jpeg for a jpeg-trained model), png, jpeg,\n"
+                 "webp, jxl or avif. Every choice stays a thumbnail ordinary viewers show")
+      ->transform(CLI::CheckedTransformer(kLrCodecs, CLI::ignore_case));
+  app.add_option("--lr-quality", lr_quality,
+                 "Lossy thumbnail quality 1..100 (default: the top of the model's trained range, else 90)")
+      ->check(CLI::Range(1, 100));
+  app.add_flag("--lr-lossless", lr_lossless, "Lossless WebP / JPEG XL / AVIF thumbnail (smaller than PNG, same pixels)");
+  app.add_option("--target-bytes", target_bytes,
+                 "Largest file wanted: a lossy thumbnail's quality is lowered until the file fits; if it\n"
+                 "cannot, nothing is written and the error names the smallest size reachable")
+      ->check(CLI::PositiveNumber);
   app.add_flag("--list-models", list_models, "List the models this build finds, then exit");
   add_threads_device(app, threads, device);
   add_limits(app, limits);
@@ -76,6 +95,10 @@ int main(int argc, char** argv) {
     s.png_effort = effort;
     s.refine_iterations = refine;
     s.container = container;
+    s.lr_codec = lr_codec;
+    s.lr_quality = lr_quality;
+    s.lr_lossless = lr_lossless ? 1 : 0;
+    s.target_bytes = target_bytes;
     s.limits = limits;
     s.progress = progress_callback;
     s.log = log_callback;
@@ -90,11 +113,15 @@ int main(int argc, char** argv) {
     write_file_atomic(output, bytes, input);
     if (!verbosity.quiet) {
       const double pixels = double(image->width) * image->height;
-      std::fprintf(stderr, "%s: %ux%u -> %zu bytes (%.4f bpp, %s), scale %u, model %s\n", output.c_str(),
+      std::string thumb = "png";
+      for (const auto& [name, value] : kLrCodecs)
+        if (value == encoder.lr_codec()) thumb = name;
+      if (encoder.lr_codec() != TADM_LR_PNG)
+        thumb += lr_lossless ? " lossless" : " q" + std::to_string(encoder.lr_quality());
+      std::fprintf(stderr, "%s: %ux%u -> %zu bytes (%.4f bpp, %s), scale %u, %s thumbnail, model %s\n", output.c_str(),
                    image->width, image->height, bytes.size(), static_cast<double>(bytes.size()) * 8.0 / pixels,
                    container == TADM_CONTAINER_HEIF ? "HEIF" : container == TADM_CONTAINER_AVIF ? "AVIF" : ".tadm",
-                   encoder.scale(),
-                   encoder.model().substr(0, encoder.model().find(' ')).c_str());
+                   encoder.scale(), thumb.c_str(), encoder.model().substr(0, encoder.model().find(' ')).c_str());
     }
     return kExitOk;
   } catch (const std::exception& e) {

@@ -33,6 +33,17 @@ void set_message(char* error, std::size_t size, const std::string& message) {
 }
 
 // Runs `fn`, mapping exceptions to a status and a message.
+// Setting the message may itself run out of memory: then the message is the short literal,
+// which fits the string's inline buffer, so nothing can escape the C ABI.
+void set_safely(std::string& message, const char* prefix, const char* what) {
+  try {
+    message.assign(prefix).append(what);
+  } catch (...) {
+    message.assign("out of memory");
+  }
+}
+
+// Runs `fn`, mapping exceptions to a status and a message.
 template <typename Fn>
 tadm_status guarded(std::string& message, Fn&& fn) {
   try {
@@ -40,13 +51,13 @@ tadm_status guarded(std::string& message, Fn&& fn) {
     message.clear();
     return TADM_OK;
   } catch (const Error& e) {
-    message = e.what();
+    set_safely(message, "", e.what());
     return e.status();
   } catch (const std::bad_alloc&) {
-    message = "out of memory";
+    message.assign("out of memory");
     return TADM_ERROR_OUT_OF_MEMORY;
   } catch (const std::exception& e) {
-    message = std::string("internal error: ") + e.what();
+    set_safely(message, "internal error: ", e.what());
     return TADM_ERROR_INTERNAL;
   }
 }
@@ -220,9 +231,10 @@ tadm_status tadm_image_read_file(const char* path, const tadm_limits* limits, ta
     return st;
   }
   st = tadm_image_read_memory(bytes.data(), bytes.size(), limits, out, error, error_size);
-  if (error && error_size && error[0]) {
-    const std::string inner = error;
-    set_message(error, error_size, std::string(path) + ": " + inner);
+  if (error && error_size && error[0]) {  // no allocation here: outside guarded()
+    char inner[512];
+    std::snprintf(inner, sizeof inner, "%s", error);
+    std::snprintf(error, error_size, "%s: %s", path, inner);
   }
   return st;
 }
@@ -261,6 +273,7 @@ void tadm_encoder_default_settings(tadm_encoder_settings* s) {
   s->struct_size = sizeof *s;
   s->device = TADM_DEVICE_AUTO;
   s->png_effort = 2;
+  s->lr_codec = TADM_LR_AUTO;
 }
 
 tadm_status tadm_encoder_create(const tadm_encoder_settings* settings, tadm_encoder** out, char* error,
@@ -288,7 +301,7 @@ void tadm_encoder_destroy(tadm_encoder* encoder) { delete encoder; }
 tadm_status tadm_encoder_encode(tadm_encoder* encoder, const tadm_image* image, uint8_t** data, size_t* size) {
   if (!encoder) return TADM_ERROR_INVALID_ARGUMENT;
   if (!data || !size) {
-    encoder->last_error = "output pointers are NULL";
+    set_safely(encoder->last_error, "", "output pointers are NULL");
     return TADM_ERROR_INVALID_ARGUMENT;
   }
   *data = nullptr;
@@ -311,6 +324,12 @@ const char* tadm_encoder_model_name(const tadm_encoder* encoder) {
 }
 
 uint32_t tadm_encoder_scale(const tadm_encoder* encoder) { return encoder ? encoder->impl->scale() : 0; }
+
+tadm_lr_codec tadm_encoder_lr_codec(const tadm_encoder* encoder) {
+  return encoder ? static_cast<tadm_lr_codec>(encoder->impl->lr_codec()) : TADM_LR_PNG;
+}
+
+int tadm_encoder_lr_quality(const tadm_encoder* encoder) { return encoder ? encoder->impl->lr_quality() : 0; }
 
 // ---------------------------------------------------------------- decoder
 
@@ -345,7 +364,7 @@ void tadm_decoder_destroy(tadm_decoder* decoder) { delete decoder; }
 tadm_status tadm_decoder_decode(tadm_decoder* decoder, const uint8_t* data, size_t size, tadm_image** out) {
   if (!decoder) return TADM_ERROR_INVALID_ARGUMENT;
   if (!out || (!data && size)) {
-    decoder->last_error = "NULL data or output pointer";
+    set_safely(decoder->last_error, "", "NULL data or output pointer");
     return TADM_ERROR_INVALID_ARGUMENT;
   }
   *out = nullptr;
@@ -355,7 +374,7 @@ tadm_status tadm_decoder_decode(tadm_decoder* decoder, const uint8_t* data, size
 tadm_status tadm_decoder_upscale(tadm_decoder* decoder, const tadm_image* lr, uint32_t scale, tadm_image** out) {
   if (!decoder) return TADM_ERROR_INVALID_ARGUMENT;
   if (!out) {
-    decoder->last_error = "NULL output pointer";
+    set_safely(decoder->last_error, "", "NULL output pointer");
     return TADM_ERROR_INVALID_ARGUMENT;
   }
   *out = nullptr;

@@ -72,6 +72,18 @@ Bundle load_bundle(const fs::path& dir) {
     if (b.lr_tile < 8 || b.lr_tile > 4096 || b.lr_overlap > b.lr_tile)
       fail(TADM_ERROR_MODEL, where + ": tile geometry lr_tile " + std::to_string(b.lr_tile) + " / lr_overlap " +
                                  std::to_string(b.lr_overlap) + " is not usable");
+    if (j.contains("lr_codec")) {
+      LrTraining t;
+      t.codec = j["lr_codec"].get<std::string>();
+      if (j.contains("lr_codec_settings") && j["lr_codec_settings"].contains("quality_trained")) {
+        const auto& q = j["lr_codec_settings"]["quality_trained"];
+        t.quality_min = q.at(0).get<int>();
+        t.quality_max = q.at(1).get<int>();
+      }
+      if (t.quality_min < 1 || t.quality_max > 100 || t.quality_min > t.quality_max)
+        fail(TADM_ERROR_MODEL, where + ": lr_codec_settings.quality_trained is not a range within 1..100");
+      if (t.codec != "png") b.lr_training = t;
+    }
     for (const char* role : {"encoder", "decoder"}) {
       const auto& f = j.at("files").at(role);
       const fs::path rel = f.at("path").get<std::string>();

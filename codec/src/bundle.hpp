@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,7 @@ struct Bundle {
   std::uint32_t scale = 0;
   std::uint32_t lr_tile = 64;
   std::uint32_t lr_overlap = 8;
+  std::optional<LrTraining> lr_training;  // manifest "lr_codec": a model for lossy thumbnails
   std::vector<std::uint8_t> encoder;  // TorchScript bytes, verified against the manifest
   std::vector<std::uint8_t> decoder;
 };

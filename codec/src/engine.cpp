@@ -30,6 +30,15 @@ ResampleFilter classic_filter(tadm_upscaler u) {
   return u == TADM_UPSCALER_LANCZOS ? ResampleFilter::kLanczos3 : ResampleFilter::kBicubic;
 }
 
+bool lr_codec_from_name(const std::string& name, LrCodec& out) {
+  for (auto c : {LrCodec::kPng, LrCodec::kJpeg, LrCodec::kWebp, LrCodec::kJxl, LrCodec::kAvif})
+    if (name == lr_codec_name(c)) {
+      out = c;
+      return true;
+    }
+  return false;
+}
+
 std::vector<std::uint8_t> optional_blob(const std::optional<std::vector<std::uint8_t>>& v) {
   return v ? *v : std::vector<std::uint8_t>{};
 }
@@ -124,6 +133,90 @@ Encoder::Encoder(const tadm_encoder_settings& settings) : settings_(settings) {
   if (native && scale_ != native)
     fail(TADM_ERROR_INVALID_ARGUMENT, "model " + rescaler_->identity().name + " works at scale " +
                                           std::to_string(native) + ", not " + std::to_string(scale_));
+  choose_lr_codec(settings);
+}
+
+void Encoder::choose_lr_codec(const tadm_encoder_settings& settings) {
+  int codec = 0;  // read as an int: a C caller may store any value in the enum
+  std::memcpy(&codec, &settings.lr_codec, sizeof codec);
+  const std::optional<LrTraining> trained = rescaler_->lr_training();
+  const std::string model = rescaler_->identity().name;
+  if (codec == TADM_LR_AUTO) {
+    lr_.codec = LrCodec::kPng;
+    if (trained && !lr_codec_from_name(trained->codec, lr_.codec))
+      fail(TADM_ERROR_MODEL, "model " + model + " was trained for thumbnail codec \"" + trained->codec +
+                                 "\", which this build does not know");
+  } else if (codec >= TADM_LR_PNG && codec <= TADM_LR_AVIF) {
+    lr_.codec = static_cast<LrCodec>(codec);
+  } else {
+    fail(TADM_ERROR_INVALID_ARGUMENT, "thumbnail codec " + std::to_string(codec) + " is not png (0), jpeg (1), webp (2), jxl (3), avif (4) or auto (255)");
+  }
+  if (settings.lr_quality < 0 || settings.lr_quality > 100)
+    fail(TADM_ERROR_INVALID_ARGUMENT, "thumbnail quality " + std::to_string(settings.lr_quality) + " is outside 1..100");
+  lr_.lossless = settings.lr_lossless != 0 && lr_.codec != LrCodec::kPng;
+  if (lr_.lossless && lr_.codec == LrCodec::kJpeg)
+    fail(TADM_ERROR_INVALID_ARGUMENT, "a JPEG thumbnail cannot be lossless (use png, webp, jxl or avif)");
+  const bool trained_for_it = trained && trained->codec == lr_codec_name(lr_.codec);
+  lr_.quality = settings.lr_quality ? settings.lr_quality : (trained_for_it ? trained->quality_max : 90);
+  lr_quality_min_ = trained_for_it ? trained->quality_min : 1;
+  lr_.threads = resolve_threads(settings.threads);
+  const bool lossy = lr_.codec != LrCodec::kPng && !lr_.lossless;
+  if (trained && !trained_for_it)
+    log(settings.log, settings.user, TADM_LOG_WARNING,
+        "model " + model + " was trained on " + trained->codec + " thumbnails; a " +
+            (lossy ? std::string("lossy ") : std::string("lossless ")) + lr_codec_name(lr_.codec) +
+            " thumbnail will restore worse");
+  else if (!trained && lossy && rescaler_->native_scale() != 0)
+    log(settings.log, settings.user, TADM_LOG_WARNING,
+        "model " + model + " was trained on lossless thumbnails; a lossy " + std::string(lr_codec_name(lr_.codec)) +
+            " thumbnail will restore worse");
+  if (lr_.codec != LrCodec::kPng && settings.container != TADM_CONTAINER_TADM)
+    fail(TADM_ERROR_UNSUPPORTED, "HEIF and AVIF files hold a lossless thumbnail of their own; a " +
+                                     std::string(lr_codec_name(lr_.codec)) + " thumbnail needs the .tadm container");
+}
+
+std::vector<std::uint8_t> Encoder::code_thumbnail(const Image& lr_image, container::File& file) {
+  PngWriteOptions png;
+  png.effort = settings_.png_effort;
+  png.metadata = false;
+  png.reduce = true;
+  file.lr_codec = static_cast<std::uint8_t>(lr_.codec);
+  auto file_bytes = [&](const LrEncodeOptions& o) {
+    file.lr_image = encode_lr(lr_image, o, png);
+    std::vector<std::uint8_t> out;
+    if (container::Error e = container::write(file, out)) fail(TADM_ERROR_INTERNAL, "writing the container: " + e.message);
+    return out;
+  };
+  std::vector<std::uint8_t> out = file_bytes(lr_);
+  const std::uint64_t target = settings_.target_bytes;
+  if (target == 0 || out.size() <= target) return out;
+  const bool lossy = lr_.codec != LrCodec::kPng && !lr_.lossless;
+  auto too_big = [&](std::uint64_t smallest) {
+    fail(TADM_ERROR_LIMIT, "the smallest file at scale " + std::to_string(scale_) + " with a " +
+                               (lossy ? "lossy " : "lossless ") + lr_codec_name(lr_.codec) + " thumbnail is " +
+                               std::to_string(smallest) + " bytes, over the target of " + std::to_string(target) +
+                               " bytes; ask for a larger target, a larger scale" +
+                               (lossy ? std::string() : std::string(" or a lossy thumbnail (--lr-codec jpeg)")));
+  };
+  if (!lossy) too_big(out.size());
+  // File size falls with quality (near enough for a bisection); keep the best that fits.
+  LrEncodeOptions o = lr_;
+  o.quality = lr_quality_min_;
+  std::vector<std::uint8_t> best = file_bytes(o);
+  if (best.size() > target) too_big(best.size());
+  int lo = lr_quality_min_, hi = lr_.quality - 1;  // lo fits, lr_.quality does not
+  while (lo < hi) {
+    o.quality = (lo + hi + 1) / 2;
+    std::vector<std::uint8_t> attempt = file_bytes(o);
+    if (attempt.size() <= target) {
+      lo = o.quality;
+      best = std::move(attempt);
+    } else {
+      hi = o.quality - 1;
+    }
+  }
+  chosen_quality_ = lo;
+  return best;
 }
 
 // The caller's image and the engine's copy of it, then float RGB planes (and alpha, resampled).
@@ -166,10 +259,6 @@ std::vector<std::uint8_t> Encoder::encode(const Image& image) {
   if (alpha) alpha = resample(*alpha, lr.width, lr.height, ResampleFilter::kBicubic, threads);
   // The thumbnail is 8-bit colour (gray when the original is gray and the model kept it so).
   Image lr_image = to_image(lr, alpha ? &*alpha : nullptr, false, 8);
-  PngWriteOptions png;
-  png.effort = settings_.png_effort;
-  png.metadata = false;
-  png.reduce = true;
   progress(0.9f, 0.95f, "compressing thumbnail")(0.0f);
   container::File file;
   file.width = image.width;
@@ -183,14 +272,13 @@ std::vector<std::uint8_t> Encoder::encode(const Image& image) {
   file.model_name = rescaler_->identity().name;
   file.model_version = rescaler_->identity().version;
   file.model_sha256 = rescaler_->identity().sha256;
-  file.lr_image = write_png(lr_image, png);
   const Metadata& md = image.metadata;
   if (!md.icc.empty()) file.icc = md.icc;
   if (!md.exif.empty()) file.exif = md.exif;
   if (!md.xmp.empty()) file.xmp = md.xmp;
   if (md.cicp) file.cicp = container::Cicp{(*md.cicp)[0], (*md.cicp)[1], (*md.cicp)[2], (*md.cicp)[3]};
-  std::vector<std::uint8_t> out;
-  if (container::Error e = container::write(file, out)) fail(TADM_ERROR_INTERNAL, "writing the container: " + e.message);
+  chosen_quality_ = lr_.quality;
+  std::vector<std::uint8_t> out = code_thumbnail(lr_image, file);
   if (settings_.container != TADM_CONTAINER_TADM) {
     progress(0.95f, 1.0f, settings_.container == TADM_CONTAINER_HEIF ? "writing HEIF" : "writing AVIF")(0.0f);
     out = interop::wrap(settings_.container, out, lr_image, md, threads);
@@ -261,7 +349,12 @@ Image Decoder::decode(std::span<const std::uint8_t> input) {
   fit_memory_budget(ctx, decode_fixed_bytes(file.width, file.height, (gray ? 1u : 3u) + (alpha ? 1u : 0u), depth),
                     model.upscale_memory(), std::uint64_t{file.width} * file.height,
                     "decoding this file to " + size_text(file.width, file.height));
-  Image lr = read_png(file.lr_image, settings_.limits);
+  const auto codec = static_cast<LrCodec>(file.lr_codec);
+  if (const auto trained = model.lr_training(); trained && trained->codec != lr_codec_name(codec))
+    log(settings_.log, settings_.user, TADM_LOG_WARNING,
+        "model " + model.identity().name + " was trained on " + trained->codec + " thumbnails, this one is " +
+            lr_codec_name(codec));
+  Image lr = decode_lr(file.lr_image, codec, file.lr_width, file.lr_height, settings_.limits);
   if (lr.width != file.lr_width || lr.height != file.lr_height || lr.bit_depth != 8)
     fail(TADM_ERROR_CORRUPT, "the stored thumbnail does not match the container's LR size");
   const Planes hr = model.upscale(rgb_planes(lr), file.scale_x, file.width, file.height, ctx);

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "image.hpp"
+#include "lr_codec.hpp"
 #include "rescaler.hpp"
 #include "tadm/container.hpp"
 
@@ -27,11 +28,21 @@ class Encoder {
   void check_input(std::uint32_t width, std::uint32_t height, std::uint32_t channels, std::uint32_t bit_depth) const;
   const Rescaler& rescaler() const { return *rescaler_; }
   std::uint32_t scale() const { return scale_; }
+  LrCodec lr_codec() const { return lr_.codec; }
+  // The quality of the last thumbnail (the rate control may lower it below the setting).
+  int lr_quality() const { return chosen_quality_; }
 
  private:
+  // The thumbnail's bytes: the codec at the configured quality, or, with a byte target, the
+  // highest quality whose whole file fits (the thumbnail alone is re-encoded, never decoded).
+  void choose_lr_codec(const tadm_encoder_settings& settings);
+  std::vector<std::uint8_t> code_thumbnail(const Image& lr_image, container::File& file);
   tadm_encoder_settings settings_;
   std::unique_ptr<Rescaler> rescaler_;
   std::uint32_t scale_ = 16;
+  LrEncodeOptions lr_;
+  int lr_quality_min_ = 1;
+  int chosen_quality_ = 0;
 };
 
 class Decoder {

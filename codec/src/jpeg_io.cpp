@@ -6,6 +6,7 @@
 // jpeglib.h needs size_t and FILE declared first.
 #include <jpeglib.h>
 
+#include <algorithm>
 #include <csetjmp>
 #include <cstdio>
 #include <cstring>
@@ -22,6 +23,8 @@ struct JpegError {
   std::jmp_buf jump;
   char message[JMSG_LENGTH_MAX];
   char warning[JMSG_LENGTH_MAX];  // the first "corrupt data" warning, if any
+  bool stop_on_damage;            // damage is an error: stop at once (a lying SOF costs nothing)
+  bool stopped;
 };
 
 void jpeg_error_exit(j_common_ptr cinfo) {
@@ -35,7 +38,18 @@ void jpeg_keep_warning(j_common_ptr cinfo, int msg_level) {
   auto* err = reinterpret_cast<JpegError*>(cinfo->err);
   if (msg_level >= 0 || err->warning[0]) return;
   (*cinfo->err->format_message)(cinfo, err->warning);
+  if (err->stop_on_damage) {
+    err->stopped = true;
+    std::longjmp(err->jump, 1);
+  }
 }
+
+// Owns the decompressor (constructed before setjmp, so no jump skips it; destroying a struct
+// that was never created is a no-op in libjpeg).
+struct JpegReadHandle {
+  jpeg_decompress_struct cinfo{};
+  ~JpegReadHandle() { jpeg_destroy_decompress(&cinfo); }
+};
 
 constexpr char kExifId[] = "Exif\0";  // followed by one more NUL
 constexpr char kXmpId[] = "http://ns.adobe.com/xap/1.0/";
@@ -43,21 +57,29 @@ constexpr char kXmpId[] = "http://ns.adobe.com/xap/1.0/";
 struct JpegResult {
   bool ok = false;
   bool limit = false;
+  bool damaged = false;  // stopped at the first damage warning (in `warning`)
   char message[300] = {};
   char warning[JMSG_LENGTH_MAX + 8] = {};
 };
 
 void read_jpeg_raw(const std::uint8_t* data, std::size_t size, const tadm_limits* limits,
                    Image* out, std::vector<std::uint8_t>* row, JpegResult* result) {
-  jpeg_decompress_struct cinfo;
+  JpegReadHandle handle;
+  jpeg_decompress_struct& cinfo = handle.cinfo;
   JpegError err;
   cinfo.err = jpeg_std_error(&err.mgr);
   err.mgr.error_exit = jpeg_error_exit;
   err.mgr.emit_message = jpeg_keep_warning;
   err.warning[0] = 0;
+  err.stop_on_damage = !limits->allow_corrupt;
+  err.stopped = false;
   if (setjmp(err.jump)) {
-    std::snprintf(result->message, sizeof result->message, "JPEG: %s", err.message);
-    jpeg_destroy_decompress(&cinfo);
+    if (err.stopped) {
+      result->damaged = true;
+      std::snprintf(result->warning, sizeof result->warning, "JPEG: %s", err.warning);
+    } else {
+      std::snprintf(result->message, sizeof result->message, "JPEG: %s", err.message);
+    }
     return;
   }
   jpeg_create_decompress(&cinfo);
@@ -79,7 +101,6 @@ void read_jpeg_raw(const std::uint8_t* data, std::size_t size, const tadm_limits
                   static_cast<unsigned long long>(w), static_cast<unsigned long long>(h),
                   limits->max_dimension, static_cast<unsigned long long>(limits->max_pixels),
                   limits->max_memory_mib);
-    jpeg_destroy_decompress(&cinfo);
     return;
   }
   std::uint64_t marker_bytes = 0;
@@ -89,7 +110,6 @@ void read_jpeg_raw(const std::uint8_t* data, std::size_t size, const tadm_limits
     std::snprintf(result->message, sizeof result->message,
                   "JPEG metadata (APP1/APP2 markers) is %llu bytes, over the metadata limit of %u",
                   static_cast<unsigned long long>(marker_bytes), limits->max_metadata_bytes);
-    jpeg_destroy_decompress(&cinfo);
     return;
   }
   const bool cmyk = cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK;
@@ -101,7 +121,9 @@ void read_jpeg_raw(const std::uint8_t* data, std::size_t size, const tadm_limits
   out->height = cinfo.output_height;
   out->bit_depth = 8;
   out->channels = cmyk ? 3 : comps;
-  out->pixels.resize(out->row_bytes() * out->height);
+  // Grown as rows arrive: a header that lies about the size fails at the first missing data
+  // having cost only the rows that were there.
+  const std::size_t total = out->row_bytes() * out->height;
   row->resize(std::size_t{out->width} * comps);
   // Adobe writes CMYK inverted; other writers rarely use CMYK JPEG at all.
   const bool inverted = cinfo.saw_Adobe_marker;
@@ -109,6 +131,8 @@ void read_jpeg_raw(const std::uint8_t* data, std::size_t size, const tadm_limits
     const std::uint32_t y = cinfo.output_scanline;
     JSAMPROW rp = row->data();
     jpeg_read_scanlines(&cinfo, &rp, 1);
+    const std::size_t rows_bytes = std::size_t{y + 1} * out->row_bytes();
+    if (out->pixels.size() < rows_bytes) out->pixels.resize(std::min(total, std::max(rows_bytes, 2 * out->pixels.size())));
     std::uint8_t* dst = out->pixels.data() + std::size_t{y} * out->row_bytes();
     if (!cmyk) {
       std::memcpy(dst, row->data(), row->size());
@@ -139,7 +163,6 @@ void read_jpeg_raw(const std::uint8_t* data, std::size_t size, const tadm_limits
   }
   jpeg_finish_decompress(&cinfo);
   if (err.warning[0]) std::snprintf(result->warning, sizeof result->warning, "JPEG: %s", err.warning);
-  jpeg_destroy_decompress(&cinfo);
   result->ok = true;
 }
 
@@ -154,6 +177,7 @@ Image read_jpeg(std::span<const std::uint8_t> bytes, const tadm_limits& limits, 
   } catch (const std::bad_alloc&) {
     fail(TADM_ERROR_OUT_OF_MEMORY, "out of memory while reading a JPEG");
   }
+  if (result.damaged) report_damage(result.warning, limits, warning);  // throws: allow_corrupt was off
   if (!result.ok) fail(result.limit ? TADM_ERROR_LIMIT : TADM_ERROR_CORRUPT, result.message);
   if (result.warning[0]) report_damage(result.warning, limits, warning);
   return image;

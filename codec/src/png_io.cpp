@@ -62,20 +62,32 @@ struct ReadResult {
   char damage[300] = {};  // set when libpng warned about damaged data
 };
 
+// Owns libpng's read structs: destroyed on every way out, a longjmp, a return or a bad_alloc
+// from a buffer this file sizes (it is constructed before setjmp, so no jump skips it).
+struct PngReadHandles {
+  png_structp png = nullptr;
+  png_infop info = nullptr;
+  ~PngReadHandles() {
+    if (png) png_destroy_read_struct(&png, info ? &info : nullptr, nullptr);
+  }
+};
+
 // Everything libpng does for a read happens here. `out` is filled in place.
 void read_png_raw(const std::uint8_t* data, std::size_t size, const tadm_limits* limits,
                   Image* out, std::vector<png_bytep>* rows, ReadResult* result) {
   PngErrorState err;
-  png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &err, png_error_fn, png_warning_fn);
-  if (!png) {
+  PngReadHandles h;
+  h.png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &err, png_error_fn, png_warning_fn);
+  if (!h.png) {
     std::snprintf(result->message, sizeof result->message, "out of memory creating PNG reader");
     return;
   }
-  png_infop info = png_create_info_struct(png);
+  h.info = png_create_info_struct(h.png);
+  png_structp png = h.png;
+  png_infop info = h.info;
   MemoryReader reader{data, size, 0};
   if (!info || setjmp(png_jmpbuf(png))) {
     std::snprintf(result->message, sizeof result->message, "PNG: %s", err.message);
-    png_destroy_read_struct(&png, info ? &info : nullptr, nullptr);
     return;
   }
   png_set_read_fn(png, &reader, read_fn);
@@ -98,7 +110,6 @@ void read_png_raw(const std::uint8_t* data, std::size_t size, const tadm_limits*
                   "PNG is %ux%u = %llu pixels, over the limit of %llu pixels or the memory budget of %u MiB",
                   width, height, static_cast<unsigned long long>(std::uint64_t{width} * height),
                   static_cast<unsigned long long>(limits->max_pixels), limits->max_memory_mib);
-    png_destroy_read_struct(&png, &info, nullptr);
     return;
   }
   // Palette images are read as indices and expanded here: libpng's own expansion maps an index
@@ -178,7 +189,6 @@ void read_png_raw(const std::uint8_t* data, std::size_t size, const tadm_limits*
       out->metadata.cicp = c;
     }
   }
-  png_destroy_read_struct(&png, &info, nullptr);
   if (err.damage[0]) std::snprintf(result->damage, sizeof result->damage, "PNG: %s", err.damage);
   result->ok = true;
 }
@@ -195,8 +205,10 @@ struct WriteAttempt {
   int strategy;
 };
 
+// `xmp` is the XMP packet NUL-terminated (libpng takes text that way), built by the caller: no
+// C++ object may be created between setjmp and a libpng call that can longjmp.
 bool write_png_raw(const Image* image, const std::vector<png_const_bytep>* rows,
-                   const PngWriteOptions* options, const WriteAttempt* attempt,
+                   const PngWriteOptions* options, const WriteAttempt* attempt, const std::string* xmp,
                    std::vector<std::uint8_t>* out, char* message, std::size_t message_size) {
   PngErrorState err;
   png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &err, png_error_fn, png_warning_fn);
@@ -222,7 +234,6 @@ bool write_png_raw(const Image* image, const std::vector<png_const_bytep>* rows,
                PNG_FILTER_TYPE_BASE);
   const Metadata& md = image->metadata;
   png_text xmp_text{};
-  const std::string xmp(md.xmp.begin(), md.xmp.end());  // libpng takes text NUL-terminated
   png_unknown_chunk cicp_chunk{};
   if (options->metadata) {
     // Metadata is carried untouched: libpng's ICC checks would silently drop an unusual profile.
@@ -237,8 +248,8 @@ bool write_png_raw(const Image* image, const std::vector<png_const_bytep>* rows,
     if (!md.xmp.empty()) {
       xmp_text.compression = PNG_ITXT_COMPRESSION_NONE;
       xmp_text.key = const_cast<png_charp>(kXmpKey);
-      xmp_text.text = const_cast<png_charp>(xmp.c_str());
-      xmp_text.itxt_length = xmp.size();
+      xmp_text.text = const_cast<png_charp>(xmp->c_str());
+      xmp_text.itxt_length = xmp->size();
       png_set_text(png, info, &xmp_text, 1);
     }
     if (md.cicp) {
@@ -292,9 +303,28 @@ Image reduced(const Image& image) {
   return out;
 }
 
+// libpng allocates (and zero-fills) a chunk's declared length before reading it, so a few
+// hundred bytes declaring a 2 GB iTXt cost 2 GB: refuse a chunk longer than the bytes left
+// before libpng sees the stream (it is all in memory).
+void check_chunk_lengths(std::span<const std::uint8_t> bytes) {
+  std::size_t pos = 8;
+  while (pos + 8 <= bytes.size()) {
+    const std::uint64_t length = (std::uint64_t{bytes[pos]} << 24) | (std::uint64_t{bytes[pos + 1]} << 16) |
+                                 (std::uint64_t{bytes[pos + 2]} << 8) | bytes[pos + 3];
+    const std::uint64_t left = bytes.size() - pos - 8;
+    if (length + 4 > left)
+      fail(TADM_ERROR_CORRUPT, "PNG: chunk " + std::string(reinterpret_cast<const char*>(&bytes[pos + 4]), 4) +
+                                   " declares " + std::to_string(length) + " bytes, but only " + std::to_string(left) +
+                                   " remain (truncated or damaged)");
+    if (std::memcmp(&bytes[pos + 4], "IEND", 4) == 0) return;
+    pos += 12 + static_cast<std::size_t>(length);
+  }
+}
+
 }  // namespace
 
 Image read_png(std::span<const std::uint8_t> bytes, const tadm_limits& limits, std::string* warning) {
+  check_chunk_lengths(bytes);
   Image image;
   std::vector<png_bytep> rows;
   ReadResult result;
@@ -336,11 +366,12 @@ std::vector<std::uint8_t> write_png(const Image& source, const PngWriteOptions& 
                     PNG_FILTER_PAETH})
         for (int s : {Z_DEFAULT_STRATEGY, Z_FILTERED}) attempts.push_back({f, 9, s});
   }
+  const std::string xmp(image.metadata.xmp.begin(), image.metadata.xmp.end());
   std::vector<std::uint8_t> best;
   for (const WriteAttempt& attempt : attempts) {
     std::vector<std::uint8_t> out;
     char message[300];
-    if (!write_png_raw(&image, &rows, &options, &attempt, &out, message, sizeof message))
+    if (!write_png_raw(&image, &rows, &options, &attempt, &xmp, &out, message, sizeof message))
       fail(TADM_ERROR_INTERNAL, message);
     if (best.empty() || out.size() < best.size()) best = std::move(out);
   }

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "image.hpp"
@@ -38,6 +39,14 @@ struct MemoryUse {
   std::uint64_t per_tile_pixel = 0;
 };
 
+// The thumbnail codec a learned model was trained to restore (manifest "lr_codec"), when it is
+// not lossless PNG: the codec's name ("jpeg", ...) and the quality range of its training data.
+struct LrTraining {
+  std::string codec;
+  int quality_min = 1;
+  int quality_max = 100;
+};
+
 class Rescaler {
  public:
   virtual ~Rescaler() = default;
@@ -49,6 +58,7 @@ class Rescaler {
   // LR RGB planes (8-bit values / 255) -> RGB planes of exactly width x height.
   virtual Planes upscale(const Planes& lr, std::uint32_t scale, std::uint32_t width,
                          std::uint32_t height, RunContext& ctx) = 0;
+  virtual std::optional<LrTraining> lr_training() const { return std::nullopt; }
   virtual MemoryUse downscale_memory() const = 0;
   virtual MemoryUse upscale_memory() const = 0;
 };

@@ -115,6 +115,7 @@ class LearnedRescaler final : public Rescaler {
 
   const ModelIdentity& identity() const override { return bundle_.identity; }
   std::uint32_t native_scale() const override { return bundle_.scale; }
+  std::optional<LrTraining> lr_training() const override { return bundle_.lr_training; }
   // Down: the edge-padded copy of the photo. Up: the blended output planes, their weights and
   // the crop to the stored size. Tiles: the activations of this family's bodies, about 256 bytes
   // per full-resolution tile pixel in float32 (a 2048x2048 tile peaked near 1 GiB; model cards).

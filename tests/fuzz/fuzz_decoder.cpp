@@ -12,7 +12,6 @@
 #include <tadm/tadm.h>
 
 #include "alloc_fail.hpp"
-#include "known_issues.hpp"
 
 #include <cstdio>
 #include <cstdlib>
@@ -67,7 +66,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
   std::vector<uint8_t> file = (data[0] & 1) ? wrap_png(data + 1, size - 1) : std::vector<uint8_t>(data + 1, data + size);
   if (file.empty()) return 0;
-  if (tadm_fuzz::kSkipPngChunkOverrun && tadm_fuzz::png_chunk_overruns_input(file.data(), file.size())) return 0;
   tadm_decoder* const dec = decoder();  // created outside the injection
   tadm_fuzz::AllocFailScope inject(countdown);
 

@@ -12,7 +12,6 @@
 #include <tadm/tadm.h>
 
 #include "alloc_fail.hpp"
-#include "known_issues.hpp"
 
 #include <cstdint>
 #include <cstdio>
@@ -106,7 +105,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const bool encode_large = (opts & 16) != 0;
   ++data;
   --size;
-  if (tadm_fuzz::kSkipPngChunkOverrun && tadm_fuzz::png_chunk_overruns_input(data, size)) return 0;
   tadm_encoder* enc = encoder(container, scale);  // setup outside the injection
   tadm_decoder* dec = decoder();
   const tadm_limits lim = limits();

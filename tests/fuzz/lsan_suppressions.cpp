@@ -13,11 +13,6 @@ extern "C" const char* __lsan_default_suppressions() {
       // (no frame pointers), hence the library-wide line. (This also hides the engine's own
       // heif_avif.cpp leak of a decoded heif_image, reported in tests/README.md.)
       "leak:libheif.so\n"
-      // KNOWN ISSUES in the engine, reported (tests/README.md, Fuzzing); remove each line once
-      // fixed so the alloc-fail fuzzers check those paths again.
-      // tadm::read_png: read_png_raw leaks libpng's structs when a C++ allocation in it throws; its
-      // stacks end in libpng (no frame pointers), hence the library-wide line.
-      "leak:libpng16.so\n"
 #endif
       "";
 }

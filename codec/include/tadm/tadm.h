@@ -146,6 +146,18 @@ typedef enum tadm_container_format {
   TADM_CONTAINER_AVIF = 2
 } tadm_container_format;
 
+/* How the thumbnail is coded inside the file (spec/container.md, HEAD lr_codec). PNG is the
+ * default and the mission's format; the others are smaller: lossless JPEG XL / WebP at identical
+ * pixels, or lossy at a smaller scale, restored by a model trained on that codec's output. */
+typedef enum tadm_lr_codec {
+  TADM_LR_PNG = 0,
+  TADM_LR_JPEG = 1,
+  TADM_LR_WEBP = 2,
+  TADM_LR_JXL = 3,
+  TADM_LR_AVIF = 4,
+  TADM_LR_AUTO = 255 /* the codec the model was trained for (PNG for classic and pixel models) */
+} tadm_lr_codec;
+
 typedef struct tadm_encoder_settings {
   uint32_t struct_size;    /* sizeof(tadm_encoder_settings); set by the default function */
   const char* model;       /* "classic", a bundle name ("pix16"), or a bundle directory path;
@@ -165,7 +177,15 @@ typedef struct tadm_encoder_settings {
                               decoder so the decoded photo is closer to the original (each step
                               costs about three decodes; 30 is a good value); 0 = off (default);
                               ignored for classic and grayscale originals */
-  uint8_t reserved[60];
+  tadm_lr_codec lr_codec;  /* default TADM_LR_AUTO */
+  int lr_quality;          /* lossy thumbnail quality 1..100; 0 = the model's default (the top of
+                              the quality range it was trained for; 90 for classic) */
+  int lr_lossless;         /* non-zero: lossless WebP / JPEG XL / AVIF thumbnail (PNG always is) */
+  uint32_t target_bytes;   /* non-zero: the largest file wanted. A lossy thumbnail's quality is
+                              lowered (search on the thumbnail alone, never a full decode) until the
+                              whole file fits; if even the lowest quality cannot fit, the encode
+                              fails with TADM_ERROR_LIMIT naming the smallest size reachable */
+  uint8_t reserved[44];
 } tadm_encoder_settings;
 
 typedef struct tadm_encoder tadm_encoder;
@@ -183,6 +203,10 @@ TADM_API const char* tadm_encoder_last_error(const tadm_encoder* encoder);
 /* The model actually used: name, version and the bundle SHA-256 in hex. */
 TADM_API const char* tadm_encoder_model_name(const tadm_encoder* encoder);
 TADM_API uint32_t tadm_encoder_scale(const tadm_encoder* encoder);
+/* The thumbnail codec in use (never TADM_LR_AUTO), and the quality of the last encoded
+ * thumbnail (0 before the first encode; for lossless thumbnails the setting, unused). */
+TADM_API tadm_lr_codec tadm_encoder_lr_codec(const tadm_encoder* encoder);
+TADM_API int tadm_encoder_lr_quality(const tadm_encoder* encoder);
 
 /* ---------------------------------------------------------------- decoder */
 
