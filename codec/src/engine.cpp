@@ -170,6 +170,9 @@ void Encoder::choose_lr_codec(const tadm_encoder_settings& settings) {
     log(settings.log, settings.user, TADM_LOG_WARNING,
         "model " + model + " was trained on lossless thumbnails; a lossy " + std::string(lr_codec_name(lr_.codec)) +
             " thumbnail will restore worse");
+  if (lossy && settings.refine_iterations > 0)
+    log(settings.log, settings.user, TADM_LOG_WARNING,
+        "thumbnail refinement needs a lossless thumbnail; encoding the lossy one without it");
   if (lr_.codec != LrCodec::kPng && settings.container != TADM_CONTAINER_TADM)
     fail(TADM_ERROR_UNSUPPORTED, "HEIF and AVIF files hold a lossless thumbnail of their own; a " +
                                      std::string(lr_codec_name(lr_.codec)) + " thumbnail needs the .tadm container");
@@ -253,7 +256,9 @@ std::vector<std::uint8_t> Encoder::encode(const Image& image) {
                     rescaler_->downscale_memory(), std::uint64_t{image.width} * image.height,
                     "encoding a " + size_text(image.width, image.height) + " image");
   // A gray original keeps its gray thumbnail (a third of the bytes); refinement would colour it.
-  ctx.refine_iterations = image.is_gray() ? 0 : settings_.refine_iterations;
+  // Refinement optimises an exact 8-bit thumbnail; a lossy codec would undo it.
+  const bool lossy = lr_.codec != LrCodec::kPng && !lr_.lossless;
+  ctx.refine_iterations = image.is_gray() || lossy ? 0 : settings_.refine_iterations;
   Planes lr = rescaler_->downscale(rgb, scale_, ctx);
   std::optional<Planes> alpha = alpha_plane(image);
   if (alpha) alpha = resample(*alpha, lr.width, lr.height, ResampleFilter::kBicubic, threads);
