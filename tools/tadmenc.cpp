@@ -1,5 +1,7 @@
 // tadmenc: photo (PNG or JPEG) -> .tadm (a small PNG thumbnail plus what restores the photo).
+#include <algorithm>
 #include <cstdio>
+#include <stdexcept>
 #include <map>
 #include <string>
 
@@ -28,6 +30,7 @@ int main(int argc, char** argv) {
   int lr_quality = 0;
   bool lr_lossless = false;
   std::uint32_t target_bytes = 0;
+  double target_bpp = 0;
   tadm_limits limits{};
   Verbosity verbosity;
   app.add_option("INPUT", input, "Photo to encode (PNG or JPEG)");
@@ -63,6 +66,8 @@ int main(int argc, char** argv) {
                  "Largest file wanted: a lossy thumbnail's quality is lowered until the file fits; if it\n"
                  "cannot, nothing is written and the error names the smallest size reachable")
       ->check(CLI::PositiveNumber);
+  app.add_option("--target-bpp", target_bpp, "The same target in bits per original pixel (e.g. 0.07)")
+      ->check(CLI::PositiveNumber)->excludes("--target-bytes");
   app.add_flag("--list-models", list_models, "List the models this build finds, then exit");
   add_threads_device(app, threads, device);
   add_limits(app, limits);
@@ -106,6 +111,11 @@ int main(int argc, char** argv) {
     std::string damage;
     const tadm_cpp::ImagePtr image = tadm_cpp::read_image(input, &s.limits, &damage);
     if (!damage.empty()) log_callback(&verbosity, TADM_LOG_WARNING, damage.c_str());
+    if (target_bpp > 0) {
+      const double bytes = target_bpp * double(image->width) * image->height / 8.0;
+      s.target_bytes = static_cast<std::uint32_t>(std::min(bytes, 4294967295.0));
+      if (s.target_bytes == 0) throw std::runtime_error("--target-bpp " + std::to_string(target_bpp) + " is less than one byte for this image");
+    }
     tadm_cpp::Encoder encoder(s);
     if (verbosity.verbose)
       std::fprintf(stderr, "model: %s, scale %u\n", encoder.model().c_str(), encoder.scale());

@@ -91,6 +91,24 @@ expect_fail "a pixel limit" "limit" "$enc" -m classic --max-pixels 1000 "$work/p
 expect_fail "a pixel limit on decode" "limit" "$dec" --max-dimension 100 "$work/c16.tadm" "$work/m.png"
 check "no temporary files are left anywhere" no_leftovers "$work"
 
+# --- thumbnail codecs and byte targets
+size16=$(stat -c %s "$work/c16.tadm")
+"$enc" -q -m classic -s 4 --lr-codec jpeg --target-bytes "$size16" "$work/photo.png" "$work/j4.tadm"
+check "--target-bytes: a 4x JPEG thumbnail fits the 16x PNG file's bytes" test "$(stat -c %s "$work/j4.tadm")" -le "$size16"
+check "tadminfo names the thumbnail codec" bash -c "'$info' --json '$work/j4.tadm' | grep -q '\"lr_codec\": \"jpeg\"'"
+"$dec" -q "$work/j4.tadm" "$work/j4.png"
+"$dec" -q "$work/c16.tadm" "$work/c16-again.png"
+check "at equal bytes the 4x JPEG thumbnail restores closer than the 16x PNG" \
+  awk -v a="$(psnr "$work/photo.png" "$work/j4.png")" -v b="$(psnr "$work/photo.png" "$work/c16-again.png")" 'BEGIN { exit !(a > b) }'
+"$dec" -q --thumbnail "$work/j4.tadm" "$work/j4-thumb.jpg"
+check "--thumbnail writes the JPEG as stored" bash -c "head -c 3 '$work/j4-thumb.jpg' | od -An -tx1 | grep -q 'ff d8 ff'"
+"$enc" -q -m classic --lr-codec jxl --lr-lossless "$work/photo.png" "$work/jxl.tadm"
+"$dec" -q "$work/jxl.tadm" "$work/jxl.png"
+check "a lossless JPEG XL thumbnail restores exactly what the PNG one does" test "$(ae "$work/jxl.png" "$work/c16-again.png")" = 0
+check "and is smaller" test "$(stat -c %s "$work/jxl.tadm")" -lt "$size16"
+expect_fail "an unreachable target names the smallest size" "smallest file.*bytes" "$enc" -m classic --target-bytes 200 "$work/photo.png" "$work/t.tadm"
+check "nothing written for it" test ! -e "$work/t.tadm"
+
 # --- tadminfo prints every field
 check "tadminfo --json has the model and chunks" bash -c "'$info' --json '$work/c16.tadm' | grep -q '\"sha256\"' && '$info' --json '$work/c16.tadm' | grep -q '\"TEND\"'"
 
