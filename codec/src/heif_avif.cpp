@@ -160,6 +160,72 @@ std::string make_xmp(const container::File& f, std::span<const std::uint8_t> hea
   return s;
 }
 
+// A TADM header (or .tadm file) with the chunk `type`/`data` inserted before its final TEND, framed
+// as spec/container.md 4.1. The container library writes only the chunks of its File, so the two
+// chunks the HEIF/AVIF mapping moves (LRIM, lsha) are framed here, in this one place.
+std::vector<std::uint8_t> insert_before_tend(std::span<const std::uint8_t> header, const std::array<char, 4>& type,
+                                             std::span<const std::uint8_t> data) {
+  if (header.size() < container::kFileHeaderSize + kTendChunk.size() ||
+      std::memcmp(header.data(), container::kSignature.data(), container::kSignature.size()) != 0)
+    fail(TADM_ERROR_CORRUPT, "the TADM header is not a .tadm header (bad signature or too short)");
+  if (!std::equal(kTendChunk.begin(), kTendChunk.end(), header.end() - kTendChunk.size()))
+    fail(TADM_ERROR_CORRUPT, "the TADM header does not end with a TEND chunk");
+  if (data.size() > 0x7FFFFFFFu) fail(TADM_ERROR_LIMIT, "a chunk of the TADM header is too large");
+  std::vector<std::uint8_t> out(header.begin(), header.end() - kTendChunk.size());
+  out.reserve(header.size() + data.size() + container::kChunkOverhead);
+  put_be32(out, static_cast<std::uint32_t>(data.size()));
+  const std::size_t type_at = out.size();
+  out.insert(out.end(), type.begin(), type.end());
+  out.insert(out.end(), data.begin(), data.end());
+  const uLong crc = crc32_z(crc32(0L, Z_NULL, 0), out.data() + type_at, type.size() + data.size());
+  put_be32(out, static_cast<std::uint32_t>(crc));
+  out.insert(out.end(), kTendChunk.begin(), kTendChunk.end());
+  return out;
+}
+
+// The smallest PNG stream the .tadm reader's LRIM check accepts for an LR image of w x h: the
+// signature and IHDR only (spec/container.md 6.3 reads no further). Stands in for the thumbnail
+// when the TADM header is checked before the thumbnail is decoded.
+std::vector<std::uint8_t> stub_png(std::uint32_t w, std::uint32_t h) {
+  std::vector<std::uint8_t> out = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A};
+  put_be32(out, 13);
+  const std::size_t type_at = out.size();
+  out.insert(out.end(), {'I', 'H', 'D', 'R'});
+  put_be32(out, w);
+  put_be32(out, h);
+  out.insert(out.end(), {8, 2, 0, 0, 0});  // 8-bit RGB
+  put_be32(out, static_cast<std::uint32_t>(crc32_z(crc32(0L, Z_NULL, 0), out.data() + type_at, 17)));
+  return out;
+}
+
+// The LR size of a TADM header (HEAD lr_width x lr_height), once the header has passed every check
+// of the .tadm reader (the same errors and messages as when the rebuilt file is read in unwrap()),
+// the LR limits and the memory budget. Called before any thumbnail pixel is decoded, so that the
+// HEIF/AVIF decoders can be bounded by the size the header declares instead of the coded size.
+struct LrSize {
+  std::uint32_t width = 0, height = 0;
+};
+
+LrSize checked_lr_size(std::span<const std::uint8_t> file, std::span<const std::uint8_t> header,
+                       const tadm_limits& limits) {
+  // HEAD is the first chunk (4.5); its lr size only sizes the stub, the reader checks it.
+  std::uint32_t w = 1, h = 1;
+  constexpr std::size_t head = container::kFileHeaderSize;
+  if (header.size() >= head + 8 + 24 && be32(header.data() + head) == 24 &&
+      std::memcmp(header.data() + head + 4, "HEAD", 4) == 0) {
+    w = be32(header.data() + head + 8 + 12);
+    h = be32(header.data() + head + 8 + 16);
+  }
+  container::File f;
+  if (container::Error e =
+          container::read(insert_before_tend(header, kLrimType, stub_png(w, h)), container_limits(limits), f))
+    fail(container_status(e.code), invalid_file_message(file) + ": " + e.message);
+  check_lr_limits(f.lr_width, f.lr_height, limits);
+  // Decoded planes, the RGB(A) copy and the rebuilt PNG: a few RGBA images of the LR size.
+  check_memory(3 * image_bytes(f.lr_width, f.lr_height, 4, 8), limits, "decoding the thumbnail");
+  return {f.lr_width, f.lr_height};
+}
+
 // ------------------------------------------------------------------ libheif
 
 struct HeifDeleter {
@@ -174,8 +240,29 @@ struct HeifDeleter {
 template <typename T>
 using HeifPtr = std::unique_ptr<T, HeifDeleter>;
 
-void heif_check(heif_error e, const std::string& what, tadm_status status) {
-  if (e.code != heif_error_Ok) fail(status, what + ": " + (e.message ? e.message : "libheif error"));
+// `what` is a plain string so that nothing is allocated between a libheif call and the unique_ptr
+// that takes its result: every handle is owned before heif_check (or anything else) can throw.
+// libheif's size limit (heif_context_set_maximum_image_size_limit) hit is reported as
+// `limit_status`: TADM_ERROR_LIMIT while the limit comes from tadm_limits, TADM_ERROR_CORRUPT once it
+// comes from the LR size the TADM header declares (the file then codes a larger image than that).
+void heif_check(heif_error e, const char* what, tadm_status status, tadm_status limit_status = TADM_ERROR_LIMIT) {
+  if (e.code == heif_error_Ok) return;
+  std::string message = std::string(what) + ": " + (e.message && *e.message ? e.message : "libheif error");
+  while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+  if (e.code == heif_error_Memory_allocation_error && e.subcode == heif_suberror_Security_limit_exceeded)
+    fail(limit_status, message + (limit_status == TADM_ERROR_CORRUPT
+                                      ? " (the image is larger than the thumbnail its TADM header declares)"
+                                      : " (the image is over the limits)"));
+  fail(status, message);
+}
+
+// libheif's size limit (heif_context_set_maximum_image_size_limit: any image, tile or coded picture
+// whose width or height is >= it is refused before its pixels are allocated) for an LR image whose
+// larger side is `side`. HEVC codes a padded picture (libheif's x265 plugin codes at least 64 x 64,
+// then whole coding units), so the bound leaves one 64-pixel block of room beyond the rounded size.
+int heif_size_limit(std::uint64_t side) {
+  const std::uint64_t bound = (std::min<std::uint64_t>(side, 1u << 30) + 63) / 64 * 64 + 64 + 1;
+  return static_cast<int>(std::min<std::uint64_t>(bound, 0x7FFFFFFF));
 }
 
 heif_error heif_write_vector(heif_context*, const void* data, size_t size, void* user) {
@@ -190,17 +277,17 @@ std::vector<std::uint8_t> wrap_heif(const container::File& f, std::span<const st
   HeifPtr<heif_context> ctx(heif_context_alloc());
   if (!ctx) fail(TADM_ERROR_OUT_OF_MEMORY, "out of memory");
   heif_encoder* enc_raw = nullptr;
-  heif_check(heif_context_get_encoder_for_format(ctx.get(), heif_compression_HEVC, &enc_raw),
-             "this libheif has no HEVC encoder (install libheif with x265)", TADM_ERROR_UNSUPPORTED);
+  const heif_error ee = heif_context_get_encoder_for_format(ctx.get(), heif_compression_HEVC, &enc_raw);
   HeifPtr<heif_encoder> enc(enc_raw);
+  heif_check(ee, "this libheif has no HEVC encoder (install libheif with x265)", TADM_ERROR_UNSUPPORTED);
   heif_check(heif_encoder_set_lossless(enc.get(), 1), "libheif: setting lossless", TADM_ERROR_UNSUPPORTED);
   heif_check(heif_encoder_set_parameter_string(enc.get(), "chroma", "444"), "libheif: setting 4:4:4",
              TADM_ERROR_UNSUPPORTED);
   heif_image* img_raw = nullptr;
   const int w = static_cast<int>(lr.width), h = static_cast<int>(lr.height);
-  heif_check(heif_image_create(w, h, heif_colorspace_YCbCr, heif_chroma_444, &img_raw), "libheif: creating the image",
-             TADM_ERROR_INTERNAL);
+  const heif_error ie = heif_image_create(w, h, heif_colorspace_YCbCr, heif_chroma_444, &img_raw);
   HeifPtr<heif_image> img(img_raw);
+  heif_check(ie, "libheif: creating the image", TADM_ERROR_INTERNAL);
   // Identity matrix (MC = 0, "GBR"): Y = G, Cb = B, Cr = R.
   const heif_channel planes[3] = {heif_channel_Y, heif_channel_Cb, heif_channel_Cr};
   const int source_channel[3] = {1, 2, 0};
@@ -234,12 +321,13 @@ std::vector<std::uint8_t> wrap_heif(const container::File& f, std::span<const st
     heif_check(heif_image_set_raw_color_profile(img.get(), "prof", md.icc.data(), md.icc.size()),
                "libheif: attaching the ICC profile", TADM_ERROR_INTERNAL);
   HeifPtr<heif_encoding_options> opts(heif_encoding_options_alloc());
+  if (!opts) fail(TADM_ERROR_OUT_OF_MEMORY, "out of memory");
   opts->save_alpha_channel = 1;
   opts->output_nclx_profile = nclx.get();
   heif_image_handle* handle_raw = nullptr;
-  heif_check(heif_context_encode_image(ctx.get(), img.get(), enc.get(), opts.get(), &handle_raw),
-             "libheif: encoding the thumbnail", TADM_ERROR_INTERNAL);
+  const heif_error he = heif_context_encode_image(ctx.get(), img.get(), enc.get(), opts.get(), &handle_raw);
   HeifPtr<heif_image_handle> handle(handle_raw);
+  heif_check(he, "libheif: encoding the thumbnail", TADM_ERROR_INTERNAL);
   heif_check(heif_context_add_generic_metadata(ctx.get(), handle.get(), header.data(), static_cast<int>(header.size()),
                                                "mime", kHeaderContentType),
              "libheif: adding the TADM header item", TADM_ERROR_INTERNAL);
@@ -261,12 +349,15 @@ std::vector<std::uint8_t> wrap_heif(const container::File& f, std::span<const st
 std::vector<std::uint8_t> unwrap_heif(std::span<const std::uint8_t> bytes, const tadm_limits& limits, Rgba& lr) {
   HeifPtr<heif_context> ctx(heif_context_alloc());
   if (!ctx) fail(TADM_ERROR_OUT_OF_MEMORY, "out of memory");
+  // Until the TADM header says the LR size: the largest LR image the limits allow.
+  heif_context_set_maximum_image_size_limit(
+      ctx.get(), heif_size_limit(std::min<std::uint64_t>(limits.max_dimension, limits.max_pixels)));
   heif_check(heif_context_read_from_memory_without_copy(ctx.get(), bytes.data(), bytes.size(), nullptr),
              "not a valid HEIF file", TADM_ERROR_CORRUPT);
   heif_image_handle* handle_raw = nullptr;
-  heif_check(heif_context_get_primary_image_handle(ctx.get(), &handle_raw), "HEIF file without a primary image",
-             TADM_ERROR_CORRUPT);
+  const heif_error pe = heif_context_get_primary_image_handle(ctx.get(), &handle_raw);
   HeifPtr<heif_image_handle> handle(handle_raw);
+  heif_check(pe, "HEIF file without a primary image", TADM_ERROR_CORRUPT);
   // The TADM header item.
   std::vector<std::uint8_t> header;
   const int n = heif_image_handle_get_number_of_metadata_blocks(handle.get(), "mime");
@@ -288,45 +379,75 @@ std::vector<std::uint8_t> unwrap_heif(std::span<const std::uint8_t> bytes, const
   if (!found)
     fail(TADM_ERROR_CORRUPT, std::string("the HEIF file has no TADM header item (mime item of type ") +
                                  kHeaderContentType + "); it is a plain HEIF image, not a TADM file");
+  // The header first: its LR size bounds everything libheif may decode (a grid's output size or a
+  // coded picture can be far larger than the primary image's ispe).
+  const LrSize size = checked_lr_size(bytes, header, limits);
   const int w = heif_image_handle_get_width(handle.get()), h = heif_image_handle_get_height(handle.get());
-  check_lr_limits(static_cast<std::uint64_t>(std::max(w, 0)), static_cast<std::uint64_t>(std::max(h, 0)), limits);
-  lr.width = static_cast<std::uint32_t>(w);
-  lr.height = static_cast<std::uint32_t>(h);
+  const int iw = heif_image_handle_get_ispe_width(handle.get()), ih = heif_image_handle_get_ispe_height(handle.get());
+  const auto is_lr = [&](int x, int y) {
+    return x > 0 && y > 0 && static_cast<std::uint32_t>(x) == size.width && static_cast<std::uint32_t>(y) == size.height;
+  };
+  if (!is_lr(w, h) || !is_lr(iw, ih))
+    fail(TADM_ERROR_CORRUPT, "the HEIF primary image is " + std::to_string(w) + "x" + std::to_string(h) + " (ispe " +
+                                 std::to_string(iw) + "x" + std::to_string(ih) + "), not the " +
+                                 std::to_string(size.width) + "x" + std::to_string(size.height) +
+                                 " thumbnail its TADM header declares");
+  heif_context_set_maximum_image_size_limit(ctx.get(), heif_size_limit(std::max(size.width, size.height)));
+  lr.width = size.width;
+  lr.height = size.height;
   lr.alpha = heif_image_handle_has_alpha_channel(handle.get()) != 0;
   heif_color_profile_nclx* nclx_raw = nullptr;
   const heif_error ne = heif_image_handle_get_nclx_color_profile(handle.get(), &nclx_raw);
-  HeifPtr<heif_color_profile_nclx> nclx(ne.code == heif_error_Ok ? nclx_raw : nullptr);
+  HeifPtr<heif_color_profile_nclx> nclx(nclx_raw);
+  if (ne.code != heif_error_Ok) nclx.reset();
   const bool identity = nclx && nclx->matrix_coefficients == heif_matrix_coefficients_RGB_GBR && nclx->full_range_flag;
   const std::uint32_t nc = lr.alpha ? 4 : 3;
   lr.pixels.assign(std::size_t{lr.width} * lr.height * nc, 0);
+  // A plane of the decoded image, checked to hold lr.width x lr.height samples of `bytes_per_pixel`
+  // bytes at 8 bits each before any of it is read.
+  const auto plane = [&](const heif_image* img, heif_channel ch, int bytes_per_pixel, int& stride,
+                         const char* what) -> const std::uint8_t* {
+    const int pw = heif_image_get_width(img, ch), ph = heif_image_get_height(img, ch);
+    if (!is_lr(pw, ph))
+      fail(TADM_ERROR_CORRUPT, std::string("the decoded HEIF thumbnail's ") + what + " is " + std::to_string(pw) + "x" +
+                                   std::to_string(ph) + ", not the " + std::to_string(size.width) + "x" +
+                                   std::to_string(size.height) + " its TADM header declares");
+    if (heif_image_get_bits_per_pixel_range(img, ch) != 8 || heif_image_get_bits_per_pixel(img, ch) != 8 * bytes_per_pixel)
+      fail(TADM_ERROR_CORRUPT, std::string("the decoded HEIF thumbnail's ") + what + " is not 8-bit" +
+                                   (bytes_per_pixel > 1 ? " interleaved" : ""));
+    stride = 0;
+    const std::uint8_t* p = heif_image_get_plane_readonly(img, ch, &stride);
+    if (!p || stride < 0 || static_cast<std::uint64_t>(stride) < std::uint64_t{size.width} * bytes_per_pixel)
+      fail(TADM_ERROR_CORRUPT, std::string("the decoded HEIF thumbnail lacks its ") + what);
+    return p;
+  };
   heif_image* img_raw = nullptr;
   if (identity) {
     // The planes as coded: Y = G, Cb = B, Cr = R (no colour conversion at all).
-    heif_check(heif_decode_image(handle.get(), &img_raw, heif_colorspace_YCbCr, heif_chroma_444, nullptr),
-               "decoding the HEIF thumbnail", TADM_ERROR_CORRUPT);
+    const heif_error de = heif_decode_image(handle.get(), &img_raw, heif_colorspace_YCbCr, heif_chroma_444, nullptr);
     HeifPtr<heif_image> img(img_raw);
+    heif_check(de, "decoding the HEIF thumbnail", TADM_ERROR_CORRUPT, TADM_ERROR_CORRUPT);
+    if (heif_image_get_chroma_format(img.get()) != heif_chroma_444)
+      fail(TADM_ERROR_CORRUPT, "the HEIF thumbnail is not 4:4:4");
     const heif_channel planes[4] = {heif_channel_Cr, heif_channel_Y, heif_channel_Cb, heif_channel_Alpha};
+    const char* names[4] = {"Cr plane", "Y plane", "Cb plane", "alpha plane"};
     for (std::uint32_t c = 0; c < nc; ++c) {
-      if (heif_image_get_width(img.get(), planes[c]) != w || heif_image_get_height(img.get(), planes[c]) != h ||
-          heif_image_get_bits_per_pixel_range(img.get(), planes[c]) != 8)
-        fail(TADM_ERROR_CORRUPT, "the HEIF thumbnail is not 8-bit 4:4:4");
       int stride = 0;
-      const std::uint8_t* p = heif_image_get_plane_readonly(img.get(), planes[c], &stride);
-      if (!p) fail(TADM_ERROR_CORRUPT, "the HEIF thumbnail lacks a colour plane");
+      const std::uint8_t* p = plane(img.get(), planes[c], 1, stride, names[c]);
       for (std::uint32_t y = 0; y < lr.height; ++y)
         for (std::uint32_t x = 0; x < lr.width; ++x)
           lr.pixels[(std::size_t(y) * lr.width + x) * nc + c] = p[std::size_t(y) * static_cast<std::size_t>(stride) + x];
     }
   } else {
     // Not the lossless layout this writer makes: let libheif convert to RGB.
-    heif_check(heif_decode_image(handle.get(), &img_raw, heif_colorspace_RGB,
-                                 lr.alpha ? heif_chroma_interleaved_RGBA : heif_chroma_interleaved_RGB, nullptr),
-               "decoding the HEIF thumbnail", TADM_ERROR_CORRUPT);
+    const heif_chroma chroma = lr.alpha ? heif_chroma_interleaved_RGBA : heif_chroma_interleaved_RGB;
+    const heif_error de = heif_decode_image(handle.get(), &img_raw, heif_colorspace_RGB, chroma, nullptr);
     HeifPtr<heif_image> img(img_raw);
+    heif_check(de, "decoding the HEIF thumbnail", TADM_ERROR_CORRUPT, TADM_ERROR_CORRUPT);
+    if (heif_image_get_chroma_format(img.get()) != chroma)
+      fail(TADM_ERROR_CORRUPT, "the decoded HEIF thumbnail is not interleaved RGB(A)");
     int stride = 0;
-    const std::uint8_t* p = heif_image_get_plane_readonly(img.get(), heif_channel_interleaved, &stride);
-    if (!p || heif_image_get_bits_per_pixel_range(img.get(), heif_channel_interleaved) != 8)
-      fail(TADM_ERROR_CORRUPT, "the HEIF thumbnail is not 8-bit");
+    const std::uint8_t* p = plane(img.get(), heif_channel_interleaved, static_cast<int>(nc), stride, "RGB plane");
     for (std::uint32_t y = 0; y < lr.height; ++y)
       std::memcpy(lr.pixels.data() + std::size_t(y) * lr.width * nc, p + std::size_t(y) * static_cast<std::size_t>(stride),
                   std::size_t{lr.width} * nc);
@@ -344,8 +465,18 @@ struct AvifDeleter {
 template <typename T>
 using AvifPtr = std::unique_ptr<T, AvifDeleter>;
 
-void avif_check(avifResult r, const std::string& what, tadm_status status) {
-  if (r != AVIF_RESULT_OK) fail(status, what + ": " + avifResultToString(r));
+// Owns the output of avifEncoderWrite.
+struct AvifRWDataOwner {
+  avifRWData data = AVIF_DATA_EMPTY;
+  AvifRWDataOwner() = default;
+  AvifRWDataOwner(const AvifRWDataOwner&) = delete;
+  AvifRWDataOwner& operator=(const AvifRWDataOwner&) = delete;
+  ~AvifRWDataOwner() { avifRWDataFree(&data); }
+};
+
+void avif_check(avifResult r, const char* what, tadm_status status) {
+  if (r == AVIF_RESULT_OK) return;
+  fail(status, std::string(what) + ": " + avifResultToString(r));
 }
 
 std::vector<std::uint8_t> wrap_avif(const container::File& f, std::span<const std::uint8_t> header, const Rgba& lr,
@@ -378,16 +509,12 @@ std::vector<std::uint8_t> wrap_avif(const container::File& f, std::span<const st
   enc->minQuantizer = enc->maxQuantizer = AVIF_QUANTIZER_LOSSLESS;
   enc->minQuantizerAlpha = enc->maxQuantizerAlpha = AVIF_QUANTIZER_LOSSLESS;
   enc->speed = 6;
-  avifRWData out = AVIF_DATA_EMPTY;
-  const avifResult r = avifEncoderWrite(enc.get(), image.get(), &out);
-  if (r != AVIF_RESULT_OK) {
-    avifRWDataFree(&out);
+  AvifRWDataOwner out;
+  const avifResult r = avifEncoderWrite(enc.get(), image.get(), &out.data);
+  if (r != AVIF_RESULT_OK)
     fail(r == AVIF_RESULT_NO_CODEC_AVAILABLE ? TADM_ERROR_UNSUPPORTED : TADM_ERROR_INTERNAL,
          std::string("libavif: encoding the thumbnail: ") + avifResultToString(r));
-  }
-  std::vector<std::uint8_t> bytes(out.data, out.data + out.size);
-  avifRWDataFree(&out);
-  return bytes;
+  return std::vector<std::uint8_t>(out.data.data, out.data.data + out.data.size);
 }
 
 std::vector<std::uint8_t> unwrap_avif(std::span<const std::uint8_t> bytes, const tadm_limits& limits, int threads,
@@ -395,17 +522,36 @@ std::vector<std::uint8_t> unwrap_avif(std::span<const std::uint8_t> bytes, const
   AvifPtr<avifDecoder> dec(avifDecoderCreate());
   if (!dec) fail(TADM_ERROR_OUT_OF_MEMORY, "out of memory");
   dec->maxThreads = std::max(threads, 1);
-  dec->imageSizeLimit = static_cast<std::uint32_t>(std::min<std::uint64_t>(limits.max_pixels, AVIF_DEFAULT_IMAGE_SIZE_LIMIT));
+  // Until the TADM header says the LR size: the largest LR image the limits allow (libavif checks
+  // ispe and grid sizes against these while parsing; dav1d refuses larger frames).
+  dec->imageSizeLimit = static_cast<std::uint32_t>(
+      std::clamp<std::uint64_t>(limits.max_pixels, 1, AVIF_DEFAULT_IMAGE_SIZE_LIMIT));
+  dec->imageDimensionLimit = static_cast<std::uint32_t>(
+      std::clamp<std::uint64_t>(limits.max_dimension, 1, AVIF_DEFAULT_IMAGE_DIMENSION_LIMIT));
   avif_check(avifDecoderSetIOMemory(dec.get(), bytes.data(), bytes.size()), "libavif", TADM_ERROR_INTERNAL);
   avif_check(avifDecoderParse(dec.get()), "not a valid AVIF file", TADM_ERROR_CORRUPT);
   const avifImage* im = dec->image;
   if (im->xmp.size > header_budget(limits) / 3 * 4 + 4096)
     fail(TADM_ERROR_LIMIT, "the AVIF XMP packet is over the metadata limit");
   std::vector<std::uint8_t> header = header_from_xmp({im->xmp.data, im->xmp.size});
-  check_lr_limits(im->width, im->height, limits);
+  // The header first: its LR size bounds what the AV1 decoder may decode.
+  const LrSize size = checked_lr_size(bytes, header, limits);
+  const auto check_size = [&](const avifImage* image, const char* what) {
+    if (image->width != size.width || image->height != size.height)
+      fail(TADM_ERROR_CORRUPT, std::string("the AVIF ") + what + " is " + std::to_string(image->width) + "x" +
+                                   std::to_string(image->height) + ", not the " + std::to_string(size.width) + "x" +
+                                   std::to_string(size.height) + " thumbnail its TADM header declares");
+  };
+  check_size(im, "primary image");
+  dec->imageSizeLimit = static_cast<std::uint32_t>(
+      std::min<std::uint64_t>(std::uint64_t{size.width} * size.height, AVIF_DEFAULT_IMAGE_SIZE_LIMIT));
+  dec->imageDimensionLimit = std::max(size.width, size.height);
   avif_check(avifDecoderNextImage(dec.get()), "decoding the AVIF thumbnail", TADM_ERROR_CORRUPT);
   im = dec->image;
+  check_size(im, "decoded thumbnail");
   if (im->depth != 8) fail(TADM_ERROR_CORRUPT, "the AVIF thumbnail is not 8-bit");
+  if (!im->yuvPlanes[AVIF_CHAN_Y] || (im->alphaPlane && im->alphaRowBytes < im->width))
+    fail(TADM_ERROR_CORRUPT, "the decoded AVIF thumbnail lacks a plane");
   lr.width = im->width;
   lr.height = im->height;
   lr.alpha = im->alphaPlane != nullptr;
@@ -454,29 +600,6 @@ std::vector<std::uint8_t> remove_chunk(std::span<const std::uint8_t> bytes, cons
   return out;
 }
 
-// A TADM header (or .tadm file) with the chunk `type`/`data` inserted before its final TEND, framed
-// as spec/container.md 4.1. The container library writes only the chunks of its File, so the two
-// chunks the HEIF/AVIF mapping moves (LRIM, lsha) are framed here, in this one place.
-std::vector<std::uint8_t> insert_before_tend(std::span<const std::uint8_t> header, const std::array<char, 4>& type,
-                                             std::span<const std::uint8_t> data) {
-  if (header.size() < container::kFileHeaderSize + kTendChunk.size() ||
-      std::memcmp(header.data(), container::kSignature.data(), container::kSignature.size()) != 0)
-    fail(TADM_ERROR_CORRUPT, "the TADM header is not a .tadm header (bad signature or too short)");
-  if (!std::equal(kTendChunk.begin(), kTendChunk.end(), header.end() - kTendChunk.size()))
-    fail(TADM_ERROR_CORRUPT, "the TADM header does not end with a TEND chunk");
-  if (data.size() > 0x7FFFFFFFu) fail(TADM_ERROR_LIMIT, "a chunk of the TADM header is too large");
-  std::vector<std::uint8_t> out(header.begin(), header.end() - kTendChunk.size());
-  out.reserve(header.size() + data.size() + container::kChunkOverhead);
-  put_be32(out, static_cast<std::uint32_t>(data.size()));
-  const std::size_t type_at = out.size();
-  out.insert(out.end(), type.begin(), type.end());
-  out.insert(out.end(), data.begin(), data.end());
-  const uLong crc = crc32_z(crc32(0L, Z_NULL, 0), out.data() + type_at, type.size() + data.size());
-  put_be32(out, static_cast<std::uint32_t>(crc));
-  out.insert(out.end(), kTendChunk.begin(), kTendChunk.end());
-  return out;
-}
-
 // The checksum of spec/heif-avif.md section 6: SHA-256 of the thumbnail samples, row by row, each
 // pixel R, G, B (and A when the primary image has alpha), 8 bits each. Rgba holds exactly that.
 Sha256 thumbnail_checksum(const Rgba& lr) { return sha256(lr.pixels); }
@@ -520,6 +643,7 @@ std::vector<std::uint8_t> wrap(tadm_container_format format, std::span<const std
   own.max_pixels = ~std::uint64_t{0};
   own.max_dimension = ~std::uint32_t{0};
   own.max_metadata_bytes = 0x7FFFFFFFu;
+  own.max_memory_mib = ~std::uint32_t{0};
   Rgba back;
   read_flavour(format, out, own, threads, back);
   if (back.alpha != rgba.alpha || thumbnail_checksum(back) != checksum)

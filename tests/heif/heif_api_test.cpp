@@ -3,6 +3,8 @@
 // truncation, byte flips) failing with a status instead of crashing.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -235,6 +237,50 @@ TEST_P(Containers, SingleBitFlipsAreRefusedOrHarmless) {
   EXPECT_EQ(thumbnails_changed, 0u);
 }
 
+// The TADM header of one file put into another whose thumbnail has another size (the headers have
+// the same length; AVIF: the same base64 length): every reader refuses it as corrupt, naming the
+// size the header declares, before the thumbnail is decoded (the decoders are bounded by that size).
+TEST_P(Containers, ThumbnailOfAnotherSizeThanItsHeaderIsRefused) {
+  const auto a = encode(*make_image(48, 32), GetParam());  // 6x4 thumbnail
+  const auto b = encode(*make_image(56, 40), GetParam());  // 7x5 thumbnail
+  // The header's bytes in each file: the raw .tadm header (HEIF mime item) or its base64 (AVIF XMP).
+  const auto header_span = [&](const std::vector<uint8_t>& f) -> std::pair<size_t, size_t> {
+    if (GetParam() == TADM_CONTAINER_AVIF) {
+      const std::string text(f.begin(), f.end()), key = "tadm:header=\"";
+      const size_t at = text.find(key);
+      if (at == std::string::npos) return {0, 0};
+      return {at + key.size(), text.find('"', at + key.size())};
+    }
+    static const uint8_t kSig[8] = {0x89, 'T', 'A', 'D', 'M', 0x0D, 0x0A, 0x1A};
+    static const uint8_t kTend[8] = {0, 0, 0, 0, 'T', 'E', 'N', 'D'};
+    const auto begin = std::search(f.begin(), f.end(), std::begin(kSig), std::end(kSig));
+    const auto tend = std::search(begin, f.end(), std::begin(kTend), std::end(kTend));
+    if (begin == f.end() || tend == f.end()) return {0, 0};
+    return {static_cast<size_t>(begin - f.begin()), static_cast<size_t>(tend - f.begin()) + 12};
+  };
+  const auto [a_begin, a_end] = header_span(a);
+  const auto [b_begin, b_end] = header_span(b);
+  ASSERT_LT(a_begin, a_end);
+  ASSERT_EQ(a_end - a_begin, b_end - b_begin) << "the two headers must have the same length";
+  std::vector<uint8_t> bad = a;
+  std::copy(b.begin() + static_cast<std::ptrdiff_t>(b_begin), b.begin() + static_cast<std::ptrdiff_t>(b_end),
+            bad.begin() + static_cast<std::ptrdiff_t>(a_begin));
+  std::string message;
+  EXPECT_EQ(decode_status(bad, default_decoder(), &message), TADM_ERROR_CORRUPT);
+  EXPECT_NE(message.find("6x4"), std::string::npos) << message;
+  EXPECT_NE(message.find("not the 7x5 thumbnail its TADM header declares"), std::string::npos) << message;
+  char err[512] = {};
+  tadm_file_info* info = nullptr;
+  EXPECT_EQ(tadm_file_info_read(bad.data(), bad.size(), nullptr, &info, err, sizeof err), TADM_ERROR_CORRUPT) << err;
+  EXPECT_EQ(info, nullptr);
+  uint8_t* png = nullptr;
+  size_t png_size = 0;
+  EXPECT_EQ(tadm_extract_thumbnail(bad.data(), bad.size(), nullptr, &png, &png_size, err, sizeof err),
+            TADM_ERROR_CORRUPT)
+      << err;
+  EXPECT_EQ(png, nullptr);
+}
+
 INSTANTIATE_TEST_SUITE_P(HeifAvif, Containers, ::testing::Values(TADM_CONTAINER_HEIF, TADM_CONTAINER_AVIF),
                          [](const auto& p) { return p.param == TADM_CONTAINER_HEIF ? "heif" : "avif"; });
 
@@ -277,6 +323,56 @@ TEST(Containers, RegressionFilesAreRefused) {
     EXPECT_NE(std::string(err).find("checksum"), std::string::npos) << err;
   }
   EXPECT_GE(files, 3u);
+}
+
+// tests/heif/regress/hostile/: fuzz_decoder findings (README there). Each must be refused cleanly,
+// as corrupt or over a limit, by every reader, before libheif decodes anything large: one whose
+// primary image's ispe (23814x5) is not the thumbnail size its TADM header declares and whose coded
+// picture is smaller than that ispe (read past libheif's plane), two whose grid output size
+// (24950x26982) is far beyond their ispe and TADM header (libheif allocated 673 MB).
+TEST(Containers, HostileFilesFailCleanly) {
+  size_t files = 0;
+  tadm_decoder_settings tight = default_decoder();  // the fuzz target's limits
+  tight.limits.max_pixels = 1u << 18;
+  tight.limits.max_dimension = 4096;
+  for (const auto& entry : std::filesystem::directory_iterator(TADM_HEIF_REGRESS_DIR "/hostile")) {
+    const std::string ext = entry.path().extension().string();
+    if (ext != ".heif" && ext != ".avif") continue;
+    SCOPED_TRACE(entry.path().filename().string());
+    ++files;
+    std::ifstream in(entry.path(), std::ios::binary);
+    const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto start = std::chrono::steady_clock::now();
+    const auto refused = [](tadm_status st) { return st == TADM_ERROR_CORRUPT || st == TADM_ERROR_LIMIT; };
+    // The message names what the image contradicts (its TADM header) or the limit it is over.
+    const auto explained = [](const std::string& m) {
+      return m.find("TADM header") != std::string::npos || m.find("limit") != std::string::npos;
+    };
+    for (const tadm_decoder_settings& settings : {default_decoder(), tight}) {
+      std::string message;
+      const tadm_status st = decode_status(bytes, settings, &message);
+      EXPECT_TRUE(refused(st)) << tadm_status_string(st) << ": " << message;
+      EXPECT_TRUE(explained(message)) << message;
+      tadm_file_info* info = nullptr;
+      char err[512] = {};
+      const tadm_status is = tadm_file_info_read(bytes.data(), bytes.size(), &settings.limits, &info, err, sizeof err);
+      EXPECT_TRUE(refused(is)) << tadm_status_string(is) << ": " << err;
+      EXPECT_EQ(info, nullptr);
+      EXPECT_TRUE(explained(err)) << err;
+      tadm_file_info_free(info);
+      uint8_t* png = nullptr;
+      size_t png_size = 0;
+      const tadm_status xs =
+          tadm_extract_thumbnail(bytes.data(), bytes.size(), &settings.limits, &png, &png_size, err, sizeof err);
+      EXPECT_TRUE(refused(xs)) << tadm_status_string(xs) << ": " << err;
+      EXPECT_EQ(png, nullptr);
+      tadm_buffer_free(png);
+    }
+    // Six refusals of a file of a few KB: milliseconds, not the seconds of a 673 MB decode.
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    EXPECT_LT(seconds, 10.0);
+  }
+  EXPECT_GE(files, 2u);
 }
 
 TEST(Containers, DefaultIsTadm) {

@@ -94,6 +94,12 @@ for f in "$(dirname "${BASH_SOURCE[0]}")"/regress/*.heif "$(dirname "${BASH_SOUR
   cp "$f" "$work/regress-${f##*/}"
   why[regress-${f##*/}]="thumbnail checksum|does not match its checksum"
 done
+# Crafted files whose coded image is not the thumbnail size their TADM header declares
+# (tests/heif/regress/hostile/README.md): refused before libheif decodes anything large.
+for f in "$(dirname "${BASH_SOURCE[0]}")"/regress/hostile/*.heif; do
+  cp "$f" "$work/hostile-${f##*/}"
+  why[hostile-${f##*/}]="thumbnail its TADM header declares|TADM header .* invalid.*CRC"
+done
 for f in "${!why[@]}"; do
   [ -s "$work/$f" ] || { bad "could not make $f"; continue; }
   expect_fail "tadmdec refuses $f (${why[$f]})" "${why[$f]}" "$dec" "$work/$f" "$work/out-$f.png"
