@@ -2,6 +2,8 @@
 // spec/heif-avif.md.
 #include "heif_avif.hpp"
 
+#include "avif_handles.hpp"
+
 #include <avif/avif.h>
 #include <libheif/heif.h>
 #include <openssl/evp.h>
@@ -457,22 +459,7 @@ std::vector<std::uint8_t> unwrap_heif(std::span<const std::uint8_t> bytes, const
 
 // ------------------------------------------------------------------ libavif
 
-struct AvifDeleter {
-  void operator()(avifImage* p) const { avifImageDestroy(p); }
-  void operator()(avifEncoder* p) const { avifEncoderDestroy(p); }
-  void operator()(avifDecoder* p) const { avifDecoderDestroy(p); }
-};
-template <typename T>
-using AvifPtr = std::unique_ptr<T, AvifDeleter>;
 
-// Owns the output of avifEncoderWrite.
-struct AvifRWDataOwner {
-  avifRWData data = AVIF_DATA_EMPTY;
-  AvifRWDataOwner() = default;
-  AvifRWDataOwner(const AvifRWDataOwner&) = delete;
-  AvifRWDataOwner& operator=(const AvifRWDataOwner&) = delete;
-  ~AvifRWDataOwner() { avifRWDataFree(&data); }
-};
 
 void avif_check(avifResult r, const char* what, tadm_status status) {
   if (r == AVIF_RESULT_OK) return;

@@ -4,6 +4,8 @@
 // declared LR size and the limits before the pixel buffer is allocated.
 #include "lr_codec.hpp"
 
+#include "avif_handles.hpp"
+
 #include <avif/avif.h>
 #include <jxl/decode.h>
 #include <jxl/encode.h>
@@ -382,18 +384,7 @@ Image decode_jxl(std::span<const std::uint8_t> payload, std::uint32_t width, std
 
 // ---------------------------------------------------------------- AVIF (libavif)
 
-struct AvifDeleter {
-  void operator()(avifImage* p) const { avifImageDestroy(p); }
-  void operator()(avifEncoder* p) const { avifEncoderDestroy(p); }
-  void operator()(avifDecoder* p) const { avifDecoderDestroy(p); }
-};
-template <typename T>
-using AvifPtr = std::unique_ptr<T, AvifDeleter>;
 
-struct AvifData {
-  avifRWData data = AVIF_DATA_EMPTY;
-  ~AvifData() { avifRWDataFree(&data); }
-};
 
 Bytes encode_avif(const Image& lr, const LrEncodeOptions& o) {
   if (!avifCodecName(AVIF_CODEC_CHOICE_AUTO, AVIF_CODEC_FLAG_CAN_ENCODE))
@@ -426,7 +417,7 @@ Bytes encode_avif(const Image& lr, const LrEncodeOptions& o) {
   const int q = o.lossless ? AVIF_QUANTIZER_LOSSLESS : ((100 - o.quality) * 63 + 50) / 100;
   enc->minQuantizer = enc->maxQuantizer = q;
   enc->minQuantizerAlpha = enc->maxQuantizerAlpha = q;
-  AvifData out;
+  AvifRWDataOwner out;
   const avifResult r = avifEncoderWrite(enc.get(), image.get(), &out.data);
   if (r != AVIF_RESULT_OK)
     fail(TADM_ERROR_INTERNAL, std::string("encoding the AVIF thumbnail: ") + avifResultToString(r));
