@@ -193,9 +193,17 @@ void read_png_raw(const std::uint8_t* data, std::size_t size, const tadm_limits*
   result->ok = true;
 }
 
+// An exception must not unwind through libpng (its structs would leak): a failed allocation
+// becomes a libpng error, after the catch block.
 void write_fn(png_structp png, png_bytep data, png_size_t length) {
   auto* out = static_cast<std::vector<std::uint8_t>*>(png_get_io_ptr(png));
-  out->insert(out->end(), data, data + length);
+  bool ok = true;
+  try {
+    out->insert(out->end(), data, data + length);
+  } catch (...) {
+    ok = false;
+  }
+  if (!ok) png_error(png, "out of memory");
 }
 void flush_fn(png_structp) {}
 
@@ -372,7 +380,7 @@ std::vector<std::uint8_t> write_png(const Image& source, const PngWriteOptions& 
     std::vector<std::uint8_t> out;
     char message[300];
     if (!write_png_raw(&image, &rows, &options, &attempt, &xmp, &out, message, sizeof message))
-      fail(TADM_ERROR_INTERNAL, message);
+      fail(std::strstr(message, "out of memory") ? TADM_ERROR_OUT_OF_MEMORY : TADM_ERROR_INTERNAL, message);
     if (best.empty() || out.size() < best.size()) best = std::move(out);
   }
   return best;

@@ -12,9 +12,13 @@ namespace {
 // > 0: allocations left before the failing one; 0: disarmed.
 std::atomic<std::int64_t> g_countdown{0};
 std::atomic<bool> g_failed{false};
+// Only the thread that armed the countdown sees failures: codec worker threads (x265, libde265)
+// are third-party code that terminates on std::bad_alloc, and their timing would make a
+// countdown land on a different allocation every run.
+thread_local bool t_armed = false;
 
 void* allocate(std::size_t size, std::size_t align, bool nothrow) {
-  if (g_countdown.load(std::memory_order_relaxed) > 0 && g_countdown.fetch_sub(1) == 1) {
+  if (t_armed && g_countdown.load(std::memory_order_relaxed) > 0 && g_countdown.fetch_sub(1) == 1) {
     g_failed = true;
     if (nothrow) return nullptr;
     throw std::bad_alloc();
@@ -36,6 +40,7 @@ namespace tadm_fuzz {
 
 void alloc_fail_arm(std::uint32_t countdown) {
   g_failed = false;
+  t_armed = true;
   g_countdown = std::int64_t{countdown} + 1;  // countdown allocations succeed, the next one fails
 }
 
@@ -43,6 +48,7 @@ bool alloc_fail_triggered() { return g_failed.load(); }
 
 bool alloc_fail_disarm() {
   g_countdown = 0;
+  t_armed = false;
   return g_failed.exchange(false);
 }
 
