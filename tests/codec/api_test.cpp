@@ -11,10 +11,6 @@ using namespace tadm_test;
 
 namespace {
 
-std::vector<uint8_t> encode(const tadm_image& im, const tadm_encoder_settings& s) {
-  tadm_cpp::Encoder enc(s);
-  return enc.encode(im);
-}
 
 ImagePtr decode(const std::vector<uint8_t>& bytes, tadm_decoder_settings s = default_decoder()) {
   tadm_cpp::Decoder dec(s);
@@ -26,7 +22,7 @@ class SizeAndScale : public ::testing::TestWithParam<std::tuple<uint32_t, uint32
 TEST_P(SizeAndScale, ClassicRoundTripRestoresTheExactSize) {
   const auto [w, h, scale] = GetParam();
   ImagePtr im = make_image(w, h);
-  const auto bytes = encode(*im, classic_encoder(scale));
+  const auto bytes = encode_bytes(*im, classic_encoder(scale));
   tadm_file_info* info = nullptr;
   ASSERT_EQ(tadm_file_info_read(bytes.data(), bytes.size(), nullptr, &info, nullptr, 0), TADM_OK);
   EXPECT_EQ(info->width, w);
@@ -52,7 +48,7 @@ INSTANTIATE_TEST_SUITE_P(Sizes, SizeAndScale,
 TEST(Api, ClassicIsBetterThanNothingAndSmooth) {
   // A smooth image survives 4x classic rescaling well; this catches a broken resampler.
   ImagePtr im = make_image(128, 96);
-  ImagePtr out = decode(encode(*im, classic_encoder(4)));
+  ImagePtr out = decode(encode_bytes(*im, classic_encoder(4)));
   EXPECT_GT(psnr(*im, *out), 24.0);
 }
 
@@ -61,7 +57,7 @@ TEST(Api, LayoutsAndBitDepthsComeBackAsTheyWent) {
     for (uint32_t depth : {8u, 16u}) {
       SCOPED_TRACE(testing::Message() << channels << " channels, " << depth << "-bit");
       ImagePtr im = make_image(70, 50, channels, depth);
-      const auto bytes = encode(*im, classic_encoder(16));
+      const auto bytes = encode_bytes(*im, classic_encoder(16));
       tadm_file_info* info = nullptr;
       ASSERT_EQ(tadm_file_info_read(bytes.data(), bytes.size(), nullptr, &info, nullptr, 0), TADM_OK);
       EXPECT_EQ(info->has_alpha, channels % 2 == 0);
@@ -82,7 +78,7 @@ TEST(Api, LayoutsAndBitDepthsComeBackAsTheyWent) {
 TEST(Api, OpaqueAlphaIsRestoredOpaque) {
   ImagePtr im = make_image(40, 40, 4);
   for (uint32_t i = 0; i < 40 * 40; ++i) im->pixels[i * 4 + 3] = 255;
-  ImagePtr out = decode(encode(*im, classic_encoder(8)));
+  ImagePtr out = decode(encode_bytes(*im, classic_encoder(8)));
   ASSERT_EQ(out->channels, 4u);
   for (uint32_t i = 0; i < 40 * 40; ++i) ASSERT_EQ(out->pixels[i * 4 + 3], 255);
 }
@@ -96,7 +92,7 @@ TEST(Api, MetadataSurvivesEncodeAndDecodeAndPng) {
   im->has_cicp = 1;
   const uint8_t cicp[4] = {1, 13, 0, 1};
   std::memcpy(im->cicp, cicp, 4);
-  ImagePtr out = decode(encode(*im, classic_encoder(16)));
+  ImagePtr out = decode(encode_bytes(*im, classic_encoder(16)));
   auto check = [&](const tadm_image& o) {
     ASSERT_EQ(std::vector<uint8_t>(o.icc, o.icc + o.icc_size), icc);
     ASSERT_EQ(std::vector<uint8_t>(o.exif, o.exif + o.exif_size), exif);
@@ -115,7 +111,7 @@ TEST(Api, MetadataSurvivesEncodeAndDecodeAndPng) {
 
 TEST(Api, ThumbnailIsTheStoredPngByteForByte) {
   ImagePtr im = make_image(200, 120);
-  const auto bytes = encode(*im, classic_encoder(16));
+  const auto bytes = encode_bytes(*im, classic_encoder(16));
   uint8_t* png = nullptr;
   size_t size = 0;
   ASSERT_EQ(tadm_extract_thumbnail(bytes.data(), bytes.size(), nullptr, &png, &size, nullptr, 0), TADM_OK);
@@ -133,15 +129,15 @@ TEST(Api, ThumbnailIsTheStoredPngByteForByte) {
 TEST(Api, SameInputGivesTheSameFile) {
   ImagePtr im = make_image(300, 200);
   auto s = classic_encoder(16);
-  const auto a = encode(*im, s);
+  const auto a = encode_bytes(*im, s);
   s.threads = 1;
-  const auto b = encode(*im, s);
+  const auto b = encode_bytes(*im, s);
   EXPECT_EQ(a, b);
 }
 
 TEST(Api, ModelMismatchIsRefusedUnlessForced) {
   ImagePtr im = make_image(64, 64);
-  const auto bytes = encode(*im, classic_encoder(16));
+  const auto bytes = encode_bytes(*im, classic_encoder(16));
   tadm::container::File f;
   ASSERT_FALSE(tadm::container::read(bytes, tadm::container::Limits{}, f));
   f.model_sha256[0] ^= 0xFF;
@@ -158,7 +154,7 @@ TEST(Api, ModelMismatchIsRefusedUnlessForced) {
 TEST(Api, UnknownModelNameIsAModelError) {
   ImagePtr im = make_image(64, 64);
   tadm::container::File f;
-  ASSERT_FALSE(tadm::container::read(encode(*im, classic_encoder(16)), tadm::container::Limits{}, f));
+  ASSERT_FALSE(tadm::container::read(encode_bytes(*im, classic_encoder(16)), tadm::container::Limits{}, f));
   f.model_name = "no-such-model";
   std::vector<uint8_t> bytes;
   ASSERT_FALSE(tadm::container::write(f, bytes));
@@ -174,7 +170,7 @@ TEST(Api, LimitsAreCheckedOnEncodeAndDecode) {
   std::string message;
   EXPECT_EQ(encode_status(*im, s, &message), TADM_ERROR_LIMIT);
   EXPECT_NE(message.find("limit"), std::string::npos) << message;
-  const auto bytes = encode(*im, classic_encoder(16));
+  const auto bytes = encode_bytes(*im, classic_encoder(16));
   auto d = default_decoder();
   d.limits.max_dimension = 250;
   EXPECT_EQ(decode_status(bytes, d), TADM_ERROR_LIMIT);
@@ -200,7 +196,7 @@ TEST(Api, ProgressIsReportedAndCanCancel) {
     p->last = f;
     return p->cancel ? 1 : 0;
   };
-  encode(*im, s);
+  encode_bytes(*im, s);
   EXPECT_GT(st.calls, 1);
   EXPECT_TRUE(st.monotonic);
   EXPECT_FLOAT_EQ(st.last, 1.0f);
@@ -216,7 +212,7 @@ TEST(Api, ProgressIsReportedAndCanCancel) {
 
 TEST(Api, DamagedFilesFailCleanly) {
   ImagePtr im = make_image(96, 64);
-  const auto bytes = encode(*im, classic_encoder(16));
+  const auto bytes = encode_bytes(*im, classic_encoder(16));
   for (size_t cut = 0; cut < bytes.size(); cut += 7) {
     std::vector<uint8_t> part(bytes.begin(), bytes.begin() + static_cast<long>(cut));
     std::string message;
@@ -266,7 +262,7 @@ TEST(Api, PngReaderRejectsDamageAndBombs) {
 
 TEST(Api, UpscaleOfAThumbnailMatchesDecode) {
   ImagePtr im = make_image(160, 96);
-  const auto bytes = encode(*im, classic_encoder(16));
+  const auto bytes = encode_bytes(*im, classic_encoder(16));
   ImagePtr full = decode(bytes);
   uint8_t* png = nullptr;
   size_t size = 0;

@@ -21,9 +21,7 @@ namespace fs = std::filesystem;
 namespace {
 
 std::vector<uint8_t> encode_classic(const tadm_image& im, uint32_t scale) {
-  tadm_encoder_settings s = classic_encoder(scale);
-  tadm_cpp::Encoder enc(s);
-  return enc.encode(im);
+  return encode_bytes(im, classic_encoder(scale));
 }
 
 // `bytes` (a valid .tadm) with its MODL chunk replaced by name / version / sha256, CRC recomputed:

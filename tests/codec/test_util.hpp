@@ -75,6 +75,12 @@ inline tadm_encoder_settings classic_encoder(uint32_t scale) {
   return s;
 }
 
+// The encoded bytes of `im` (the test fails through an exception when encoding does).
+inline std::vector<uint8_t> encode_bytes(const tadm_image& im, const tadm_encoder_settings& s) {
+  tadm_cpp::Encoder enc(s);
+  return enc.encode(im);
+}
+
 // tadm_encoder_encode's status for `im`, with the encoder's last error in *message: for the tests
 // of encodes that must fail. An encoder that cannot be created gives tadm_encoder_create's status.
 inline tadm_status encode_status(const tadm_image& im, const tadm_encoder_settings& settings,
