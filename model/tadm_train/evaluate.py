@@ -251,17 +251,9 @@ def main(argv=None):
         md = lossy_report(name, rows, s, lc, scale, rate_scale, args.data, args.threads)
         print(md)
         if args.out:
-            os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-            with open(args.out + ".md", "w") as f:
-                f.write(md)
-            with open(args.out + ".csv", "w", newline="") as f:
-                wr = csv.DictWriter(f, fieldnames=["method"] + list(rows[0].keys()))
-                wr.writeheader()
-                for r in rows:
-                    wr.writerow({"method": name, **r})
-            with open(args.out + ".json", "w") as f:
-                json.dump({"name": name, "data": args.data, "threads": args.threads, **info, "lr_codec": lc,
-                           "scale": scale, "rate_scale": rate_scale, "summary": s}, f, indent=2)
+            write_outputs(args.out, md, [(name, rows)],
+                          {"name": name, "data": args.data, "threads": args.threads, **info, "lr_codec": lc,
+                           "scale": scale, "rate_scale": rate_scale, "summary": s})
         return
 
     print(f"== {name} on {len(files)} images")
@@ -299,19 +291,24 @@ def main(argv=None):
     md = "\n".join(lines) + "\n"
     print(md)
     if args.out:
-        os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-        with open(args.out + ".md", "w") as f:
-            f.write(md)
-        with open(args.out + ".csv", "w", newline="") as f:
-            wr = csv.DictWriter(f, fieldnames=["method"] + list(rows[0].keys()))
-            wr.writeheader()
+        write_outputs(args.out, md, [(name, rows), (f"classic x{scale}", rows_c or [])],
+                      {"name": name, "data": args.data, "threads": args.threads, **info,
+                       "summary": s, "classic_summary": sc})
+
+
+def write_outputs(out: str, md: str, methods: list, meta: dict) -> None:
+    """OUT.md (the report), OUT.csv (one row per image and method) and OUT.json (the summary)."""
+    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+    with open(out + ".md", "w") as f:
+        f.write(md)
+    with open(out + ".csv", "w", newline="") as f:
+        wr = csv.DictWriter(f, fieldnames=["method"] + list(methods[0][1][0].keys()))
+        wr.writeheader()
+        for method, rows in methods:
             for r in rows:
-                wr.writerow({"method": name, **r})
-            for r in rows_c or []:
-                wr.writerow({"method": f"classic x{scale}", **r})
-        with open(args.out + ".json", "w") as f:
-            json.dump({"name": name, "data": args.data, "threads": args.threads, **info,
-                       "summary": s, "classic_summary": sc}, f, indent=2)
+                wr.writerow({"method": method, **r})
+    with open(out + ".json", "w") as f:
+        json.dump(meta, f, indent=2)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,11 @@
 
 namespace {
 
+std::vector<uint8_t> file_bytes(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::vector<uint8_t>((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
 using namespace tadm_test;
 
 std::vector<uint8_t> encode(const tadm_image& im, tadm_container_format c, uint32_t scale = 8) {
@@ -305,8 +310,7 @@ TEST(Containers, RegressionFilesAreRefused) {
     if (ext != ".heif" && ext != ".avif") continue;
     SCOPED_TRACE(entry.path().filename().string());
     ++files;
-    std::ifstream in(entry.path(), std::ios::binary);
-    const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::vector<uint8_t> bytes = file_bytes(entry.path());
     std::string message;
     EXPECT_EQ(decode_status(bytes, default_decoder(), &message), TADM_ERROR_CORRUPT);
     EXPECT_NE(message.find("checksum"), std::string::npos) << message;
@@ -340,8 +344,7 @@ TEST(Containers, HostileFilesFailCleanly) {
     if (ext != ".heif" && ext != ".avif") continue;
     SCOPED_TRACE(entry.path().filename().string());
     ++files;
-    std::ifstream in(entry.path(), std::ios::binary);
-    const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::vector<uint8_t> bytes = file_bytes(entry.path());
     const auto start = std::chrono::steady_clock::now();
     const auto refused = [](tadm_status st) { return st == TADM_ERROR_CORRUPT || st == TADM_ERROR_LIMIT; };
     // The message names what the image contradicts (its TADM header) or the limit it is over.
