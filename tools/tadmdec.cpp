@@ -50,7 +50,8 @@ int main(int argc, char** argv) {
   tadm_limits limits{};
   Verbosity verbosity;
   app.add_option("INPUT", input, "The .tadm, TADM-HEIF or TADM-AVIF file (recognised by content)")->required();
-  app.add_option("OUTPUT", output, "PNG file to write (written atomically)")->required();
+  app.add_option("OUTPUT", output, "PNG file to write (written atomically; a device or FIFO is written in place). With\n"
+                 "--thumbnail: the stored thumbnail as it is (PNG, or the JPEG/WebP/JPEG XL/AVIF it was coded as)")->required();
   app.add_flag("-t,--thumbnail", thumbnail, "Write the stored thumbnail; runs no model. .tadm: the stored stream byte for byte\n"
                "(PNG, JPEG, WebP, JPEG XL or AVIF: name OUTPUT accordingly, see tadminfo);\n"
                "HEIF/AVIF: the thumbnail decoded and re-encoded as PNG (identical pixels)");

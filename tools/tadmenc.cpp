@@ -80,7 +80,10 @@ int main(int argc, char** argv) {
   }
   if (list_models) {
     char* text = nullptr;
-    if (tadm_list_models(model_dir.empty() ? nullptr : model_dir.c_str(), &text) != TADM_OK) return kExitError;
+    if (const tadm_status st = tadm_list_models(model_dir.empty() ? nullptr : model_dir.c_str(), &text); st != TADM_OK) {
+      print_error("tadmenc", std::string("cannot list the models: ") + tadm_status_string(st));
+      return kExitError;
+    }
     std::printf("name\tscale\tversion\tsha256\tpath\n%s", text);
     tadm_buffer_free(reinterpret_cast<uint8_t*>(text));
     return kExitOk;
