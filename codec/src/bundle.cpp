@@ -1,5 +1,7 @@
 #include "bundle.hpp"
 
+#include <dlfcn.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
@@ -9,8 +11,11 @@
 
 #include <tadm/container.hpp>
 
-#ifndef TADM_INSTALL_MODEL_DIR
-#define TADM_INSTALL_MODEL_DIR ""
+#ifndef TADM_MODEL_DIR_FROM_LIBDIR
+#define TADM_MODEL_DIR_FROM_LIBDIR ""
+#endif
+#ifndef TADM_BUILD_DIR
+#define TADM_BUILD_DIR ""
 #endif
 #ifndef TADM_SOURCE_MODEL_DIR
 #define TADM_SOURCE_MODEL_DIR ""
@@ -118,9 +123,30 @@ std::vector<fs::path> bundle_search_path(const std::string& model_dir) {
       start = end + 1;
     }
   }
-  if (*TADM_INSTALL_MODEL_DIR) dirs.emplace_back(TADM_INSTALL_MODEL_DIR);
-  if (*TADM_SOURCE_MODEL_DIR) dirs.emplace_back(TADM_SOURCE_MODEL_DIR);
+  if (const fs::path self = engine_binary_path(); !self.empty() && *TADM_MODEL_DIR_FROM_LIBDIR)
+    dirs.push_back((self.parent_path() / TADM_MODEL_DIR_FROM_LIBDIR).lexically_normal());
+  if (*TADM_SOURCE_MODEL_DIR && running_from_build_tree()) dirs.emplace_back(TADM_SOURCE_MODEL_DIR);
   return dirs;
+}
+
+fs::path engine_binary_path() {
+  static const fs::path self = [] {
+    Dl_info info{};
+    if (!dladdr(reinterpret_cast<void*>(&engine_binary_path), &info) || !info.dli_fname) return fs::path();
+    std::error_code ec;
+    fs::path p = fs::canonical(info.dli_fname, ec);  // through symlinks (libtadm.so.0 -> .so.0.1.0)
+    return ec ? fs::path(info.dli_fname) : p;
+  }();
+  return self;
+}
+
+bool running_from_build_tree() {
+  if (!*TADM_BUILD_DIR) return false;
+  std::error_code ec;
+  const fs::path build = fs::canonical(TADM_BUILD_DIR, ec);
+  if (ec) return false;
+  const fs::path rel = engine_binary_path().lexically_relative(build);
+  return !rel.empty() && *rel.begin() != "..";
 }
 
 fs::path find_bundle(const std::string& name, const std::string& model_dir) {

@@ -29,8 +29,9 @@ struct Bundle {
 Bundle load_bundle(const std::filesystem::path& dir);
 
 // Where bundle names are looked up, in order: `model_dir`, $TADM_MODEL_PATH (':'-separated),
-// the installed data directory, then the source tree's model/bundles (for the build tree).
-// Relative $TADM_MODEL_PATH entries are ignored.
+// the models installed beside the library that holds this code (<libdir>/../share/tadm/models,
+// so that an installed tree works under any prefix and when moved), then, only for binaries in
+// the build tree, the source tree's model/bundles. Relative $TADM_MODEL_PATH entries are ignored.
 std::vector<std::filesystem::path> bundle_search_path(const std::string& model_dir);
 
 // A plain bundle name -> its directory, or empty if it is not plain or no folder has it.
@@ -46,7 +47,14 @@ std::unique_ptr<Rescaler> open_model(const std::string& spec, ModelSource source
 
 // The learned runtime (LibTorch); in a build without it, throws TADM_ERROR_UNSUPPORTED.
 std::unique_ptr<Rescaler> make_learned_rescaler(Bundle bundle, tadm_device device);
-bool learned_runtime_available();
+
+// The shared library or executable that holds the engine (dladdr), to find installed files
+// relative to it; empty if the system cannot tell.
+std::filesystem::path engine_binary_path();
+
+// Whether the engine runs from the build tree (then the source tree's bundles and the built
+// LibTorch module are used; an installed copy never looks there).
+bool running_from_build_tree();
 
 // The default bundle name for a scale ("pix16" for 16, "pix32" for 32), or empty.
 std::string default_bundle_name(std::uint32_t scale);

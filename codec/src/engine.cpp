@@ -114,15 +114,11 @@ Encoder::Encoder(const tadm_encoder_settings& settings) : settings_(settings) {
                                           " is outside 0.." + std::to_string(kMaxRefineIterations));
   std::string spec = settings.model ? settings.model : "";
   if (spec.empty()) {
-    // The default: the learned bundle for the scale when it is installed, else the baseline.
+    // The default: the learned bundle for the scale; the baseline only for scales no learned
+    // bundle serves. A missing default bundle or runtime is an error, never a silent downgrade.
     const std::uint32_t scale = settings.scale ? settings.scale : 16;
     spec = default_bundle_name(scale);
-    if (spec.empty() || find_bundle(spec, model_dir).empty() || !learned_runtime_available()) {
-      if (!spec.empty())
-        log(settings.log, settings.user, TADM_LOG_WARNING,
-            "the learned model " + spec + " is not available here; using the classic rescaler");
-      spec = "classic";
-    }
+    if (spec.empty()) spec = "classic";
   }
   rescaler_ = open_model(spec, ModelSource::kUser, model_dir, ResampleFilter::kBicubic, settings.device);
   const std::uint32_t native = rescaler_->native_scale();

@@ -30,14 +30,13 @@ struct Runtime {
 };
 
 // Candidates in order: $TADM_TORCH_RUNTIME, beside the library that holds this code
-// (<libdir>/tadm/), the build tree, the install prefix.
+// (<libdir>/tadm/), the build tree's module (build tree only), the install prefix.
 std::vector<fs::path> candidates() {
   std::vector<fs::path> out;
   if (const char* env = std::getenv("TADM_TORCH_RUNTIME"); env && *env) out.emplace_back(env);
-  Dl_info info{};
-  if (dladdr(reinterpret_cast<void*>(&candidates), &info) && info.dli_fname)
-    out.push_back(fs::path(info.dli_fname).parent_path() / "tadm" / "libtadm_torch.so");
-  if (*TADM_TORCH_MODULE_BUILD_PATH) out.emplace_back(TADM_TORCH_MODULE_BUILD_PATH);
+  if (const fs::path self = engine_binary_path(); !self.empty())
+    out.push_back(self.parent_path() / "tadm" / "libtadm_torch.so");
+  if (*TADM_TORCH_MODULE_BUILD_PATH && running_from_build_tree()) out.emplace_back(TADM_TORCH_MODULE_BUILD_PATH);
   if (*TADM_TORCH_MODULE_INSTALL_PATH) out.emplace_back(TADM_TORCH_MODULE_INSTALL_PATH);
   return out;
 }
@@ -75,12 +74,11 @@ const Runtime& runtime() {
 
 }  // namespace
 
-bool learned_runtime_available() { return runtime().create != nullptr; }
-
 std::unique_ptr<Rescaler> make_learned_rescaler(Bundle bundle, tadm_device device) {
   const Runtime& rt = runtime();
   if (!rt.create)
-    fail(TADM_ERROR_UNSUPPORTED, "model \"" + bundle.identity.name + "\" needs the LibTorch runtime: " + rt.error);
+    fail(TADM_ERROR_UNSUPPORTED, "model \"" + bundle.identity.name + "\" needs the LibTorch runtime: " + rt.error +
+                                       " (the classic model needs none)");
   Rescaler* raw = nullptr;
   char error[1024] = {};
   const tadm_status st = rt.create(&bundle, device, &raw, error, sizeof error);

@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tadm/version.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -40,6 +42,7 @@ typedef enum tadm_status {
 
 TADM_API const char* tadm_status_string(tadm_status status);
 TADM_API const char* tadm_version_string(void);  /* "0.1.0" */
+TADM_API int tadm_version_int(void);             /* TADM_VERSION of the library that runs */
 
 typedef enum tadm_device {
   TADM_DEVICE_AUTO = 0, /* CUDA when this build has it and a GPU is present, else CPU */

@@ -1,9 +1,12 @@
 // Thin C++ wrappers over the C API: RAII ownership and exceptions carrying the status.
+// C++17 or later (std::span overloads with C++20).
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#if __cplusplus >= 202002L
 #include <span>
+#endif
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -97,12 +100,16 @@ class Decoder {
     check(st, err);
     handle_.reset(raw_);
   }
-  ImagePtr decode(std::span<const std::uint8_t> bytes) {
+  ImagePtr decode(const std::uint8_t* data, std::size_t size) {
     tadm_image* im = nullptr;
-    const tadm_status st = tadm_decoder_decode(raw_, bytes.data(), bytes.size(), &im);
+    const tadm_status st = tadm_decoder_decode(raw_, data, size, &im);
     check(st, tadm_decoder_last_error(raw_));
     return ImagePtr(im);
   }
+  ImagePtr decode(const std::vector<std::uint8_t>& bytes) { return decode(bytes.data(), bytes.size()); }
+#if __cplusplus >= 202002L
+  ImagePtr decode(std::span<const std::uint8_t> bytes) { return decode(bytes.data(), bytes.size()); }
+#endif
   ImagePtr upscale(const tadm_image& lr, std::uint32_t scale = 0) {
     tadm_image* im = nullptr;
     const tadm_status st = tadm_decoder_upscale(raw_, &lr, scale, &im);

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# An installed tadm on its own: `cmake --install` to a scratch prefix, the prefix moved elsewhere
+# (nothing may depend on the path it was installed to) and the source and build trees out of
+# reach (a clean environment; the library only looks at them when it runs from the build tree).
+# Checks: RUNPATHs, exported symbols, the learned default model found by the installed tools,
+# no silent fallback when the models are missing, a C program built with pkg-config and C/C++17
+# programs built with find_package(tadm).
+# Usage: install_test.sh BUILD_DIR SOURCE_DIR KODAK_DIR
+set -uo pipefail
+build=$1 src=$2 kodak=$3
+. "$src/tests/lib.sh"
+make_work_dir
+photo=$kodak/kodim23.png
+require_inputs "$photo"
+
+if ! cmake --install "$build" --prefix "$work/staged" >"$work/install.log" 2>&1; then
+  cat "$work/install.log"; echo "FAIL cmake --install"; exit 1
+fi
+mv "$work/staged" "$work/p"
+p=$work/p
+libdir=$(cd "$p" && dirname "$(find . -name 'libtadm.so.0' | head -1)")
+libdir=$p/${libdir#./}
+# Only the system's own paths: no TADM_MODEL_PATH, no LD_LIBRARY_PATH, no source tree.
+clean() { env -i PATH=/usr/bin:/bin HOME="$work" LANG=C.UTF-8 "$@"; }
+
+check "libtadm.so is installed" test -f "$libdir/libtadm.so.0"
+runpath=$(readelf -d "$p/bin/tadmenc" | grep -E 'RUNPATH|RPATH')
+check "tadmenc carries a RUNPATH relative to itself ($runpath)" grep -q 'RUNPATH.*\$ORIGIN' <<<"$runpath"
+extra=$(nm -D --defined-only "$libdir/libtadm.so.0" | awk '$3 !~ /^tadm_/ {print $3}')
+check "libtadm exports only tadm_* (extra: ${extra:-none})" test -z "$extra"
+
+# The tools, with the learned default model found beside the library.
+check "installed tadmenc encodes with the default learned model" \
+  clean "$p/bin/tadmenc" "$photo" "$work/a.tadm"
+check "the file names pix16" grep -q '"pix16"\|pix16' <(clean "$p/bin/tadminfo" "$work/a.tadm")
+check "installed tadmdec decodes it" clean "$p/bin/tadmdec" "$work/a.tadm" "$work/a.png"
+check "the decoded photo has the original size" test "$(identify -format %wx%h "$work/a.png")" = 768x512
+
+# Without the models: a clear error naming where it looked, nothing written; classic on request.
+mv "$p/share/tadm/models" "$p/share/tadm/models.away"
+expect_fail "without models the default encode fails naming the folders searched" \
+  "pix16.*not found.*share/tadm/models" clean "$p/bin/tadmenc" "$photo" "$work/b.tadm"
+check "and writes nothing" test ! -e "$work/b.tadm"
+check "--model classic still works" clean "$p/bin/tadmenc" --model classic "$photo" "$work/b.tadm"
+mv "$p/share/tadm/models.away" "$p/share/tadm/models"
+
+# A C program with pkg-config; it finds libtadm through the -rpath it was linked with.
+pcdir=$(dirname "$(find "$p" -name tadm.pc | head -1)")
+if flags=$(PKG_CONFIG_PATH=$pcdir pkg-config --cflags --libs tadm); then
+  ok "pkg-config --cflags --libs tadm: $flags"
+  # shellcheck disable=SC2086  # the flags are words
+  if cc -std=c99 -Wall -Werror -o "$work/example_pc" "$src/tests/install/example/example.c" $flags \
+      -Wl,-rpath,"$libdir" 2>"$work/cc.log"; then
+    check "the pkg-config C example encodes and decodes (default model)" clean "$work/example_pc" "$photo"
+  else
+    bad "the pkg-config C example builds: $(cat "$work/cc.log")"
+  fi
+else
+  bad "pkg-config finds tadm.pc"
+fi
+check "pkg-config reports the project's version" \
+  test "$(PKG_CONFIG_PATH=$pcdir pkg-config --modversion tadm)" = "$(clean "$p/bin/tadmenc" --version | grep -oE '[0-9]+\.[0-9]+\.[0-9]+' | head -1)"
+
+# find_package(tadm): a C and a C++17 program.
+if cmake -S "$src/tests/install/example" -B "$work/example" -G Ninja -DCMAKE_PREFIX_PATH="$p" \
+     -DCMAKE_BUILD_RPATH="$libdir" >"$work/cmake.log" 2>&1 &&
+   cmake --build "$work/example" >>"$work/cmake.log" 2>&1; then
+  ok "find_package(tadm) builds the C and C++17 examples"
+  check "the find_package C example runs (classic)" clean "$work/example/example_c" "$photo" classic
+  check "the C++17 example runs" clean "$work/example/example_cpp17" "$photo"
+else
+  bad "find_package(tadm): $(tail -20 "$work/cmake.log")"
+fi
+report_tally
