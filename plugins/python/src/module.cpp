@@ -213,6 +213,15 @@ void set_metadata(tadm_image* im, const py::dict& meta) {
     const tadm_status st = tadm_image_set_metadata(im, which, v.data(), v.size());
     if (st != TADM_OK) fail(st, ("cannot attach " + key).c_str());
   }
+  if (meta.contains("cicp") && !meta["cicp"].is_none()) {
+    const auto cicp = meta["cicp"].cast<std::vector<int>>();
+    if (cicp.size() != 4) throw py::value_error("cicp must be (primaries, transfer, matrix, full_range)");
+    for (size_t i = 0; i < 4; ++i) {
+      if (cicp[i] < 0 || cicp[i] > 255) throw py::value_error("cicp values must be in 0..255");
+      im->cicp[i] = static_cast<uint8_t>(cicp[i]);
+    }
+    im->has_cicp = 1;
+  }
 }
 
 // ------------------------------------------------------------------ encoder / decoder

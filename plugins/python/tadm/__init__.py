@@ -84,7 +84,7 @@ class Encoder:
     def encode(self, image, *, metadata=None):
         """Encode a numpy array (H x W or H x W x C, C 1..4, uint8 or uint16), a PNG/JPEG path
         (its ICC profile, EXIF and XMP are kept) or PNG/JPEG bytes; returns the file's bytes.
-        metadata: {"icc_profile": bytes, "exif": bytes, "xmp": bytes} stored with an array."""
+        metadata: {"icc_profile", "exif", "xmp": bytes; "cicp": 4 ints} stored with an array."""
         if _is_path(image):
             return self._impl.encode_file(os.fspath(image))
         if isinstance(image, (bytes, bytearray, memoryview)):
