@@ -1,0 +1,198 @@
+"""tadm: extreme-ratio image codec (Python bindings of libtadm).
+
+    import tadm
+    data = tadm.encode("photo.png", model="classic")     # bytes of a .tadm file
+    pixels = tadm.decode(data)                            # numpy H x W x C, uint8 or uint16
+    tadm.info(data)["width"], tadm.thumbnail(data).shape
+
+Reusable ``Encoder`` / ``Decoder`` objects load their model once for many files. Calls run
+without the GIL, so threads encode or decode in parallel (one call at a time per object).
+Failures raise a subclass of ``tadm.Error`` (``CorruptError``, ``ModelError``, ...) whose
+``status`` names the library status and whose message is the library's.
+"""
+
+import io
+import os
+
+import numpy as np
+
+from . import _tadm
+from ._errors import (CancelledError, CorruptError, Error, InternalError, InvalidArgumentError,
+                      IOFailure, LimitError, ModelError, ModelMismatchError, OutOfMemoryError,
+                      UnsupportedError)
+
+__version__ = _tadm.__version__
+
+__all__ = [
+    "Encoder", "Decoder", "encode", "decode", "info", "thumbnail", "list_models",
+    "register_pillow", "Error", "InvalidArgumentError", "IOFailure", "CorruptError",
+    "UnsupportedError", "LimitError", "ModelError", "ModelMismatchError", "OutOfMemoryError",
+    "CancelledError", "InternalError",
+]
+
+
+def _is_path(x):
+    return isinstance(x, (str, os.PathLike))
+
+
+def _read_bytes(data_or_path):
+    """File contents for a path; bytes-like objects are used as they are (never as paths)."""
+    if _is_path(data_or_path):
+        with open(data_or_path, "rb") as f:
+            return f.read()
+    if isinstance(data_or_path, (bytes, bytearray, memoryview)):
+        return data_or_path
+    raise TypeError(f"expected bytes or a path, not {type(data_or_path).__name__}")
+
+
+def _limits(max_pixels=0, max_dimension=0, max_memory_mib=0, allow_corrupt=False):
+    return _tadm.Limits(max_pixels=max_pixels or 0, max_dimension=max_dimension or 0,
+                        max_memory_mib=max_memory_mib or 0, allow_corrupt=bool(allow_corrupt))
+
+
+def _as_image_array(array):
+    """A uint8/uint16 array in native byte order (anything numpy can view: PIL images too)."""
+    a = np.asarray(array)
+    if a.dtype.kind == "u" and a.dtype.itemsize in (1, 2) and not a.dtype.isnative:
+        a = a.astype(np.dtype(f"u{a.dtype.itemsize}"))  # "u2" is native order
+    return a
+
+
+class Encoder:
+    """An encoder with its model loaded once.
+
+    scale: 2..64 (None: the model's own, 16 by default). model: "classic", a bundle name
+    ("pix16") or a bundle folder (None: the default learned bundle for the scale, else classic).
+    target_bytes: largest file wanted (lowers a lossy thumbnail's quality). lr_codec: "png",
+    "jpeg", "webp", "jxl", "avif" (None: the model's). lr_quality: 1..100 (None: the model's
+    default). threads: 0 = all cores. container: "tadm", "heif" or "avif". refine: gradient steps
+    that adjust the thumbnail through a learned decoder (slower encode, closer restoration).
+    """
+
+    def __init__(self, *, scale=None, model=None, target_bytes=None, lr_codec=None,
+                 lr_quality=None, threads=0, device="auto", container="tadm", lr_lossless=False,
+                 refine=0, model_dir=None, max_pixels=0, max_dimension=0, max_memory_mib=0,
+                 allow_corrupt=False):
+        self._impl = _tadm.Encoder(
+            model=None if model is None else os.fspath(model),
+            model_dir=None if model_dir is None else os.fspath(model_dir),
+            scale=scale or 0, threads=threads, device=device, container=container,
+            lr_codec=lr_codec or "auto", lr_quality=lr_quality or 0, lr_lossless=lr_lossless,
+            target_bytes=target_bytes or 0, refine_iterations=refine,
+            limits=_limits(max_pixels, max_dimension, max_memory_mib, allow_corrupt))
+
+    def encode(self, image, *, metadata=None):
+        """Encode a numpy array (H x W or H x W x C, C 1..4, uint8 or uint16), a PNG/JPEG path
+        (its ICC profile, EXIF and XMP are kept) or PNG/JPEG bytes; returns the file's bytes.
+        metadata: {"icc_profile", "exif", "xmp": bytes; "cicp": 4 ints} stored with an array."""
+        if _is_path(image):
+            return self._impl.encode_file(os.fspath(image))
+        if isinstance(image, (bytes, bytearray, memoryview)):
+            return self._impl.encode_encoded(image)
+        return self._impl.encode_array(_as_image_array(image), dict(metadata or {}))
+
+    @property
+    def model(self):
+        """The model in use: name, version and bundle SHA-256."""
+        return self._impl.model
+
+    @property
+    def scale(self):
+        return self._impl.scale
+
+    @property
+    def lr_codec(self):
+        return self._impl.lr_codec
+
+    @property
+    def lr_quality(self):
+        """Quality of the last encoded lossy thumbnail (0 before the first encode)."""
+        return self._impl.lr_quality
+
+
+class Decoder:
+    """A decoder with its model loaded once.
+
+    model: None (the bundle the file names), a name or a folder. bit_depth: 0 (the original's),
+    8 or 16. upscaler: "bicubic" or "lanczos" (classic files). precision: "auto", "fp32" or
+    "bf16" (learned models). force_model: decode even if the bundle differs from the file's.
+    """
+
+    def __init__(self, *, model=None, threads=0, device="auto", bit_depth=0, upscaler="bicubic",
+                 precision="auto", force_model=False, model_dir=None, max_pixels=0,
+                 max_dimension=0, max_memory_mib=0):
+        self._impl = _tadm.Decoder(
+            model=None if model is None else os.fspath(model),
+            model_dir=None if model_dir is None else os.fspath(model_dir),
+            force_model=force_model, threads=threads, device=device, upscaler=upscaler,
+            bit_depth=bit_depth, precision=precision,
+            limits=_limits(max_pixels, max_dimension, max_memory_mib))
+
+    def decode(self, data_or_path):
+        """The full-resolution image: numpy H x W x C (C 1..4), uint8 or uint16."""
+        return self._impl.decode(_read_bytes(data_or_path))[0]
+
+    def decode_with_metadata(self, data_or_path):
+        """(pixels, {"icc_profile", "exif", "xmp", "cicp", "bit_depth"})."""
+        return self._impl.decode(_read_bytes(data_or_path))
+
+
+def encode(array_or_path, *, scale=None, model=None, target_bytes=None, lr_codec=None,
+           lr_quality=None, threads=0, **options):
+    """Encode once (see Encoder for the options); returns the file's bytes."""
+    return Encoder(scale=scale, model=model, target_bytes=target_bytes, lr_codec=lr_codec,
+                   lr_quality=lr_quality, threads=threads, **options).encode(array_or_path)
+
+
+def decode(data_or_path, *, model=None, threads=0, **options):
+    """Decode once (see Decoder for the options); returns numpy H x W x C."""
+    return Decoder(model=model, threads=threads, **options).decode(data_or_path)
+
+
+def info(data_or_path):
+    """The container's fields, without decoding pixels: width, height, channels, bit_depth,
+    scale, lr_width, lr_height, lr_codec, model_name, model_version, model_sha256, chunks, ..."""
+    return _tadm.file_info(_read_bytes(data_or_path))
+
+
+def thumbnail_bytes(data_or_path):
+    """The stored thumbnail's own stream (PNG, or JPEG/WebP/JPEG XL/AVIF), byte for byte."""
+    return _tadm.extract_thumbnail(_read_bytes(data_or_path))
+
+
+def thumbnail(data_or_path):
+    """The stored thumbnail as numpy H x W x C uint8, without running any model."""
+    data = _read_bytes(data_or_path)
+    stream = _tadm.extract_thumbnail(data)
+    if _tadm.file_info(data)["lr_codec"] in ("png", "jpeg"):
+        return _tadm.read_image(stream)[0]
+    # libtadm's public API reads PNG and JPEG only; Pillow reads WebP thumbnails too.
+    try:
+        from PIL import Image
+        with Image.open(io.BytesIO(stream)) as im:
+            a = np.asarray(im)
+    except Exception as e:  # Pillow missing, or without this codec
+        raise UnsupportedError("cannot decode this thumbnail's codec here: "
+                               f"{e}; tadm.thumbnail_bytes() gives the stream") from e
+    return a if a.ndim == 3 else a[:, :, np.newaxis]
+
+
+def write_png(array, metadata=None):
+    """PNG bytes of an array (keeps channels and bit depth; ICC/EXIF/XMP from metadata)."""
+    return _tadm.write_png(_as_image_array(array), dict(metadata or {}))
+
+
+def list_models(model_dir=None):
+    """The models this build finds: [{"name", "scale", "version", "sha256", "path"}], classic first."""
+    rows = []
+    for line in _tadm.list_models(None if model_dir is None else os.fspath(model_dir)).splitlines():
+        name, scale, version, sha256, path = (line.split("\t") + [""] * 5)[:5]
+        rows.append({"name": name, "scale": int(scale or 0), "version": version, "sha256": sha256,
+                     "path": path})
+    return rows
+
+
+def register_pillow():
+    """Make PIL.Image.open read .tadm files (same as ``import tadm.pillow``)."""
+    from . import pillow
+    pillow.register()
