@@ -71,4 +71,21 @@ if cmake -S "$src/tests/install/example" -B "$work/example" -G Ninja -DCMAKE_PRE
 else
   bad "find_package(tadm): $(tail -20 "$work/cmake.log")"
 fi
+# The Python module (import tadm) and the Dask recipe on 2 local workers, from the prefix.
+pydir=$p/lib/python3/dist-packages
+if [ -d "$pydir/tadm" ]; then
+  check "import tadm from the prefix round-trips a photo (default model)" clean PYTHONPATH="$pydir" /usr/bin/python3 -c "
+import sys, tadm
+data = tadm.encode(sys.argv[1])
+assert tadm.info(data)['model_name'] == 'pix16', tadm.info(data)
+img = tadm.decode(data)
+assert img.shape == (512, 768, 3), img.shape
+" "$photo"
+  mkdir -p "$work/tree/sub" && cp "$kodak/kodim01.png" "$work/tree/" && cp "$photo" "$work/tree/sub/"
+  check "the Dask recipe encodes a tree on 2 local workers" clean PYTHONPATH="$pydir" /usr/bin/python3 -m tadm.dask_batch \
+    encode "$work/tree" "$work/tree-out" --local 2 --model classic
+  check "mirroring the tree" test -s "$work/tree-out/sub/kodim23.tadm" -a -s "$work/tree-out/kodim01.tadm"
+else
+  skipped "the Python module (not built)"
+fi
 report_tally
