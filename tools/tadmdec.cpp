@@ -81,14 +81,14 @@ std::pair<std::uint32_t, std::uint32_t> fit_box(std::uint32_t w, std::uint32_t h
 }
 
 // --max-size from the stored thumbnail when it is at least as large as the wanted size (in both
-// dimensions) and libtadm reads its codec (PNG, JPEG); else null, and the caller decodes fully.
+// dimensions) and libtadm reads its codec (PNG, JPEG, WebP); else null, and the caller decodes fully.
 tadm_cpp::ImagePtr thumbnail_fit(const std::vector<std::uint8_t>& bytes, const tadm_limits& limits, std::uint32_t box_w,
                                  std::uint32_t box_h, Verbosity& verbosity) {
   std::string error;
   const InfoPtr info = read_info(bytes, limits, &error);
   if (!info) throw std::runtime_error(error);
   const auto [w, h] = fit_box(info->width, info->height, box_w, box_h);
-  if (w > info->lr_width || h > info->lr_height || info->lr_codec > 1) return nullptr;
+  if (w > info->lr_width || h > info->lr_height || info->lr_codec > 2) return nullptr;
   std::uint8_t* data = nullptr;
   std::size_t size = 0;
   char err[512] = {};
@@ -141,7 +141,7 @@ int main(int argc, char** argv) {
       app.add_option("--max-size", max_size,
                      "WxH: a display-size image inside W x H with the original's aspect ratio (never larger than\n"
                      "the original). When the stored thumbnail is at least that size it is scaled down and no\n"
-                     "model runs (PNG/JPEG thumbnails; that output has 8 bits and no ICC/EXIF/XMP); otherwise\n"
+                     "model runs (PNG/JPEG/WebP thumbnails; that output has 8 bits and no ICC/EXIF/XMP); otherwise\n"
                      "the full decode is scaled down (antialiased bicubic)")
           ->check(CLI::Validator(
               [](const std::string& v) {
