@@ -23,13 +23,13 @@ echo "$header"; echo "$rule"
 for f in "$images"/*.png; do
   n=$(basename "$f" .png)
   px=$(identify -format '%[fx:w*h]' "$f")
-  "$bin/tadmenc" -q -j "$threads" -m classic -s "$rate" "$f" "$work/budget.tadm"
+  "$bin/tadmenc" --quiet -j "$threads" -m classic -s "$rate" "$f" "$work/budget.tadm"
   budget=$(stat -c %s "$work/budget.tadm")
   row="| $n | $(awk -v b="$budget" -v p="$px" 'BEGIN{printf "%.4f", b*8/p}')"
   for p in "${points[@]}"; do
     IFS=, read -r -a opts <<<"$p"
-    if "$bin/tadmenc" -q -j "$threads" "${opts[@]}" --target-bytes "$budget" "$f" "$work/x.tadm" 2>/dev/null; then
-      "$bin/tadmdec" -q -j "$threads" "$work/x.tadm" "$work/x.png"
+    if "$bin/tadmenc" --quiet -j "$threads" "${opts[@]}" --target-bytes "$budget" "$f" "$work/x.tadm" 2>/dev/null; then
+      "$bin/tadmdec" --quiet -j "$threads" "$work/x.tadm" "$work/x.png"
       bytes=$(stat -c %s "$work/x.tadm")
       q=$(compare -metric PSNR "$work/x.png" "$f" null: 2>&1 || true)
       row="$row | $(awk -v b="$bytes" -v p="$px" 'BEGIN{printf "%.4f", b*8/p}') | $q"

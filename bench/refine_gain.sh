@@ -20,9 +20,9 @@ for f in "$images"/*.png; do
   row="| $n"
   for r in 0 "$refine"; do
     t0=$(date +%s.%N)
-    "$bin/tadmenc" -q -j "$threads" -s "$scale" --refine "$r" "$f" "$work/$n.tadm"
+    "$bin/tadmenc" --quiet -j "$threads" -s "$scale" --refine "$r" "$f" "$work/$n.tadm"
     t1=$(date +%s.%N)
-    "$bin/tadmdec" -q -j "$threads" "$work/$n.tadm" "$work/$n.png"
+    "$bin/tadmdec" --quiet -j "$threads" "$work/$n.tadm" "$work/$n.png"
     bytes=$(stat -c %s "$work/$n.tadm")
     p=$(compare -metric PSNR "$work/$n.png" "$f" null: 2>&1 || true)
     row="$row | $(awk -v b="$bytes" -v p="$px" 'BEGIN{printf "%.4f", b*8/p}') | $p"

@@ -70,9 +70,9 @@ make_classic_references() {
   local offsets=("0+0" "128+64" "256+128") i
   for i in 1 2 3; do
     "$im" "$1/kodim0$i.png" -crop "512x384+${offsets[$((i - 1))]}" +repage -depth 8 "crop$i.png"
-    "$tools/tadmenc" -q --model classic --scale 16 "crop$i.png" "f$i.tadm"
-    "$tools/tadmdec" -q "f$i.tadm" "ref$i.png"
-    "$tools/tadmdec" -q --thumbnail "f$i.tadm" "thumb$i.png"
+    "$tools/tadmenc" --quiet --model classic --scale 16 "crop$i.png" "f$i.tadm"
+    "$tools/tadmdec" --quiet "f$i.tadm" "ref$i.png"
+    "$tools/tadmdec" --quiet --thumbnail "f$i.tadm" "thumb$i.png"
   done
 }
 
@@ -109,9 +109,9 @@ expect_learned_filter_equals_tadmdec() {
     echo "note: no pix16 bundle installed; the learned path was not exercised (classic was)"
     return 0
   fi
-  "$tools/tadmenc" -q --model pix16 crop1.png p.tadm
-  "$tools/tadmdec" -q p.tadm pref.png
-  "$tools/tadmdec" -q --thumbnail p.tadm pthumb.png
+  "$tools/tadmenc" --quiet --model pix16 crop1.png p.tadm
+  "$tools/tadmdec" --quiet p.tadm pref.png
+  "$tools/tadmdec" --quiet --thumbnail p.tadm pthumb.png
   ff -i pthumb.png -vf "$1" pout.png
   "$pixdiff" pout.png pref.png 0 || die "pix16: $2 differs from tadmdec"
   echo "ok: pix16 through $2 equals tadmdec"

@@ -1,9 +1,14 @@
-// tadmdec: .tadm -> full-resolution PNG (or, with --thumbnail, the stored thumbnail as is).
+// tadmdec: .tadm -> full-resolution PNG, JPEG, WebP, PAM or PPM (or, with --thumbnail, the stored
+// thumbnail as is).
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <memory>
+#include <optional>
+#include <regex>
 #include <string>
 
 #include "common/cli.hpp"
@@ -13,24 +18,87 @@ using namespace tadm_tools;
 
 namespace {
 
+struct InfoDeleter {
+  void operator()(tadm_file_info* p) const { tadm_file_info_free(p); }
+};
+using InfoPtr = std::unique_ptr<tadm_file_info, InfoDeleter>;
+
+InfoPtr read_info(const std::vector<std::uint8_t>& bytes, const tadm_limits& limits, std::string* error) {
+  tadm_file_info* info = nullptr;
+  char err[512] = {};
+  if (tadm_file_info_read(bytes.data(), bytes.size(), &limits, &info, err, sizeof err) != TADM_OK && error) *error = err;
+  return InfoPtr(info);
+}
+
+std::string lower_extension(const std::string& path) {
+  std::string ext = std::filesystem::path(path).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return ext;
+}
+
 // --thumbnail writes the stored stream as it is (HEAD lr_codec, spec/container.md section 6.3):
 // warn when OUTPUT's extension names another format, since nothing is converted.
 void warn_thumbnail_extension(const std::string& output, const std::vector<std::uint8_t>& bytes,
                               const tadm_limits& limits) {
-  tadm_file_info* info = nullptr;
-  if (tadm_file_info_read(bytes.data(), bytes.size(), &limits, &info, nullptr, 0) != TADM_OK) return;
+  const InfoPtr info = read_info(bytes, limits, nullptr);
+  if (!info || is_std_stream(output)) return;
   const std::uint32_t codec = info->lr_codec;
-  tadm_file_info_free(info);
   static const char* const kNames[] = {"PNG", "JPEG", "WebP", "JPEG XL", "AVIF"};
   static const std::vector<std::string> kExtensions[] = {
       {".png"}, {".jpg", ".jpeg", ".jpe", ".jfif"}, {".webp"}, {".jxl"}, {".avif"}};
   if (codec >= std::size(kNames)) return;
-  std::string ext = std::filesystem::path(output).extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const std::string ext = lower_extension(output);
   const auto& good = kExtensions[codec];
   if (std::find(good.begin(), good.end(), ext) != good.end()) return;
   std::fprintf(stderr, "tadmdec: warning: %s: the thumbnail is a %s stream, written as it is; its extension is %s\n",
                output.c_str(), kNames[codec], good.front().c_str());
+}
+
+const std::map<std::string, tadm_image_format> kFormatNames{
+    {"png", TADM_IMAGE_PNG},   {"jpeg", TADM_IMAGE_JPEG}, {"jpg", TADM_IMAGE_JPEG},
+    {"webp", TADM_IMAGE_WEBP}, {"pam", TADM_IMAGE_PAM},   {"ppm", TADM_IMAGE_PPM}};
+const char* const kAcceptedExtensions = ".png, .jpg, .jpeg, .webp, .pam, .ppm";
+
+// The format OUTPUT's extension names; none (standard output, a device, a FIFO, a bare name)
+// means PNG, the format tadmdec always wrote. Another extension is refused (nullopt).
+std::optional<tadm_image_format> format_for(const std::string& output) {
+  const std::string ext = lower_extension(output);
+  if (is_std_stream(output) || ext.empty()) return TADM_IMAGE_PNG;
+  const auto it = kFormatNames.find(ext.substr(1));
+  if (it == kFormatNames.end()) return std::nullopt;
+  return it->second;
+}
+
+// The largest size with the image's aspect ratio inside box_w x box_h, never above the full size.
+std::pair<std::uint32_t, std::uint32_t> fit_box(std::uint32_t w, std::uint32_t h, std::uint32_t box_w,
+                                                std::uint32_t box_h) {
+  const double s = std::min({double(box_w) / w, double(box_h) / h, 1.0});
+  const auto side = [s](std::uint32_t full, std::uint32_t box) {
+    const auto v = static_cast<std::uint32_t>(std::lround(full * s));
+    return std::clamp<std::uint32_t>(v, 1u, std::min(box, full));
+  };
+  return {side(w, box_w), side(h, box_h)};
+}
+
+// --max-size from the stored thumbnail when it is at least as large as the wanted size (in both
+// dimensions) and libtadm reads its codec (PNG, JPEG, WebP); else null, and the caller decodes fully.
+tadm_cpp::ImagePtr thumbnail_fit(const std::vector<std::uint8_t>& bytes, const tadm_limits& limits, std::uint32_t box_w,
+                                 std::uint32_t box_h, Verbosity& verbosity) {
+  std::string error;
+  const InfoPtr info = read_info(bytes, limits, &error);
+  if (!info) throw std::runtime_error(error);
+  const auto [w, h] = fit_box(info->width, info->height, box_w, box_h);
+  if (w > info->lr_width || h > info->lr_height || info->lr_codec > 2) return nullptr;
+  std::uint8_t* data = nullptr;
+  std::size_t size = 0;
+  char err[512] = {};
+  const tadm_status st = tadm_extract_thumbnail(bytes.data(), bytes.size(), &limits, &data, &size, err, sizeof err);
+  tadm_cpp::check(st, err);
+  tadm_cpp::ImagePtr lr = tadm_cpp::read_image_memory(tadm_cpp::take_buffer(data, size), &limits);
+  const std::string note = "--max-size: " + std::to_string(w) + "x" + std::to_string(h) + " from the stored " +
+                           std::to_string(lr->width) + "x" + std::to_string(lr->height) + " thumbnail; no model run";
+  log_callback(&verbosity, TADM_LOG_INFO, note.c_str());
+  return lr->width == w && lr->height == h ? std::move(lr) : tadm_cpp::resize(*lr, w, h);
 }
 
 }  // namespace
@@ -38,23 +106,54 @@ void warn_thumbnail_extension(const std::string& output, const std::vector<std::
 int main(int argc, char** argv) {
   CLI::App app{"tadmdec " + std::string(tadm_version_string()) +
                    " - decode a .tadm file (or a TADM-HEIF / TADM-AVIF file made with tadmenc --container)\n"
-                   "to a full-resolution PNG with the model named in the file (learned bundle, or the classic\n"
-                   "baseline rescaler).",
+                   "to a full-resolution image with the model named in the file (learned bundle, or the classic\n"
+                   "baseline rescaler). OUTPUT's extension chooses the format: .png, .jpg/.jpeg, .webp, .pam,\n"
+                   ".ppm (none: PNG); --output-format overrides it. '-' as INPUT reads standard input; as OUTPUT\n"
+                   "it writes standard output (PNG unless --output-format), never a terminal:\n"
+                   "  tadmenc - - < photo.png | tadmdec - restored.png",
                "tadmdec"};
   std::string input, output, model, model_dir;
-  int threads = 0, depth = 0;
+  int threads = 0, depth = 0, quality = 0;
+  std::optional<tadm_image_format> output_format;
+  std::string max_size;
+  Strip strip;
   bool thumbnail = false, force = false;
   tadm_device device = TADM_DEVICE_AUTO;
   tadm_upscaler upscaler = TADM_UPSCALER_BICUBIC;
   tadm_precision precision = TADM_PRECISION_AUTO;
   tadm_limits limits{};
   Verbosity verbosity;
-  app.add_option("INPUT", input, "The .tadm, TADM-HEIF or TADM-AVIF file (recognised by content)")->required();
-  app.add_option("OUTPUT", output, "PNG file to write (written atomically; a device or FIFO is written in place). With\n"
-                 "--thumbnail: the stored thumbnail as it is (PNG, or the JPEG/WebP/JPEG XL/AVIF it was coded as)")->required();
+  app.add_option("INPUT", input, "The .tadm, TADM-HEIF or TADM-AVIF file (recognised by content), or - for standard input")
+      ->required();
+  app.add_option("OUTPUT", output, "Image to write (written atomically; a device or FIFO is written in place), or - for\n"
+                 "standard output. With --thumbnail: the stored thumbnail as it is (PNG, or the\n"
+                 "JPEG/WebP/JPEG XL/AVIF it was coded as)")->required();
+  auto* format_opt =
+      app.add_option("--output-format", output_format,
+                     "png, jpeg, webp, pam or ppm, whatever OUTPUT's extension. PNG keeps 16 bits, alpha and\n"
+                     "ICC/EXIF/XMP; PAM/PPM keep 16 bits (maxval 65535, big-endian); JPEG and WebP are 8-bit;\n"
+                     "PPM and JPEG drop alpha; only PNG carries metadata (a warning says what is lost)")
+          ->transform(CLI::CheckedTransformer(kFormatNames, CLI::ignore_case));
+  auto* quality_opt =
+      app.add_option("-q,--quality", quality, "JPEG / WebP output quality 1..100 (default 90)")->check(CLI::Range(1, 100));
+  add_strip(app, strip, "of the output");
+  auto* max_size_opt =
+      app.add_option("--max-size", max_size,
+                     "WxH: a display-size image inside W x H with the original's aspect ratio (never larger than\n"
+                     "the original). When the stored thumbnail is at least that size it is scaled down and no\n"
+                     "model runs (PNG/JPEG/WebP thumbnails; that output has 8 bits and no ICC/EXIF/XMP); otherwise\n"
+                     "the full decode is scaled down (antialiased bicubic)")
+          ->check(CLI::Validator(
+              [](const std::string& v) {
+                return std::regex_match(v, std::regex("[1-9][0-9]{0,4}x[1-9][0-9]{0,4}"))
+                           ? std::string()
+                           : std::string("--max-size is WxH, e.g. 1920x1080");
+              },
+              "WxH"));
   app.add_flag("-t,--thumbnail", thumbnail, "Write the stored thumbnail; runs no model. .tadm: the stored stream byte for byte\n"
                "(PNG, JPEG, WebP, JPEG XL or AVIF: name OUTPUT accordingly, see tadminfo);\n"
-               "HEIF/AVIF: the thumbnail decoded and re-encoded as PNG (identical pixels)");
+               "HEIF/AVIF: the thumbnail decoded and re-encoded as PNG (identical pixels)")
+      ->excludes(format_opt)->excludes(quality_opt)->excludes(max_size_opt)->excludes("--strip");
   app.add_option("-m,--model", model, "Use this model (name or bundle directory) instead of the file's");
   app.add_option("--model-dir", model_dir, "Extra directory to look up bundle names in");
   app.add_flag("--force-model", force, "Decode even if the model's SHA-256 differs from the file's");
@@ -77,8 +176,22 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? kExitOk : kExitUsage;
   }
+  // Everything about OUTPUT is checked before any decoding work.
+  if (!thumbnail && !output_format) {
+    output_format = format_for(output);
+    if (!output_format) {
+      print_error("tadmdec", output + ": unknown extension '" + std::filesystem::path(output).extension().string() +
+                                 "'; tadmdec writes " + kAcceptedExtensions + " (or give --output-format)");
+      return kExitUsage;
+    }
+  }
+  if (quality && output_format != TADM_IMAGE_JPEG && output_format != TADM_IMAGE_WEBP) {
+    print_error("tadmdec", "--quality applies to JPEG and WebP output only");
+    return kExitUsage;
+  }
+  if (refuse_terminal("tadmdec", input, output)) return kExitUsage;
   try {
-    const std::vector<std::uint8_t> bytes = read_file(input);
+    const std::vector<std::uint8_t> bytes = read_file(input, memory_budget_bytes(limits));
     if (thumbnail) {
       std::uint8_t* png = nullptr;
       std::size_t size = 0;
@@ -88,7 +201,7 @@ int main(int argc, char** argv) {
       write_file_atomic(output, tadm_cpp::take_buffer(png, size), input);
       if (!verbosity.quiet) {
         warn_thumbnail_extension(output, bytes, limits);
-        std::fprintf(stderr, "%s: thumbnail, %zu bytes\n", output.c_str(), size);
+        std::fprintf(stderr, "%s: thumbnail, %zu bytes\n", is_std_stream(output) ? "(standard output)" : output.c_str(), size);
       }
       return kExitOk;
     }
@@ -106,17 +219,43 @@ int main(int argc, char** argv) {
     s.progress = progress_callback;
     s.log = log_callback;
     s.user = &verbosity;
-    tadm_cpp::Decoder decoder(s);
+    std::uint32_t box_w = 0, box_h = 0;
+    if (!max_size.empty()) std::sscanf(max_size.c_str(), "%ux%u", &box_w, &box_h);
     tadm_cpp::ImagePtr image;
     try {
-      image = decoder.decode(bytes);
+      if (box_w) image = thumbnail_fit(bytes, limits, box_w, box_h, verbosity);
+      if (!image) {
+        tadm_cpp::Decoder decoder(s);
+        image = decoder.decode(bytes);
+      }
     } catch (const tadm_cpp::Error& e) {
       throw std::runtime_error(input + ": " + e.what());
     }
-    write_file_atomic(output, tadm_cpp::write_png(*image), input);
-    if (!verbosity.quiet)
-      std::fprintf(stderr, "%s: %ux%u, %u channel(s), %u-bit\n", output.c_str(), image->width, image->height,
-                   image->channels, image->bit_depth);
+    if (box_w) {
+      const auto [w, h] = fit_box(image->width, image->height, box_w, box_h);
+      if (w != image->width || h != image->height) image = tadm_cpp::resize(*image, w, h);
+    }
+    apply_strip(*image, strip);
+    std::string lost;
+    const std::vector<std::uint8_t> encoded = tadm_cpp::write_image(*image, *output_format, quality, &lost);
+    if (!lost.empty()) log_callback(&verbosity, TADM_LOG_WARNING, lost.c_str());
+    write_file_atomic(output, encoded, input);
+    if (!verbosity.quiet) {
+      // What the file holds: JPEG and WebP are 8-bit, JPEG and PPM have no alpha, PPM no gray.
+      const tadm_image_format f = *output_format;
+      const bool eight = f == TADM_IMAGE_JPEG || f == TADM_IMAGE_WEBP;
+      const bool alpha = image->channels % 2 == 0, gray = image->channels <= 2;
+      const std::uint32_t channels = f == TADM_IMAGE_PPM    ? 3u
+                                     : f == TADM_IMAGE_JPEG ? (gray ? 1u : 3u)
+                                     : f == TADM_IMAGE_WEBP ? (alpha ? 4u : 3u)
+                                                            : image->channels;
+      std::string name = "PNG";
+      for (const auto& [n, v] : kFormatNames)
+        if (v == f && n != "jpg") name = n;
+      std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+      std::fprintf(stderr, "%s: %s %ux%u, %u channel(s), %u-bit\n", is_std_stream(output) ? "(standard output)" : output.c_str(),
+                   name.c_str(), image->width, image->height, channels, eight ? 8u : image->bit_depth);
+    }
     return kExitOk;
   } catch (const std::exception& e) {
     print_error("tadmdec", e.what());

@@ -1,4 +1,4 @@
-// tadmenc: photo (PNG or JPEG) -> .tadm (a small PNG thumbnail plus what restores the photo).
+// tadmenc: photo (PNG, JPEG, WebP, PGM/PPM/PAM) -> .tadm (a small thumbnail plus what restores the photo).
 #include <algorithm>
 #include <cstdio>
 #include <stdexcept>
@@ -13,8 +13,10 @@ using namespace tadm_tools;
 int main(int argc, char** argv) {
   CLI::App app{
       "tadmenc " + std::string(tadm_version_string()) +
-      " - encode a photo (PNG or JPEG) as a .tadm file: a thumbnail 16x or 32x smaller per side,\n"
-      "restored to full resolution by tadmdec with a learned model.\n\n"
+      " - encode a photo (PNG, JPEG, WebP, or binary PGM/PPM/PAM) as a .tadm file: a thumbnail 16x or 32x\n"
+      "smaller per side, restored to full resolution by tadmdec with a learned model.\n"
+      "'-' as INPUT reads standard input, as OUTPUT writes standard output (never a terminal):\n"
+      "  tadmenc - - < photo.png | tadmdec - restored.png\n\n"
       "Models: the default is the learned bundle for the scale (pix16 for 16, pix32 for 32) when it\n"
       "is installed. 'classic' is the BASELINE: antialiased bicubic downscale, bicubic or Lanczos\n"
       "upscale; any scale 2..64. Alpha is stored in the thumbnail and rescaled classically; 16-bit\n"
@@ -33,8 +35,9 @@ int main(int argc, char** argv) {
   double target_bpp = 0;
   tadm_limits limits{};
   Verbosity verbosity;
-  app.add_option("INPUT", input, "Photo to encode (PNG or JPEG)");
-  app.add_option("OUTPUT", output, "The .tadm (or .heif / .avif) file to write (written atomically)");
+  Strip strip;
+  app.add_option("INPUT", input, "Photo to encode (PNG, JPEG, WebP, PGM, PPM or PAM, by content), or - for standard input");
+  app.add_option("OUTPUT", output, "The .tadm (or .heif / .avif) file to write (written atomically), or - for standard output");
   app.add_option("-s,--scale", scale, "Downscale factor per side, 2..64 (default: the model's, else 16)")
       ->check(CLI::Range(2, 64));
   app.add_option("-m,--model", model, "Model: classic (baseline), a bundle name, or a bundle directory");
@@ -68,6 +71,7 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   app.add_option("--target-bpp", target_bpp, "The same target in bits per original pixel (e.g. 0.07)")
       ->check(CLI::PositiveNumber)->excludes("--target-bytes");
+  add_strip(app, strip, "of the file (not stored)");
   app.add_flag("--list-models", list_models, "List the models this build finds, then exit");
   add_threads_device(app, threads, device);
   add_limits(app, limits);
@@ -92,6 +96,7 @@ int main(int argc, char** argv) {
     print_error("tadmenc", "INPUT and OUTPUT are required (see --help)");
     return kExitUsage;
   }
+  if (refuse_terminal("tadmenc", input, output)) return kExitUsage;
   try {
     tadm_encoder_settings s;
     tadm_encoder_default_settings(&s);
@@ -112,8 +117,12 @@ int main(int argc, char** argv) {
     s.log = log_callback;
     s.user = &verbosity;
     std::string damage;
-    const tadm_cpp::ImagePtr image = tadm_cpp::read_image(input, &s.limits, &damage);
+    const tadm_cpp::ImagePtr image =
+        is_std_stream(input)
+            ? tadm_cpp::read_image_memory(read_file(input, memory_budget_bytes(s.limits)), &s.limits, &damage)
+            : tadm_cpp::read_image(input, &s.limits, &damage);
     if (!damage.empty()) log_callback(&verbosity, TADM_LOG_WARNING, damage.c_str());
+    apply_strip(*image, strip);
     if (target_bpp > 0) {
       const double bytes = target_bpp * double(image->width) * image->height / 8.0;
       s.target_bytes = static_cast<std::uint32_t>(std::min(bytes, 4294967295.0));
@@ -131,7 +140,8 @@ int main(int argc, char** argv) {
         if (value == encoder.lr_codec()) thumb = name;
       if (encoder.lr_codec() != TADM_LR_PNG)
         thumb += lr_lossless ? " lossless" : " q" + std::to_string(encoder.lr_quality());
-      std::fprintf(stderr, "%s: %ux%u -> %zu bytes (%.4f bpp, %s), scale %u, %s thumbnail, model %s\n", output.c_str(),
+      std::fprintf(stderr, "%s: %ux%u -> %zu bytes (%.4f bpp, %s), scale %u, %s thumbnail, model %s\n",
+                   is_std_stream(output) ? "(standard output)" : output.c_str(),
                    image->width, image->height, bytes.size(), static_cast<double>(bytes.size()) * 8.0 / pixels,
                    container == TADM_CONTAINER_HEIF ? "HEIF" : container == TADM_CONTAINER_AVIF ? "AVIF" : ".tadm",
                    encoder.scale(), thumb.c_str(), encoder.model().substr(0, encoder.model().find(' ')).c_str());

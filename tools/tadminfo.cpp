@@ -84,7 +84,7 @@ int main(int argc, char** argv) {
   bool json = false;
   tadm_limits limits{};
   Verbosity verbosity;
-  app.add_option("FILE", inputs, "One or more .tadm, TADM-HEIF or TADM-AVIF files")->required();
+  app.add_option("FILE", inputs, "One or more .tadm, TADM-HEIF or TADM-AVIF files; - reads standard input")->required();
   app.add_flag("-j,--json", json, "Print JSON (an object, or an array for several files)");
   add_limits(app, limits);
   add_verbosity(app, verbosity);
@@ -94,11 +94,13 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? kExitOk : kExitUsage;
   }
+  for (const std::string& path : inputs)
+    if (refuse_terminal("tadminfo", path, "")) return kExitUsage;
   int rc = kExitOk;
   auto all = nlohmann::ordered_json::array();
   for (const std::string& path : inputs) {
     try {
-      const std::vector<std::uint8_t> bytes = read_file(path);
+      const std::vector<std::uint8_t> bytes = read_file(path, memory_budget_bytes(limits));
       tadm_file_info* info = nullptr;
       char err[512] = {};
       const tadm_status st = tadm_file_info_read(bytes.data(), bytes.size(), &limits, &info, err, sizeof err);

@@ -68,10 +68,10 @@ for f in "${files[@]}"; do
   h=${wh#* }
   mp=$(awk -v w="$w" -v h="$h" 'BEGIN { printf "%.6f", w * h / 1e6 }')
   total_mp=$(awk -v a="$total_mp" -v b="$mp" 'BEGIN { printf "%.6f", a + b }')
-  measure tadmenc "$work/a.tadm" "$bin/tadmenc" -q -j "$threads" "$f" "$work/a.tadm"
-  measure tadmdec "$work/a_tadm.png" "$bin/tadmdec" -q -j "$threads" "$work/a.tadm" "$work/a_tadm.png"
-  measure tadmenc-classic "$work/c.tadm" "$bin/tadmenc" -q -j "$threads" --model classic "$f" "$work/c.tadm"
-  measure tadmdec-classic "$work/c_tadm.png" "$bin/tadmdec" -q -j "$threads" "$work/c.tadm" "$work/c_tadm.png"
+  measure tadmenc "$work/a.tadm" "$bin/tadmenc" --quiet -j "$threads" "$f" "$work/a.tadm"
+  measure tadmdec "$work/a_tadm.png" "$bin/tadmdec" --quiet -j "$threads" "$work/a.tadm" "$work/a_tadm.png"
+  measure tadmenc-classic "$work/c.tadm" "$bin/tadmenc" --quiet -j "$threads" --model classic "$f" "$work/c.tadm"
+  measure tadmdec-classic "$work/c_tadm.png" "$bin/tadmdec" --quiet -j "$threads" "$work/c.tadm" "$work/c_tadm.png"
   measure avifenc "$work/a.avif" avifenc -j "$threads" -s 6 --min 50 --max 50 "$f" "$work/a.avif"
   measure avifdec "$work/a_avif.png" avifdec -j "$threads" "$work/a.avif" "$work/a_avif.png"
   measure cjxl "$work/a.jxl" cjxl "$f" "$work/a.jxl" -d 6 -e 7 --num_threads="$threads"

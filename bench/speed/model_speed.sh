@@ -57,7 +57,7 @@ run() {
 enc_args=(-q -j "$threads" --model "$model")
 [ -n "$scale" ] && enc_args+=(--scale "$scale")
 rows=$(run encode "$bin/tadmenc" "${enc_args[@]}" "$work/photo.png" "$work/photo.tadm"
-       run decode "$bin/tadmdec" -q -j "$threads" --precision "$precision" "$work/photo.tadm" "$work/back.png")
+       run decode "$bin/tadmdec" --quiet -j "$threads" --precision "$precision" "$work/photo.tadm" "$work/back.png")
 report=$(
   echo "| step | wall s | MP/s (wall) | CPU s | peak RSS MB |"
   echo "|---|---|---|---|---|"

@@ -1,15 +1,21 @@
 // The C ABI: argument checks, conversions between public structs and internal types, and the
 // one place where exceptions become status codes and last-error messages.
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "bundle.hpp"
 #include "engine.hpp"
 #include "error.hpp"
 #include "heif_avif.hpp"
 #include "image_io.hpp"
+#include "lr_codec.hpp"
+#include "resample.hpp"
 #include "tadm/tadm.h"
 
 struct tadm_encoder {
@@ -259,6 +265,102 @@ tadm_status tadm_image_write_png(const tadm_image* image, uint8_t** data, size_t
     const std::vector<uint8_t> png = tadm::write_png(from_public(image), tadm::PngWriteOptions{});
     *data = copy_out(png);
     *size = png.size();
+  });
+  set_message(error, error_size, msg);
+  return st;
+}
+
+tadm_status tadm_image_write(const tadm_image* image, tadm_image_format format, int quality, uint8_t** data,
+                             size_t* size, char* error, size_t error_size) {
+  if (!image || !data || !size) {
+    set_message(error, error_size, "NULL image or output pointer");
+    return TADM_ERROR_INVALID_ARGUMENT;
+  }
+  *data = nullptr;
+  *size = 0;
+  std::string msg, warning;
+  const tadm_status st = guarded(msg, [&] {
+    // Read as an int: a C caller can pass any value in the enum's storage.
+    const int f = static_cast<int>(format);
+    if (f < TADM_IMAGE_PNG || f > TADM_IMAGE_PPM)
+      fail(TADM_ERROR_INVALID_ARGUMENT, "image format " + std::to_string(f) + " is not one of tadm_image_format");
+    if (quality < 0 || quality > 100)
+      fail(TADM_ERROR_INVALID_ARGUMENT, "quality " + std::to_string(quality) + " is outside 0..100");
+    check_public(image);
+    const tadm_limits limits = tadm::resolve_limits(nullptr);
+    tadm::check_image_limits(image->width, image->height, limits, "the image");
+    const bool lossy = f == TADM_IMAGE_JPEG || f == TADM_IMAGE_WEBP;
+    const char* name = f == TADM_IMAGE_JPEG ? "JPEG" : f == TADM_IMAGE_WEBP ? "WebP" : f == TADM_IMAGE_PPM ? "PPM" : "PAM";
+    if (f == TADM_IMAGE_WEBP && (image->width > 16383 || image->height > 16383))
+      fail(TADM_ERROR_UNSUPPORTED, "WebP is at most 16383 pixels per side; this image is " +
+                                       std::to_string(image->width) + "x" + std::to_string(image->height));
+    if (f == TADM_IMAGE_JPEG && (image->width > 65500 || image->height > 65500))
+      fail(TADM_ERROR_UNSUPPORTED, "JPEG is at most 65500 pixels per side");
+    // The copy, float planes when bits or channels change, and the output (at most about the raw size).
+    tadm::check_memory(3 * tadm::image_bytes(image->width, image->height, image->channels, image->bit_depth) +
+                           (lossy ? tadm::planes_bytes(image->width, image->height, 4) : 0),
+                       limits, "writing the image");
+    tadm::Image im = from_public(image);
+    std::vector<uint8_t> bytes;
+    if (f == TADM_IMAGE_PNG) {
+      bytes = tadm::write_png(im, tadm::PngWriteOptions{});
+    } else {
+      std::vector<std::string> lost;
+      const bool drops_alpha = im.has_alpha() && (f == TADM_IMAGE_JPEG || f == TADM_IMAGE_PPM);
+      if (drops_alpha) lost.emplace_back("alpha");
+      if (lossy && im.bit_depth == 16) lost.emplace_back("16-bit samples (reduced to 8)");
+      if (!im.metadata.icc.empty() || !im.metadata.exif.empty() || !im.metadata.xmp.empty())
+        lost.emplace_back("ICC/EXIF/XMP metadata");
+      if (lossy) {
+        // JPEG and WebP hold 8 bits; the LR encoders take 8-bit images without metadata.
+        if (im.bit_depth == 16 || drops_alpha) {
+          const std::optional<tadm::Planes> alpha = drops_alpha ? std::nullopt : tadm::alpha_plane(im);
+          im = tadm::to_image(tadm::rgb_planes(im), alpha ? &*alpha : nullptr, im.is_gray(), 8);
+        }
+        tadm::LrEncodeOptions options;
+        options.codec = f == TADM_IMAGE_JPEG ? tadm::LrCodec::kJpeg : tadm::LrCodec::kWebp;
+        options.quality = quality ? quality : 90;
+        bytes = tadm::encode_lr(im, options, tadm::PngWriteOptions{});
+      } else {
+        bytes = tadm::write_pnm(im, f == TADM_IMAGE_PAM);
+      }
+      for (std::size_t k = 0; k < lost.size(); ++k) warning += (k ? ", " : "") + lost[k];
+      if (!warning.empty()) warning = std::string(name) + " output does not keep " + warning;
+    }
+    *data = copy_out(bytes);
+    *size = bytes.size();
+  });
+  set_message(error, error_size, st == TADM_OK ? warning : msg);
+  return st;
+}
+
+tadm_status tadm_image_resize(const tadm_image* image, uint32_t width, uint32_t height, tadm_image** out,
+                              char* error, size_t error_size) {
+  if (!image || !out) {
+    set_message(error, error_size, "NULL image or output pointer");
+    return TADM_ERROR_INVALID_ARGUMENT;
+  }
+  *out = nullptr;
+  std::string msg;
+  const tadm_status st = guarded(msg, [&] {
+    check_public(image);
+    if (width == 0 || height == 0) fail(TADM_ERROR_INVALID_ARGUMENT, "the new width and height must be positive");
+    const tadm_limits limits = tadm::resolve_limits(nullptr);
+    tadm::check_image_limits(image->width, image->height, limits, "the image");
+    tadm::check_image_limits(width, height, limits, "the resized image");
+    // The copy and its planes, the resampled planes (and the horizontal pass) and the result.
+    tadm::check_memory(tadm::image_bytes(image->width, image->height, image->channels, image->bit_depth) +
+                           tadm::planes_bytes(image->width, image->height, 4) +
+                           2 * tadm::planes_bytes(std::max(width, image->width), height, 4) +
+                           tadm::image_bytes(width, height, image->channels, image->bit_depth),
+                       limits, "resizing the image");
+    const tadm::Image im = from_public(image);
+    const tadm::Planes rgb = tadm::resample(tadm::rgb_planes(im), width, height, tadm::ResampleFilter::kBicubic, 1);
+    std::optional<tadm::Planes> alpha = tadm::alpha_plane(im);
+    if (alpha) alpha = tadm::resample(*alpha, width, height, tadm::ResampleFilter::kBicubic, 1);
+    tadm::Image resized = tadm::to_image(rgb, alpha ? &*alpha : nullptr, im.is_gray(), im.bit_depth);
+    resized.metadata = im.metadata;
+    *out = to_public(resized);
   });
   set_message(error, error_size, msg);
   return st;

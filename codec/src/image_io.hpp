@@ -1,4 +1,5 @@
-// Image file I/O: PNG through libpng, JPEG through libjpeg-turbo, with ICC/EXIF/XMP/CICP.
+// Image file I/O: PNG through libpng, JPEG through libjpeg-turbo, with ICC/EXIF/XMP/CICP; binary
+// netpbm (PGM, PPM, PAM: no metadata) by hand in pnm_io.cpp; WebP (pixels only) through libwebp.
 #pragma once
 
 #include <cstdint>
@@ -10,16 +11,25 @@
 
 namespace tadm {
 
-enum class ImageFormat { kUnknown, kPng, kJpeg };
+enum class ImageFormat { kUnknown, kPng, kJpeg, kPnm, kWebp };
 ImageFormat sniff_format(std::span<const std::uint8_t> bytes);
 
-// Read a PNG or JPEG (chosen by content). Dimensions, metadata sizes and the memory budget are
+// Read a PNG, JPEG, binary PGM/PPM/PAM or still WebP (chosen by content). Dimensions, metadata sizes and the memory budget are
 // checked against `limits` before pixels are allocated. Damage that libpng/libjpeg only warn
 // about is an error unless limits.allow_corrupt (then its message goes to `warning`, if given).
 // Throws tadm::Error.
 Image read_image(std::span<const std::uint8_t> bytes, const tadm_limits& limits, std::string* warning = nullptr);
 Image read_png(std::span<const std::uint8_t> bytes, const tadm_limits& limits, std::string* warning = nullptr);
 Image read_jpeg(std::span<const std::uint8_t> bytes, const tadm_limits& limits, std::string* warning = nullptr);
+// P5 (PGM), P6 (PPM) or P7 (PAM) with 1..4 channels; maxval above 255 gives 16 bits, other
+// maxvals than 255 / 65535 are rescaled to the full range.
+Image read_pnm(std::span<const std::uint8_t> bytes, const tadm_limits& limits);
+bool is_pnm(std::span<const std::uint8_t> bytes);
+// A still WebP, 8-bit RGB or RGBA, through libwebp (lr_codec.cpp); its metadata is not read.
+Image read_webp(std::span<const std::uint8_t> bytes, const tadm_limits& limits);
+// PAM keeps the channels; PPM is RGB (gray repeated, alpha left out). maxval 255, or 65535 for
+// 16-bit images (big-endian samples).
+std::vector<std::uint8_t> write_pnm(const Image& image, bool pam);
 
 // A whole regular file no larger than the memory budget; TADM_ERROR_IO for a directory, a
 // device, a FIFO or a missing file, TADM_ERROR_LIMIT for a file over the budget.

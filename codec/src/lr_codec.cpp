@@ -251,6 +251,18 @@ Image decode_webp(std::span<const std::uint8_t> payload, std::uint32_t width, st
   return image;
 }
 
+}  // namespace
+
+Image read_webp(std::span<const std::uint8_t> bytes, const tadm_limits& limits) {
+  WebPBitstreamFeatures f;
+  const VP8StatusCode header = WebPGetFeatures(bytes.data(), bytes.size(), &f);
+  if (header != VP8_STATUS_OK) fail(TADM_ERROR_CORRUPT, std::string("the WebP image is damaged: ") + webp_status(header));
+  // decode_webp checks the limits before it allocates and refuses animations.
+  return decode_webp(bytes, static_cast<std::uint32_t>(f.width), static_cast<std::uint32_t>(f.height), limits);
+}
+
+namespace {
+
 // ---------------------------------------------------------------- JPEG XL (libjxl)
 
 struct JxlEncoderDeleter {

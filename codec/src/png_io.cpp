@@ -390,6 +390,9 @@ ImageFormat sniff_format(std::span<const std::uint8_t> bytes) {
   static const std::uint8_t kPng[8] = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A};
   if (bytes.size() >= 8 && std::memcmp(bytes.data(), kPng, 8) == 0) return ImageFormat::kPng;
   if (bytes.size() >= 3 && bytes[0] == 0xFF && bytes[1] == 0xD8 && bytes[2] == 0xFF) return ImageFormat::kJpeg;
+  if (is_pnm(bytes)) return ImageFormat::kPnm;
+  if (bytes.size() >= 12 && std::memcmp(bytes.data(), "RIFF", 4) == 0 && std::memcmp(bytes.data() + 8, "WEBP", 4) == 0)
+    return ImageFormat::kWebp;
   return ImageFormat::kUnknown;
 }
 
@@ -397,11 +400,13 @@ Image read_image(std::span<const std::uint8_t> bytes, const tadm_limits& limits,
   switch (sniff_format(bytes)) {
     case ImageFormat::kPng: return read_png(bytes, limits, warning);
     case ImageFormat::kJpeg: return read_jpeg(bytes, limits, warning);
+    case ImageFormat::kPnm: return read_pnm(bytes, limits);
+    case ImageFormat::kWebp: return read_webp(bytes, limits);
     default: break;
   }
   if (bytes.size() >= 8 && bytes[0] == 0x89 && bytes[1] == 'T' && bytes[2] == 'A')
     fail(TADM_ERROR_UNSUPPORTED, "the input is a .tadm file, not a photo (use tadmdec to decode it)");
-  fail(TADM_ERROR_UNSUPPORTED, "the input is neither PNG nor JPEG (unrecognised signature)");
+  fail(TADM_ERROR_UNSUPPORTED, "the input is not a PNG, JPEG, WebP, PGM, PPM or PAM image (unrecognised signature)");
 }
 
 }  // namespace tadm

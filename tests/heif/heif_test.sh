@@ -23,9 +23,9 @@ cp "$photo" "$work/full.png"
 for name in rgb rgba gray icc deep full; do
   src=$work/$name.png
   for c in tadm heif avif; do
-    if ! "$enc" -q -m classic -c $c "$src" "$work/$name.$c"; then bad "$name: encode --container $c"; continue; fi
-    "$dec" -q "$work/$name.$c" "$work/$name.$c.hr.png" || bad "$name: decode $c"
-    "$dec" -q --thumbnail "$work/$name.$c" "$work/$name.$c.lr.png" || bad "$name: --thumbnail $c"
+    if ! "$enc" --quiet -m classic -c $c "$src" "$work/$name.$c"; then bad "$name: encode --container $c"; continue; fi
+    "$dec" --quiet "$work/$name.$c" "$work/$name.$c.hr.png" || bad "$name: decode $c"
+    "$dec" --quiet --thumbnail "$work/$name.$c" "$work/$name.$c.lr.png" || bad "$name: --thumbnail $c"
   done
   for c in heif avif; do
     check "$name: $c decodes to the same full-resolution PNG as .tadm, byte for byte" \
@@ -55,14 +55,14 @@ for name in rgb rgba gray icc deep full; do
 done
 # With the default learned model (when its bundle is installed): the same model output from all three.
 "$im" "$photo" -crop 256x192+200+100 +repage "$work/learned.png"
-"$enc" -q --threads 2 "$work/learned.png" "$work/learned.tadm" 2>/dev/null
+"$enc" --quiet --threads 2 "$work/learned.png" "$work/learned.tadm" 2>/dev/null
 if "$info" --json "$work/learned.tadm" 2>/dev/null | grep -q '"name": "classic"'; then
   skipped "learned model: no learned bundle is installed (tadmenc fell back to classic)"
 else
   model=$("$info" --json "$work/learned.tadm" | awk -F'"' '/"name"/{print $4; exit}')
-  "$dec" -q --threads 2 "$work/learned.tadm" "$work/learned.tadm.hr.png"
+  "$dec" --quiet --threads 2 "$work/learned.tadm" "$work/learned.tadm.hr.png"
   for c in heif avif; do
-    "$enc" -q --threads 2 -c $c "$work/learned.png" "$work/learned.$c" && "$dec" -q --threads 2 "$work/learned.$c" "$work/learned.$c.hr.png"
+    "$enc" --quiet --threads 2 -c $c "$work/learned.png" "$work/learned.$c" && "$dec" --quiet --threads 2 "$work/learned.$c" "$work/learned.$c.hr.png"
     check "learned model $model: $c decodes to the same image as .tadm, byte for byte" \
       cmp -s "$work/learned.tadm.hr.png" "$work/learned.$c.hr.png"
   done

@@ -33,6 +33,13 @@ std::runtime_error sys_error(const std::string& what, const std::string& path) {
   return std::runtime_error(what + " " + path + ": " + std::strerror(errno));
 }
 
+struct Fd {
+  int fd = -1;
+  ~Fd() {
+    if (fd >= 0) close(fd);
+  }
+};
+
 bool same_file(const std::string& a, const std::string& b) {
   struct stat sa {}, sb {};
   if (stat(a.c_str(), &sa) != 0 || stat(b.c_str(), &sb) != 0) return false;
@@ -41,29 +48,49 @@ bool same_file(const std::string& a, const std::string& b) {
 
 }  // namespace
 
-std::vector<std::uint8_t> read_file(const std::string& path) {
-  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw sys_error("cannot open", path);
-  struct stat st {};
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    close(fd);
-    throw std::runtime_error("cannot read " + path + ": not a regular file");
+bool refuse_terminal(const char* tool, const std::string& input, const std::string& output) {
+  if (is_std_stream(input) && isatty(STDIN_FILENO)) {
+    print_error(tool, "INPUT is '-' but standard input is a terminal; pipe or redirect the data in");
+    return true;
   }
+  if (is_std_stream(output) && isatty(STDOUT_FILENO)) {
+    print_error(tool, "OUTPUT is '-' but standard output is a terminal, which binary data would garble; "
+                      "redirect or pipe it, or name a file");
+    return true;
+  }
+  return false;
+}
+
+std::uint64_t memory_budget_bytes(const tadm_limits& limits) {
+  return std::uint64_t{limits.max_memory_mib ? limits.max_memory_mib : 2048u} << 20;
+}
+
+std::vector<std::uint8_t> read_file(const std::string& path, std::uint64_t stdin_limit) {
+  const bool from_stdin = is_std_stream(path);
+  const std::string name = from_stdin ? "standard input" : path;
+  const int fd = from_stdin ? STDIN_FILENO : open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw sys_error("cannot open", path);
+  Fd owner;
+  if (!from_stdin) owner.fd = fd;
+  struct stat st {};
+  // A pipe has no size to check first: standard input is bounded by the memory budget instead.
+  if (!from_stdin && (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)))
+    throw std::runtime_error("cannot read " + path + ": not a regular file");
   std::vector<std::uint8_t> bytes;
-  bytes.reserve(static_cast<std::size_t>(st.st_size));
+  if (!from_stdin) bytes.reserve(static_cast<std::size_t>(st.st_size));
   std::uint8_t buf[1 << 16];
   for (;;) {
     const ssize_t n = read(fd, buf, sizeof buf);
     if (n < 0) {
       if (errno == EINTR) continue;
-      const auto e = sys_error("cannot read", path);
-      close(fd);
-      throw e;
+      throw sys_error("cannot read", name);
     }
     if (n == 0) break;
     bytes.insert(bytes.end(), buf, buf + n);
+    if (from_stdin && bytes.size() > stdin_limit)
+      throw std::runtime_error("standard input is larger than the memory budget of " +
+                               std::to_string(stdin_limit >> 20) + " MiB (raise it with --max-memory)");
   }
-  close(fd);
   return bytes;
 }
 
@@ -93,13 +120,6 @@ class TempGuard {
 
  private:
   struct sigaction old_int_ {}, old_term_ {}, old_hup_ {};
-};
-
-struct Fd {
-  int fd = -1;
-  ~Fd() {
-    if (fd >= 0) close(fd);
-  }
 };
 
 }  // namespace
@@ -145,8 +165,16 @@ void write_through(const std::string& path, const std::vector<std::uint8_t>& byt
 
 void write_file_atomic(const std::string& path, const std::vector<std::uint8_t>& bytes,
                        const std::string& input) {
-  if (!input.empty() && (same_file(path, input) || fs::weakly_canonical(path) == fs::weakly_canonical(input)))
-    throw std::runtime_error("refusing to write the output over the input file " + input);
+  if (is_std_stream(path)) {
+    write_all(STDOUT_FILENO, bytes, "standard output");
+    return;
+  }
+  // Standard input redirected from a file is that file (a pipe is no file: no name to compare).
+  const bool over_input = is_std_stream(input) ? same_file(path, "/dev/stdin")
+                          : !input.empty() && (same_file(path, input) || fs::weakly_canonical(path) == fs::weakly_canonical(input));
+  if (over_input)
+    throw std::runtime_error("refusing to write the output over the input file " +
+                             (is_std_stream(input) ? "(standard input)" : input));
   struct stat st {};
   const bool exists = stat(path.c_str(), &st) == 0;  // follows links
   if (exists && S_ISDIR(st.st_mode)) throw std::runtime_error("cannot write " + path + ": it is a directory");
@@ -215,7 +243,8 @@ void log_callback(void* user, tadm_log_level level, const char* message) {
 }
 
 void add_verbosity(CLI::App& app, Verbosity& v) {
-  app.add_flag("-q,--quiet", v.quiet, "Print nothing but errors");
+  // Long only: -q is quality in avifenc, cjxl and cwebp (and in tadmdec).
+  app.add_flag("--quiet", v.quiet, "Print nothing but errors");
   app.add_flag("-v,--verbose", v.verbose, "Print more details (repeat for more)");
 }
 
@@ -243,6 +272,33 @@ void add_threads_device(CLI::App& app, int& threads, tadm_device& device) {
       {"auto", TADM_DEVICE_AUTO}, {"cpu", TADM_DEVICE_CPU}, {"cuda", TADM_DEVICE_CUDA}};
   app.add_option("--device", device, "Where models run: auto, cpu or cuda")
       ->transform(CLI::CheckedTransformer(kDevices, CLI::ignore_case));
+}
+
+void add_strip(CLI::App& app, Strip& strip, const std::string& what) {
+  app.add_option_function<std::string>(
+         "--strip",
+         [&strip](const std::string& list) {
+           std::size_t start = 0;
+           for (;;) {
+             const std::size_t comma = list.find(',', start);
+             const std::string item = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+             if (item == "icc") strip.icc = true;
+             else if (item == "exif") strip.exif = true;
+             else if (item == "xmp") strip.xmp = true;
+             else if (item == "all") strip.icc = strip.exif = strip.xmp = true;
+             else throw CLI::ValidationError("--strip", "'" + item + "' is not one of exif, xmp, icc, all");
+             if (comma == std::string::npos) break;
+             start = comma + 1;
+           }
+         },
+         "Metadata to leave out " + what + ": a comma list of exif, xmp, icc, or all")
+      ->type_name("LIST");
+}
+
+void apply_strip(tadm_image& image, const Strip& strip) {
+  if (strip.icc) tadm_image_set_metadata(&image, "icc", nullptr, 0);
+  if (strip.exif) tadm_image_set_metadata(&image, "exif", nullptr, 0);
+  if (strip.xmp) tadm_image_set_metadata(&image, "xmp", nullptr, 0);
 }
 
 void print_error(const char* tool, const std::string& message) {

@@ -119,8 +119,9 @@ TADM_API void tadm_image_free(tadm_image* image);
 TADM_API tadm_status tadm_image_set_metadata(tadm_image* image, const char* which,
                                              const uint8_t* data, size_t size);
 
-/* Read a PNG (1-16 bit, any colour type) or JPEG (8-bit gray/RGB/CMYK), chosen by content,
- * with its ICC profile, EXIF and XMP. Limits may be NULL for the defaults. A file must be a
+/* Read a PNG (1-16 bit, any colour type), JPEG (8-bit gray/RGB/CMYK), still WebP or binary
+ * netpbm image (PGM P5, PPM P6, PAM P7 with 1-4 channels; any maxval), chosen by content, with
+ * the ICC profile, EXIF and XMP of PNG and JPEG (WebP's are not read; netpbm has none). Limits may be NULL for the defaults. A file must be a
  * regular file no larger than the memory budget.
  * On failure `*out` is NULL and, if `error` is not NULL, a message is written there. On success
  * `error` holds the empty string, or, with `limits->allow_corrupt`, the damage libpng/libjpeg
@@ -133,6 +134,27 @@ TADM_API tadm_status tadm_image_read_memory(const uint8_t* data, size_t size,
 /* Encode as PNG (keeps channels and bit depth; writes iCCP, eXIf, iTXt XMP and cICP). */
 TADM_API tadm_status tadm_image_write_png(const tadm_image* image, uint8_t** data, size_t* size,
                                           char* error, size_t error_size);
+
+/* Output formats of tadm_image_write. */
+typedef enum tadm_image_format {
+  TADM_IMAGE_PNG = 0,  /* 8/16-bit, all channels, with ICC / EXIF / XMP / cICP (as tadm_image_write_png) */
+  TADM_IMAGE_JPEG = 1, /* 8-bit gray or RGB (16 bits reduced, alpha left out); no metadata */
+  TADM_IMAGE_WEBP = 2, /* 8-bit RGB or RGBA (16 bits reduced), at most 16383 pixels per side; no metadata */
+  TADM_IMAGE_PAM = 3,  /* netpbm P7: all channels, maxval 255 or 65535 (16-bit, big-endian); no metadata */
+  TADM_IMAGE_PPM = 4   /* netpbm P6: RGB (gray repeated, alpha left out), maxval 255 or 65535; no metadata */
+} tadm_image_format;
+
+/* Encode an image in `format`. `quality` 1..100 for JPEG and WebP (0 = 90); ignored by the
+ * lossless formats but must still be 0..100. An unknown format is TADM_ERROR_INVALID_ARGUMENT.
+ * On success `error` holds the empty string, or what the format could not keep (alpha, 16 bits,
+ * metadata): a warning to show the user. Free `*data` with tadm_buffer_free. */
+TADM_API tadm_status tadm_image_write(const tadm_image* image, tadm_image_format format, int quality,
+                                      uint8_t** data, size_t* size, char* error, size_t error_size);
+
+/* Resample an image to width x height with the classic antialiased bicubic filter (the one
+ * tadmenc's classic model downscales with), keeping channels, bit depth and metadata. */
+TADM_API tadm_status tadm_image_resize(const tadm_image* image, uint32_t width, uint32_t height,
+                                       tadm_image** out, char* error, size_t error_size);
 
 /* Free any buffer the library returned. */
 TADM_API void tadm_buffer_free(uint8_t* data);

@@ -55,6 +55,36 @@ inline ImagePtr read_image(const std::string& path, const tadm_limits* limits = 
   return ImagePtr(im);
 }
 
+inline ImagePtr read_image_memory(std::span<const std::uint8_t> bytes, const tadm_limits* limits = nullptr,
+                                  std::string* warning = nullptr) {
+  tadm_image* im = nullptr;
+  char err[512] = {};
+  const tadm_status st = tadm_image_read_memory(bytes.data(), bytes.size(), limits, &im, err, sizeof err);
+  check(st, err);
+  if (warning) *warning = err;
+  return ImagePtr(im);
+}
+
+// `warning`, when given, receives what the format could not keep (alpha, 16 bits, metadata).
+inline std::vector<std::uint8_t> write_image(const tadm_image& image, tadm_image_format format, int quality = 0,
+                                             std::string* warning = nullptr) {
+  std::uint8_t* data = nullptr;
+  std::size_t size = 0;
+  char err[512] = {};
+  const tadm_status st = tadm_image_write(&image, format, quality, &data, &size, err, sizeof err);
+  check(st, err);
+  if (warning) *warning = err;
+  return take_buffer(data, size);
+}
+
+inline ImagePtr resize(const tadm_image& image, std::uint32_t width, std::uint32_t height) {
+  tadm_image* im = nullptr;
+  char err[512] = {};
+  const tadm_status st = tadm_image_resize(&image, width, height, &im, err, sizeof err);
+  check(st, err);
+  return ImagePtr(im);
+}
+
 inline std::vector<std::uint8_t> write_png(const tadm_image& image) {
   std::uint8_t* data = nullptr;
   std::size_t size = 0;

@@ -39,9 +39,9 @@ expect_frames_equal_references def
 echo "ok: the default parameters are classic|16"
 
 # The same through a factor of 8.
-"$tools/tadmenc" -q --model classic --scale 8 crop1.png g.tadm
-"$tools/tadmdec" -q g.tadm gref.png
-"$tools/tadmdec" -q --thumbnail g.tadm gthumb.png
+"$tools/tadmenc" --quiet --model classic --scale 8 crop1.png g.tadm
+"$tools/tadmdec" --quiet g.tadm gref.png
+"$tools/tadmdec" --quiet --thumbnail g.tadm gthumb.png
 ff -i gthumb.png -vf "scale=iw*8:ih*8:flags=neighbor,frei0r=tadm:classic|8,format=rgb24" gout.png
 "$pixdiff" gout.png gref.png 0 || die "scale 8 differs from tadmdec"
 echo "ok: scale 8 equals tadmdec"

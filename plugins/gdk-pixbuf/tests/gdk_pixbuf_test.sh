@@ -36,17 +36,17 @@ check "the private MIME database knows image/x-tadm" test -f "$work/share/mime/i
 export HOME=$work  # thumbnailer caches and GIO stay private
 
 "$im" "$kodak/kodim23.png" -crop 400x300+100+50 +repage "$work/photo.png"
-"$bin/tadmenc" -q -m classic "$work/photo.png" "$work/photo.tadm"
-"$bin/tadmdec" -q -d 8 "$work/photo.tadm" "$work/full.png"
-"$bin/tadmdec" -q --thumbnail "$work/photo.tadm" "$work/thumb.png"
+"$bin/tadmenc" --quiet -m classic "$work/photo.png" "$work/photo.tadm"
+"$bin/tadmdec" --quiet -d 8 "$work/photo.tadm" "$work/full.png"
+"$bin/tadmdec" --quiet --thumbnail "$work/photo.tadm" "$work/thumb.png"
 "$im" "$kodak/kodim23.png" -crop 200x120+0+0 +repage -alpha set -channel A -fx 'j/h' +channel "$work/alpha.png"
-"$bin/tadmenc" -q -m classic -s 8 "$work/alpha.png" "$work/alpha.tadm"
-"$bin/tadmdec" -q -d 8 "$work/alpha.tadm" "$work/alpha.full.png"
-"$bin/tadmdec" -q --thumbnail "$work/alpha.tadm" "$work/alpha.thumb.png"
+"$bin/tadmenc" --quiet -m classic -s 8 "$work/alpha.png" "$work/alpha.tadm"
+"$bin/tadmdec" --quiet -d 8 "$work/alpha.tadm" "$work/alpha.full.png"
+"$bin/tadmdec" --quiet --thumbnail "$work/alpha.tadm" "$work/alpha.thumb.png"
 # With the default (learned) model when its bundle is installed, else classic again.
-"$bin/tadmenc" -q --threads 2 "$work/photo.png" "$work/learned.tadm" 2>/dev/null
-"$bin/tadmdec" -q -d 8 --threads 2 "$work/learned.tadm" "$work/learned.full.png"
-"$bin/tadmdec" -q --thumbnail "$work/learned.tadm" "$work/learned.thumb.png"
+"$bin/tadmenc" --quiet --threads 2 "$work/photo.png" "$work/learned.tadm" 2>/dev/null
+"$bin/tadmdec" --quiet -d 8 --threads 2 "$work/learned.tadm" "$work/learned.full.png"
+"$bin/tadmdec" --quiet --thumbnail "$work/learned.tadm" "$work/learned.thumb.png"
 learned_model=$("$bin/tadminfo" --json "$work/learned.tadm" | awk -F'"' '/"name"/{print $4; exit}')
 # Corrupt: one byte flipped inside the MODL chunk (the CRC catches it); truncated.
 cp "$work/photo.tadm" "$work/corrupt.tadm"

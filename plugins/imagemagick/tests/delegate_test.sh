@@ -11,8 +11,8 @@ make_work_dir
 require_inputs "$kodak/kodim23.png"
 
 "$im" "$kodak/kodim23.png" -crop 300x200+40+40 +repage "$work/photo.png"
-"$bin/tadmenc" -q -m classic "$work/photo.png" "$work/photo.tadm"
-"$bin/tadmdec" -q "$work/photo.tadm" "$work/ref.png"
+"$bin/tadmenc" --quiet -m classic "$work/photo.png" "$work/photo.tadm"
+"$bin/tadmdec" --quiet "$work/photo.tadm" "$work/ref.png"
 cp "$work/photo.tadm" "$work/corrupt.tadm"
 printf 'X' | dd of="$work/corrupt.tadm" bs=1 seek=60 conv=notrunc status=none
 
@@ -25,7 +25,7 @@ check "it is tadmdec's full-resolution image (AE 0)" \
   test "$(ae "$work/im.png" "$work/ref.png")" = 0
 check "convert x.png x.tadm succeeds" "$im" "$work/photo.png" "$work/im.tadm"
 check "and writes a valid .tadm of the photo's size" bash -c "'$bin/tadminfo' --json '$work/im.tadm' | grep -q '\"width\": 300'"
-"$bin/tadmenc" -q -c heif -m classic "$work/photo.png" "$work/photo.heif"
+"$bin/tadmenc" --quiet -c heif -m classic "$work/photo.png" "$work/photo.heif"
 check "convert tadm:x.heif x.png decodes a TADM-HEIF at full resolution" \
   bash -c "'$im' 'tadm:$work/photo.heif' '$work/heif.png' && test \"\$(compare -metric AE '$work/heif.png' '$work/ref.png' null: 2>&1)\" = 0"
 "$im" "$work/corrupt.tadm" "$work/bad.png" 2>"$work/err.log"
