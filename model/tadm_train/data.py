@@ -88,21 +88,31 @@ class CropSampler:
         self.gen.set_state(st["gen"])
 
     def next(self) -> torch.Tensor:
+        return self.next_u8()[0].float().div_(255.0)
+
+    def next_u8(self):
+        """(uint8 batch [B,3,c,c], [(image index, y, x, dihedral code)] per crop): the crops and
+        where they came from (index into self.images), so a cache can store positions, not pixels."""
         c = self.crop
         idx = torch.multinomial(self.weights, self.batch, replacement=True, generator=self.gen)
         out = torch.empty(self.batch, 3, c, c, dtype=torch.uint8)
+        meta = []
         for b, i in enumerate(idx.tolist()):
             im = self.images[i]
             y = int(torch.randint(0, im.shape[1] - c + 1, (1,), generator=self.gen))
             x = int(torch.randint(0, im.shape[2] - c + 1, (1,), generator=self.gen))
-            p = im[:, y:y + c, x:x + c]
-            if self.augment:
-                r = torch.randint(0, 8, (1,), generator=self.gen).item()
-                if r & 1:
-                    p = p.flip(2)
-                if r & 2:
-                    p = p.flip(1)
-                if r & 4:
-                    p = p.transpose(1, 2)
-            out[b] = p
-        return out.float().div_(255.0)
+            r = torch.randint(0, 8, (1,), generator=self.gen).item() if self.augment else 0
+            out[b] = dihedral(im[:, y:y + c, x:x + c], r)
+            meta.append((i, y, x, r))
+        return out, meta
+
+
+def dihedral(p: torch.Tensor, r: int) -> torch.Tensor:
+    """One of the 8 flips/transposes of a CHW tensor (bit 0: horizontal flip, 1: vertical, 2: transpose)."""
+    if r & 1:
+        p = p.flip(2)
+    if r & 2:
+        p = p.flip(1)
+    if r & 4:
+        p = p.transpose(1, 2)
+    return p

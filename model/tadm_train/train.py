@@ -183,6 +183,57 @@ def atomic_save(obj, path: str):
     os.replace(tmp, path)
 
 
+def save_checkpoint(ck: dict, P: dict, log, slim_drop=("optimizer",)) -> None:
+    """Write a training checkpoint atomically to the cache (<ckpt_dir>/checkpoint.pt) and a copy to
+    the repo run folder: full if < 20 MB, else slim (the slim_drop entries set to None: by default
+    the optimizer state), else none. ck["step"] is logged."""
+    ckpt_path = os.path.join(P["ckpt_dir"], "checkpoint.pt")
+    atomic_save(ck, ckpt_path)
+    size = os.path.getsize(ckpt_path)
+    repo_ck = os.path.join(P["log_dir"], "checkpoint.pt")
+    if size < REPO_CKPT_LIMIT:
+        tmp = repo_ck + ".tmp"
+        shutil.copyfile(ckpt_path, tmp)
+        os.replace(tmp, repo_ck)
+        note = "full copy"
+    else:
+        # slim copy for the repo: weights (raw + EMA), step, RNG; no Adam moments
+        ck = dict(ck, **{k: None for k in slim_drop})
+        atomic_save(ck, repo_ck)
+        note = f"slim copy without {', '.join(slim_drop)}"
+        if os.path.getsize(repo_ck) >= REPO_CKPT_LIMIT:
+            os.remove(repo_ck)
+            note = "no repo copy (too big)"
+    log(f"checkpoint step {ck['step']} -> {ckpt_path} ({size / 1e6:.1f} MB); "
+        f"{os.path.relpath(repo_ck, repo_path('.'))}: {note}")
+
+
+def resume_source(P: dict):
+    """The checkpoint to resume from: the cache's, else the repo copy (a fresh clone), else None."""
+    for p in (os.path.join(P["ckpt_dir"], "checkpoint.pt"), os.path.join(P["log_dir"], "checkpoint.pt")):
+        if os.path.exists(p):
+            return p
+    return None
+
+
+def rng_state() -> dict:
+    return {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()}
+
+
+def set_rng_state(st: dict) -> None:
+    torch.set_rng_state(st["torch"])
+    np.random.set_state(st["numpy"])
+    random.setstate(st["python"])
+
+
+def stop_on_signals() -> list:
+    """SIGTERM/SIGINT append to the returned list, so the loop can finish its step, checkpoint, exit."""
+    flag = []
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda signum, frame: flag.append(signum))
+    return flag
+
+
 # --------------------------------------------------------------------------- main
 
 def load_init_weights(path: str) -> dict:
@@ -250,7 +301,6 @@ def main(argv=None):
 
     P = run_paths(cfg)
     log = Logger(os.path.join(P["log_dir"], "train.log"))
-    ckpt_path = os.path.join(P["ckpt_dir"], "checkpoint.pt")
     with open(os.path.join(P["log_dir"], "config.json"), "w") as f:
         json.dump({k: v for k, v in cfg.items() if not k.startswith("_")}, f, indent=2)
 
@@ -278,8 +328,7 @@ def main(argv=None):
 
     step, wall, best = 0, 0.0, -1.0
     q_rng = random.Random(seed + 1)  # qualities of the lossy thumbnails (state checkpointed)
-    repo_ck = os.path.join(P["log_dir"], "checkpoint.pt")
-    src = ckpt_path if os.path.exists(ckpt_path) else (repo_ck if os.path.exists(repo_ck) else None)
+    src = resume_source(P)
     if src is not None:
         ck = torch.load(src)
         enc.load_state_dict(ck["encoder"])
@@ -291,9 +340,7 @@ def main(argv=None):
         else:
             log("checkpoint has no optimizer state (slim repo copy): Adam moments restart from zero")
         sampler.load_state_dict(ck["sampler"])
-        torch.set_rng_state(ck["rng"]["torch"])
-        np.random.set_state(ck["rng"]["numpy"])
-        random.setstate(ck["rng"]["python"])
+        set_rng_state(ck["rng"])
         if "q_rng" in ck["rng"]:
             q_rng.setstate(ck["rng"]["q_rng"])
         step, wall, best = ck["step"], ck["wall_time_s"], ck.get("best_val_psnr", -1.0)
@@ -313,27 +360,9 @@ def main(argv=None):
             "encoder": enc.state_dict(), "decoder": dec.state_dict(),
             "encoder_ema": ema.shadow[0].state_dict(), "decoder_ema": ema.shadow[1].state_dict(),
             "optimizer": opt.state_dict(), "sampler": sampler.state_dict(),
-            "rng": {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate(),
-                    "q_rng": q_rng.getstate()},
+            "rng": dict(rng_state(), q_rng=q_rng.getstate()),
         }
-        atomic_save(ck, ckpt_path)
-        size = os.path.getsize(ckpt_path)
-        repo_ck = os.path.join(P["log_dir"], "checkpoint.pt")
-        if size < REPO_CKPT_LIMIT:
-            tmp = repo_ck + ".tmp"
-            shutil.copyfile(ckpt_path, tmp)
-            os.replace(tmp, repo_ck)
-            note = "full copy"
-        else:
-            # slim copy for the repo: weights (raw + EMA), step, RNG; no Adam moments
-            ck["optimizer"] = None
-            atomic_save(ck, repo_ck)
-            note = "slim copy without optimizer state"
-            if os.path.getsize(repo_ck) >= REPO_CKPT_LIMIT:
-                os.remove(repo_ck)
-                note = "no repo copy (too big)"
-        log(f"checkpoint step {step} -> {ckpt_path} ({size / 1e6:.1f} MB); "
-            f"{os.path.relpath(repo_ck, repo_path('.'))}: {note}")
+        save_checkpoint(ck, P, log)
 
     def run_val():
         nonlocal best
@@ -371,9 +400,7 @@ def main(argv=None):
     enc.train()
     dec.train()
     stop_reason = "done"
-    stop_signal = []  # SIGTERM/SIGINT: finish the step, checkpoint, exit (nothing is lost)
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda signum, frame: stop_signal.append(signum))
+    stop_signal = stop_on_signals()  # finish the step, checkpoint, exit (nothing is lost)
     while step < min(total, stop_at):
         t_it = time.time()
         lr = lr_at(step, t)
