@@ -14,7 +14,7 @@ packages=(
   imagemagick icc-profiles-free                 # independent reference and an ICC profile for CLI tests
   libavif-dev libjxl-dev libwebp-dev libjxl-devtools libavif-bin libjxl-tools gnuplot-nox time  # bench/
   libheif-dev libavif-dev libheif-examples libavif-bin libgdk-pixbuf-2.0-dev libgdk-pixbuf2.0-bin shared-mime-info  # HEIF/AVIF containers, gdk-pixbuf loader (issue 8)
-  ffmpeg frei0r-plugins-dev dpkg-dev            # FFmpeg filter (dpkg-source unpacks FFmpeg's source) and frei0r plugin (issue 7)
+  ffmpeg frei0r-plugins-dev dpkg-dev libx264-dev  # FFmpeg filter (dpkg-source unpacks FFmpeg's source; H.264 through libx264) and frei0r plugin
   pybind11-dev python3-pybind11 python3-distributed   # Python module, Pillow plugin and the Dask recipe (issue 18)
 )
 

@@ -67,7 +67,8 @@ fuzz fuzz_image_reader tests/fuzz/seeds/image_reader || exit 1
 # prints a finding, for a campaign that should go on).
 allocfail_strict=${ALLOCFAIL_STRICT:-1}
 for t in decoder image_reader; do
-  if ! fuzz "fuzz_${t}_allocfail" "build/fuzz/seeds-${t}_allocfail"; then
+  # seeds/allocfail-*: inputs (countdown included) that once leaked or crashed under allocation failure
+  if ! fuzz "fuzz_${t}_allocfail" "build/fuzz/seeds-${t}_allocfail" "tests/fuzz/seeds/allocfail-$t"; then
     [[ $allocfail_strict == 1 ]] && exit 1
     echo "fuzz smoke: fuzz_${t}_allocfail: finding printed, not failing the run (ALLOCFAIL_STRICT=0)"
   fi

@@ -158,6 +158,8 @@ const char* tadm_status_string(tadm_status status) {
 const char* tadm_version_string(void) { return TADM_VERSION_STRING; }
 int tadm_version_int(void) { return TADM_VERSION; }
 
+const char* tadm_default_model(uint32_t scale) { return tadm::default_model_name(scale); }
+
 tadm_status tadm_image_create(uint32_t width, uint32_t height, uint32_t channels, uint32_t bit_depth,
                               tadm_image** out) {
   if (!out) return TADM_ERROR_INVALID_ARGUMENT;

@@ -158,10 +158,10 @@ fs::path find_bundle(const std::string& name, const std::string& model_dir) {
   return {};
 }
 
-std::string default_bundle_name(std::uint32_t scale) {
-  if (scale == 16) return "pix16";
+const char* default_model_name(std::uint32_t scale) {
+  if (scale == 0 || scale == 16) return "pix16";
   if (scale == 32) return "pix32";
-  return {};
+  return "classic";
 }
 
 std::unique_ptr<Rescaler> open_model(const std::string& spec, ModelSource source, const std::string& model_dir,

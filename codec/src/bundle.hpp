@@ -56,7 +56,8 @@ std::filesystem::path engine_binary_path();
 // LibTorch module are used; an installed copy never looks there).
 bool running_from_build_tree();
 
-// The default bundle name for a scale ("pix16" for 16, "pix32" for 32), or empty.
-std::string default_bundle_name(std::uint32_t scale);
+// The model used when none is named: the learned bundle for the scale ("pix16" for 0 = default
+// or 16, "pix32" for 32), else "classic". A static string (tadm_default_model returns it).
+const char* default_model_name(std::uint32_t scale);
 
 }  // namespace tadm

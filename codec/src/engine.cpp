@@ -116,9 +116,7 @@ Encoder::Encoder(const tadm_encoder_settings& settings) : settings_(settings) {
   if (spec.empty()) {
     // The default: the learned bundle for the scale; the baseline only for scales no learned
     // bundle serves. A missing default bundle or runtime is an error, never a silent downgrade.
-    const std::uint32_t scale = settings.scale ? settings.scale : 16;
-    spec = default_bundle_name(scale);
-    if (spec.empty()) spec = "classic";
+    spec = default_model_name(settings.scale);
   }
   rescaler_ = open_model(spec, ModelSource::kUser, model_dir, ResampleFilter::kBicubic, settings.device);
   const std::uint32_t native = rescaler_->native_scale();

@@ -6,8 +6,10 @@
 # FFmpeg's source comes from Debian 12's source package (deb-src of bookworm), fetched with a
 # private APT configuration under the cache directory: nothing in /etc is read or written.
 # The patches in patches/5.1 are applied, vf_tadm.c is copied into libavfilter/, and FFmpeg is
-# configured with --disable-everything plus what thumbnails need (file protocol, image2,
-# png, rawvideo, scale, format, null, tadm) and built out of the source tree.
+# configured with --disable-everything plus what thumbnails and ordinary video need (file and
+# pipe protocols; image sequences of PNG/JPEG; H.264 in MP4/MOV/Matroska, decoded natively and
+# encoded with libx264, which makes this ffmpeg GPL; rawvideo; scale, format, fps, null, tadm)
+# and built out of the source tree. `cmake --install` installs it as bin/ffmpeg-tadm.
 #
 # The build lives in CACHE/build-KEY, where KEY hashes this script, the patches, vf_tadm.c,
 # tadm.h and the libtadm build directory; it is only rebuilt when one of them changes. On
@@ -137,13 +139,16 @@ cp "$here/vf_tadm.c" "$work/src/libavfilter/vf_tadm.c"
 configure_args=(
   --disable-everything --disable-autodetect --disable-doc --disable-network
   --disable-x86asm --disable-ffplay --disable-ffprobe --disable-avdevice --disable-postproc
-  --enable-zlib
-  --enable-protocol=file
-  --enable-demuxer=image2 --enable-muxer=image2
-  --enable-decoder=png --enable-encoder=png
+  --enable-zlib --enable-gpl --enable-libx264
+  --enable-protocol=file,pipe
+  --enable-demuxer=image2,image2pipe,png_pipe,jpeg_pipe --enable-muxer=image2,image2pipe
+  --enable-decoder=png,mjpeg --enable-encoder=png,mjpeg
+  --enable-demuxer=mov,matroska,h264 --enable-muxer=mp4,mov,matroska,h264
+  --enable-decoder=h264 --enable-parser=h264 --enable-encoder=libx264
+  --enable-bsf=h264_mp4toannexb,extract_extradata
   --enable-demuxer=rawvideo --enable-muxer=rawvideo
   --enable-decoder=rawvideo --enable-encoder=rawvideo
-  --enable-filter=scale,format,null,tadm
+  --enable-filter=scale,format,fps,null,tadm
   --enable-libtadm
   "--extra-cflags=-I$incdir -I$genincdir"
   "--extra-ldflags=-L$libdir -Wl,-rpath,$libdir"

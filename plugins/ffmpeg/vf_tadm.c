@@ -39,7 +39,7 @@ typedef struct TadmContext {
 #define FLAGS AV_OPT_FLAG_VIDEO_PARAM | AV_OPT_FLAG_FILTERING_PARAM
 
 static const AVOption tadm_options[] = {
-    { "model",     "model: classic, a bundle name (pix16) or a bundle directory", OFFSET(model),     AV_OPT_TYPE_STRING, { .str = "classic" }, 0, 0,        FLAGS },
+    { "model",     "model: classic, a bundle name (pix16) or a bundle directory; default: tadmenc's for the scale", OFFSET(model), AV_OPT_TYPE_STRING, { .str = NULL }, 0, 0, FLAGS },
     { "model_dir", "extra directory to look bundle names up in",                  OFFSET(model_dir), AV_OPT_TYPE_STRING, { .str = NULL },      0, 0,        FLAGS },
     { "scale",     "upscale factor per side, 2..64 (0 = the model's own)",        OFFSET(scale),     AV_OPT_TYPE_INT,    { .i64 = 0 },         0, 64,       FLAGS, "scale" },
         { "auto",  "the model's own scale",                                       0,                 AV_OPT_TYPE_CONST,  { .i64 = 0 },         0, 0,        FLAGS, "scale" },
@@ -108,13 +108,15 @@ static av_cold int init(AVFilterContext *ctx)
     tadm_status st;
     int ret;
 
-    if (!s->model || !s->model[0]) {
-        av_log(ctx, AV_LOG_ERROR, "The model option must not be empty (use model=classic)\n");
-        return AVERROR(EINVAL);
-    }
     if (s->scale == 1) {
         av_log(ctx, AV_LOG_ERROR, "Invalid scale 1: the factor must be 2..64, or 0 for the model's own\n");
         return AVERROR(EINVAL);
+    }
+    if (!s->model || !s->model[0]) {
+        /* The same default as tadmenc, so that the filter restores what tadmenc made. */
+        av_freep(&s->model);
+        if (!(s->model = av_strdup(tadm_default_model((uint32_t)s->scale))))
+            return AVERROR(ENOMEM);
     }
 
     tadm_decoder_default_settings(&settings);

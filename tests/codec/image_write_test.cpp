@@ -102,7 +102,7 @@ TEST(ImageWrite, BadArgumentsAreRefused) {
 TEST(ImageRead, NetpbmVariants) {
   // PGM with a comment and maxval 1000 (rescaled to 16 bits); a truncated PPM; plain PNM is not read.
   const std::string pgm = std::string("P5\n# a comment\n2 1\n1000\n") + std::string("\x03\xe8\x00\x00", 4);
-  ImagePtr g = tadm_cpp::read_image_memory({reinterpret_cast<const uint8_t*>(pgm.data()), pgm.size()});
+  ImagePtr g = tadm_cpp::read_image_memory(reinterpret_cast<const uint8_t*>(pgm.data()), pgm.size());
   EXPECT_EQ(g->channels, 1u);
   EXPECT_EQ(g->bit_depth, 16u);
   EXPECT_EQ(sample(*g, 0, 0, 0), 1.0);

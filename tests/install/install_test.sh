@@ -36,6 +36,21 @@ check "the file names pix16" grep -q '"pix16"\|pix16' <(clean "$p/bin/tadminfo" 
 check "installed tadmdec decodes it" clean "$p/bin/tadmdec" "$work/a.tadm" "$work/a.png"
 check "the decoded photo has the original size" test "$(identify -format %wx%h "$work/a.png")" = 768x512
 
+pipe() { clean "$p/bin/tadmenc" - - <"$photo" | clean "$p/bin/tadmdec" - - >"$work/piped.png"; }
+check "tadmenc - - | tadmdec - - (pipes, default model)" pipe
+check "the piped output is the same photo as the file path's" test "$(ae "$work/a.png" "$work/piped.png")" = 0
+
+# ffmpeg-tadm (installed when the patched FFmpeg was built for this tree): its default model is
+# tadmenc's, so the thumbnail through the filter is tadmdec's photo.
+if [ -x "$p/bin/ffmpeg-tadm" ]; then
+  clean "$p/bin/tadmdec" --thumbnail "$work/a.tadm" "$work/thumb.png"
+  check "installed ffmpeg-tadm runs the filter with the default model" \
+    clean "$p/bin/ffmpeg-tadm" -nostdin -hide_banner -loglevel error -i "$work/thumb.png" -vf tadm "$work/ff.png"
+  check "and gives tadmdec's pixels" test "$(ae "$work/a.png" "$work/ff.png")" = 0
+else
+  skipped "ffmpeg-tadm (the patched FFmpeg was not built for this tree)"
+fi
+
 # Without the models: a clear error naming where it looked, nothing written; classic on request.
 mv "$p/share/tadm/models" "$p/share/tadm/models.away"
 expect_fail "without models the default encode fails naming the folders searched" \
@@ -71,6 +86,25 @@ if cmake -S "$src/tests/install/example" -B "$work/example" -G Ninja -DCMAKE_PRE
 else
   bad "find_package(tadm): $(tail -20 "$work/cmake.log")"
 fi
+# gdk-pixbuf and ImageMagick as their READMEs say for a prefix other than /usr: a loader cache
+# listing the installed loader, the prefix's MIME database in XDG_DATA_DIRS, MAGICK_CONFIGURE_PATH.
+query=$(ls /usr/lib/*/gdk-pixbuf-2.0/gdk-pixbuf-query-loaders 2>/dev/null | head -1)
+loader=$(find "$p" -name 'libpixbufloader-tadm.so' | head -1)
+if [ -n "$query" ] && [ -n "$loader" ]; then
+  clean "$query" "$loader" >"$work/loaders.cache" 2>/dev/null
+  update-mime-database "$p/share/mime" >/dev/null 2>&1
+  check "gdk-pixbuf-thumbnailer makes a 128 px thumbnail with the installed loader" \
+    clean GDK_PIXBUF_MODULE_FILE="$work/loaders.cache" XDG_DATA_DIRS="$p/share:/usr/share" \
+    gdk-pixbuf-thumbnailer -s 128 "$work/a.tadm" "$work/gdk-thumb.png"
+  check "whose size is 128 px on the long side" test "$(identify -format %w "$work/gdk-thumb.png" 2>/dev/null)" = 128
+else
+  bad "the gdk-pixbuf loader is installed ($loader) and gdk-pixbuf-query-loaders exists ($query)"
+fi
+check "the ImageMagick delegate is installed" test -f "$p/share/ImageMagick-6/delegates.xml"
+check "convert reads a .tadm through the installed delegate and tools" \
+  clean PATH="$p/bin:/usr/bin:/bin" MAGICK_CONFIGURE_PATH="$p/share/ImageMagick-6" convert "$work/a.tadm" "$work/im.png"
+check "ImageMagick's result is tadmdec's" test "$(ae "$work/a.png" "$work/im.png")" = 0
+
 # The Python module (import tadm) and the Dask recipe on 2 local workers, from the prefix.
 pydir=$p/lib/python3/dist-packages
 if [ -d "$pydir/tadm" ]; then

@@ -43,6 +43,10 @@ typedef enum tadm_status {
 TADM_API const char* tadm_status_string(tadm_status status);
 TADM_API const char* tadm_version_string(void);  /* "0.1.0" */
 TADM_API int tadm_version_int(void);             /* TADM_VERSION of the library that runs */
+/* The model used when none is named (tadmenc, the encoder, the FFmpeg filter): the learned
+ * bundle for the scale ("pix16" for 0 = default or 16, "pix32" for 32), "classic" for scales no
+ * learned bundle serves. A static string; whether the bundle is installed is not checked. */
+TADM_API const char* tadm_default_model(uint32_t scale);
 
 typedef enum tadm_device {
   TADM_DEVICE_AUTO = 0, /* CUDA when this build has it and a GPU is present, else CPU */

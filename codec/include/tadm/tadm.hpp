@@ -55,15 +55,25 @@ inline ImagePtr read_image(const std::string& path, const tadm_limits* limits = 
   return ImagePtr(im);
 }
 
-inline ImagePtr read_image_memory(std::span<const std::uint8_t> bytes, const tadm_limits* limits = nullptr,
+inline ImagePtr read_image_memory(const std::uint8_t* data, std::size_t size, const tadm_limits* limits = nullptr,
                                   std::string* warning = nullptr) {
   tadm_image* im = nullptr;
   char err[512] = {};
-  const tadm_status st = tadm_image_read_memory(bytes.data(), bytes.size(), limits, &im, err, sizeof err);
+  const tadm_status st = tadm_image_read_memory(data, size, limits, &im, err, sizeof err);
   check(st, err);
   if (warning) *warning = err;
   return ImagePtr(im);
 }
+inline ImagePtr read_image_memory(const std::vector<std::uint8_t>& bytes, const tadm_limits* limits = nullptr,
+                                  std::string* warning = nullptr) {
+  return read_image_memory(bytes.data(), bytes.size(), limits, warning);
+}
+#if __cplusplus >= 202002L
+inline ImagePtr read_image_memory(std::span<const std::uint8_t> bytes, const tadm_limits* limits = nullptr,
+                                  std::string* warning = nullptr) {
+  return read_image_memory(bytes.data(), bytes.size(), limits, warning);
+}
+#endif
 
 // `warning`, when given, receives what the format could not keep (alpha, 16 bits, metadata).
 inline std::vector<std::uint8_t> write_image(const tadm_image& image, tadm_image_format format, int quality = 0,

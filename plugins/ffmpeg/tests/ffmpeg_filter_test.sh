@@ -51,7 +51,7 @@ make_classic_references "$kodak"
 ff -i thumb%d.png -vf tadm=model=classic:scale=16 out%d.png
 expect_frames_equal_references out
 # The model's own scale (classic: 16) when scale is not given.
-ff -i thumb%d.png -vf tadm auto%d.png
+ff -i thumb%d.png -vf tadm=model=classic auto%d.png
 expect_frames_equal_references auto
 # threads and tile change the work split, not the result.
 ff -i thumb%d.png -vf tadm=model=classic:scale=16:threads=1:tile=4096 tiled%d.png
@@ -66,10 +66,23 @@ echo "ok: scale=8 gives 256x192"
 
 # Non-RGB input is converted by format negotiation (FFmpeg inserts a scaler before the filter).
 "$im" thumb1.png -colorspace Gray -depth 8 -define png:color-type=0 gray1.png
-ff -i gray1.png -vf tadm=scale=16 gray_out.png
+ff -i gray1.png -vf tadm=model=classic:scale=16 gray_out.png
 [ "$(/usr/bin/identify -format %wx%h gray_out.png)" = 512x384 ] || die "gray input: wrong output size"
-ff -i thumb1.png -vf format=yuv444p,tadm=scale=16 yuv_out.png
+ff -i thumb1.png -vf format=yuv444p,tadm=model=classic:scale=16 yuv_out.png
 [ "$(/usr/bin/identify -format %wx%h yuv_out.png)" = 512x384 ] || die "yuv input: wrong output size"
+
+# Ordinary video: H.264 in MP4 (libx264) through the filter, out as H.264 and as JPEG frames;
+# Debian's stock ffprobe is the independent reader.
+ff -framerate 5 -i thumb%d.png -c:v libx264 -pix_fmt yuv420p thumbs.mp4
+ff -i thumbs.mp4 -vf tadm=model=classic:scale=16 -c:v libx264 -pix_fmt yuv420p full.mp4
+probe="$(/usr/bin/ffprobe -v error -select_streams v:0 -count_frames \
+         -show_entries stream=codec_name,width,height,nb_read_frames -of csv=p=0 full.mp4)"
+[ "$probe" = "h264,512,384,3" ] || die "H.264 through the filter gave '$probe', not h264,512,384,3"
+ff -i thumbs.mp4 -vf tadm=model=classic:scale=16 frame%d.jpg
+for i in 1 2 3; do
+  [ "$(/usr/bin/identify -format %wx%h "frame$i.jpg")" = 512x384 ] || die "JPEG frame $i: wrong size"
+done
+echo "ok: H.264/MP4 in, H.264/MP4 and JPEG frames out"
 echo "ok: gray and yuv444p inputs are negotiated to rgb24"
 
 # ------------------------------------------------------------------ bad options
@@ -82,4 +95,5 @@ expect_filter_error "not found" "tadm=bogus=1"
 
 # ------------------------------------------------------------------ a learned bundle, if any
 expect_learned_filter_equals_tadmdec tadm=model=pix16 "the filter"
+expect_learned_filter_equals_tadmdec tadm "the filter's default model (tadmenc's)"
 echo "PASS"
