@@ -59,6 +59,8 @@ const std::map<std::string, tadm_image_format> kFormatNames{
     {"png", TADM_IMAGE_PNG},   {"jpeg", TADM_IMAGE_JPEG}, {"jpg", TADM_IMAGE_JPEG},
     {"webp", TADM_IMAGE_WEBP}, {"pam", TADM_IMAGE_PAM},   {"ppm", TADM_IMAGE_PPM}};
 const char* const kAcceptedExtensions = ".png, .jpg, .jpeg, .webp, .pam, .ppm";
+// What batch mode takes from folders (a HEIF/AVIF not made by tadmenc fails, saying so).
+const std::vector<std::string> kTadmExtensions{".tadm", ".heif", ".avif"};
 
 std::string format_name(tadm_image_format f) {
   for (const auto& [name, value] : kFormatNames)
@@ -197,13 +199,14 @@ int main(int argc, char** argv) {
                  "input; OUTPUT: the image to write (written atomically, replacing one that exists; a device\n"
                  "or FIFO is written in place), or - for standard output. With --thumbnail: the stored\n"
                  "thumbnail as it is (PNG, or the JPEG/WebP/JPEG XL/AVIF it was coded as).\n"
-                 "With -o DIR: files and folders to decode");
+                 "With -o DIR: files and folders to decode")
+      ->type_name("PATH");
   auto* format_opt =
       app.add_option("--output-format", output_format,
-                     "png, jpeg, webp, pam or ppm, whatever OUTPUT's extension (batch: the outputs' format and\n"
-                     "extension, .png by default). PNG keeps 16 bits, alpha and\n"
-                     "ICC/EXIF/XMP; PAM/PPM keep 16 bits (maxval 65535, big-endian); JPEG and WebP are 8-bit;\n"
-                     "PPM and JPEG drop alpha; only PNG carries metadata (a warning says what is lost)")
+                     "png, jpeg, webp, pam or ppm, whatever OUTPUT's extension (in batch mode: the outputs'\n"
+                     "format, PNG by default). PNG keeps 16 bits, alpha and ICC/EXIF/XMP; PAM/PPM keep 16 bits\n"
+                     "(maxval 65535, big-endian); JPEG and WebP are 8-bit; PPM and JPEG drop alpha; only PNG\n"
+                     "carries metadata (a warning says what is lost)")
           ->transform(CLI::CheckedTransformer(kFormatNames, CLI::ignore_case));
   auto* quality_opt =
       app.add_option("-q,--quality", quality, "JPEG / WebP output quality 1..100 (default 90)")->check(CLI::Range(1, 100));
@@ -239,7 +242,7 @@ int main(int argc, char** argv) {
   app.add_option("--precision", precision, "Learned models: auto (bf16 where the CPU has it natively), fp32 or bf16")
       ->transform(CLI::CheckedTransformer(kPrecisions, CLI::ignore_case));
   add_threads_device(app, threads, device);
-  add_batch_options(app, batch, ".tadm files (any name)", "decoded images");
+  add_batch_options(app, batch, "NAME.png (--output-format: .jpg .webp .pam .ppm)", kTadmExtensions);
   add_limits(app, limits);
   add_verbosity(app, verbosity);
   app.set_version_flag("-V,--version", std::string("tadmdec ") + tadm_version_string());
@@ -287,15 +290,9 @@ int main(int argc, char** argv) {
   s.log = log_callback;
   s.user = &verbosity;
   if (batch_mode) {
-    BatchPlan plan;
-    try {
-      const tadm_image_format f = *output_format;
-      plan = plan_batch(paths, batch, {".tadm", ".heif", ".avif"}, f == TADM_IMAGE_JPEG ? ".jpg" : "." + format_name(f));
-    } catch (const BatchUsageError& e) {
-      print_error("tadmdec", e.what());
-      return kExitUsage;
-    }
-    return run_batch("tadmdec", "decoded", plan, batch, verbosity, [&]() -> BatchWork {
+    const tadm_image_format f = *output_format;
+    const std::string extension = f == TADM_IMAGE_JPEG ? ".jpg" : "." + format_name(f);
+    return run_batch("tadmdec", "decoded", paths, batch, kTadmExtensions, extension, verbosity, [&]() -> BatchWork {
       auto job = std::make_shared<DecodeJob>(s, *output_format, quality, max_size, strip, verbosity);
       return [job](const BatchItem& item) { return job->run(item.input, item.output); };
     });

@@ -15,6 +15,9 @@ using namespace tadm_tools;
 
 namespace {
 
+// What batch mode takes from folders.
+const std::vector<std::string> kPhotoExtensions{".png", ".jpg", ".jpeg", ".webp", ".ppm", ".pgm", ".pam"};
+
 const std::map<std::string, tadm_lr_codec> kLrCodecs{
     {"auto", TADM_LR_AUTO}, {"png", TADM_LR_PNG}, {"jpeg", TADM_LR_JPEG},
     {"webp", TADM_LR_WEBP}, {"jxl", TADM_LR_JXL},  {"avif", TADM_LR_AVIF}};
@@ -119,7 +122,8 @@ int main(int argc, char** argv) {
   app.add_option("INPUT OUTPUT", paths,
                  "INPUT: the photo to encode (PNG, JPEG, WebP, PGM, PPM or PAM, by content), or - for standard\n"
                  "input; OUTPUT: the .tadm (or .heif / .avif) file to write (written atomically, replacing one\n"
-                 "that exists), or - for standard output. With -o DIR: photos and folders to encode");
+                 "that exists), or - for standard output. With -o DIR: photos and folders to encode")
+      ->type_name("PATH");
   app.add_option("-s,--scale", scale, "Downscale factor per side, 2..64 (default: the model's, else 16)")
       ->check(CLI::Range(2, 64));
   app.add_option("-m,--model", model, "Model: classic (baseline), a bundle name, or a bundle directory");
@@ -153,7 +157,7 @@ int main(int argc, char** argv) {
   add_strip(app, strip, "of the file (not stored)");
   app.add_flag("--list-models", list_models, "List the models this build finds, then exit");
   add_threads_device(app, threads, device);
-  add_batch_options(app, batch, "photos (any name)", ".tadm (.heif, .avif) files");
+  add_batch_options(app, batch, "NAME.tadm (NAME.heif, NAME.avif with --container)", kPhotoExtensions);
   add_limits(app, limits);
   add_verbosity(app, verbosity);
   app.set_version_flag("-V,--version", std::string("tadmenc ") + tadm_version_string());
@@ -197,17 +201,10 @@ int main(int argc, char** argv) {
   s.log = log_callback;
   s.user = &verbosity;
   if (batch_mode) {
-    BatchPlan plan;
-    try {
-      plan = plan_batch(paths, batch, {".png", ".jpg", ".jpeg", ".webp", ".ppm", ".pgm", ".pam"},
-                        container == TADM_CONTAINER_HEIF   ? ".heif"
-                        : container == TADM_CONTAINER_AVIF ? ".avif"
-                                                           : ".tadm");
-    } catch (const BatchUsageError& e) {
-      print_error("tadmenc", e.what());
-      return kExitUsage;
-    }
-    return run_batch("tadmenc", "encoded", plan, batch, verbosity, [&]() -> BatchWork {
+    const char* extension = container == TADM_CONTAINER_HEIF   ? ".heif"
+                            : container == TADM_CONTAINER_AVIF ? ".avif"
+                                                               : ".tadm";
+    return run_batch("tadmenc", "encoded", paths, batch, kPhotoExtensions, extension, verbosity, [&]() -> BatchWork {
       auto job = std::make_shared<EncodeJob>(s, target_bpp, strip, lr_lossless, verbosity);
       job->load();
       return [job](const BatchItem& item) { return job->run(item.input, item.output); };

@@ -10,34 +10,50 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 
 namespace tadm_tools {
 
 namespace fs = std::filesystem;
 
-void add_batch_options(CLI::App& app, BatchOptions& options, const std::string& inputs, const std::string& outputs) {
+void add_batch_options(CLI::App& app, BatchOptions& options, const std::string& outputs,
+                       const std::vector<std::string>& extensions) {
+  std::string list;
+  for (const std::string& e : extensions) list += (list.empty() ? "" : " ") + e;
   auto* dir = app.add_option("-o,--output-dir", options.output_dir,
-                             "Batch mode: write the " + outputs + " into DIR (made if missing); every path given is then\n"
-                             "an input: " + inputs + ", or folders with -r")
+                             "Batch mode: every path given is an input (a file of any name, or a folder with -r);\n"
+                             "each is written into DIR (made if missing) as " + outputs + ".\n"
+                             "Files that fail are listed with the reason, the others are done, and the exit status is 1")
                   ->type_name("DIR")->group("Batch");
   app.add_flag("-r,--recursive", options.recursive,
-               "Take the files in folders and their subfolders, mirroring each folder's tree under DIR;\n"
-               "other extensions are ignored (-v counts them). Symbolic links to folders are not\n"
-               "followed; a folder named on the command line is, and so are links to files")
+               "Take the files of folders and their subfolders (" + list + ", any case;\n"
+               "-v counts the others), mirroring each folder's tree under DIR. Symbolic links to folders\n"
+               "are not followed (a folder named on the command line is); links to files are")
       ->needs(dir)->group("Batch");
   app.add_flag("--overwrite", options.overwrite,
                "Redo outputs that exist (by default they are skipped: outputs are written atomically,\n"
                "so one that exists is complete, and an interrupted batch resumes where it stopped)")
       ->needs(dir)->group("Batch");
   app.add_option("--jobs", options.jobs,
-                 "Files done at once (default 1). Each job has its own encoder/decoder handle (a handle is\n"
-                 "used by one thread at a time), so a learned model is loaded once per job; --threads\n"
-                 "defaults to the cores divided among the jobs, and --max-memory applies to each job")
+                 "Files done at once (default 1; -j is --threads). Each job has its own encoder/decoder\n"
+                 "handle (a handle is used by one thread at a time), so a learned model is loaded once per\n"
+                 "job; --threads defaults to the cores divided among the jobs; --max-memory is per job")
       ->check(CLI::Range(1, 64))->needs(dir)->group("Batch");
 }
 
 namespace {
+
+struct BatchPlan {
+  std::vector<BatchItem> items;
+  std::size_t ignored = 0;            // files in folders whose extension is not an input's
+  std::size_t symlinked_folders = 0;  // not followed
+};
+
+// A mistake in the command line found while planning (exit 2, nothing done).
+struct BatchUsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
 
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -164,8 +180,6 @@ class Reporter {
 
 enum class Outcome { kDone, kSkipped, kFailed };
 
-}  // namespace
-
 BatchPlan plan_batch(const std::vector<std::string>& inputs, const BatchOptions& options,
                      const std::vector<std::string>& extensions, const std::string& output_extension) {
   std::error_code ec;
@@ -178,14 +192,25 @@ BatchPlan plan_batch(const std::vector<std::string>& inputs, const BatchOptions&
   return planner.take();
 }
 
+}  // namespace
+
 int threads_per_job(int threads, int jobs) {
   if (threads > 0) return threads;
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   return std::max(1, cores / std::max(1, jobs));
 }
 
-int run_batch(const char* tool, const char* done_verb, const BatchPlan& plan, const BatchOptions& options,
-              const Verbosity& verbosity, const std::function<BatchWork()>& make_work) {
+int run_batch(const char* tool, const char* done_verb, const std::vector<std::string>& inputs,
+              const BatchOptions& options, const std::vector<std::string>& extensions,
+              const std::string& output_extension, const Verbosity& verbosity,
+              const std::function<BatchWork()>& make_work) {
+  BatchPlan plan;
+  try {
+    plan = plan_batch(inputs, options, extensions, output_extension);
+  } catch (const BatchUsageError& e) {
+    print_error(tool, e.what());
+    return kExitUsage;
+  }
   if (verbosity.verbose && plan.ignored)
     std::fprintf(stderr, "%s: %zu file(s) in the folders ignored (not an input extension)\n", tool, plan.ignored);
   if (verbosity.verbose && plan.symlinked_folders)

@@ -296,7 +296,8 @@ void add_limits(CLI::App& app, tadm_limits& limits) {
 }
 
 void add_threads_device(CLI::App& app, int& threads, tadm_device& device) {
-  app.add_option("-j,--threads", threads, "Worker threads (0 = all cores)")->check(CLI::Range(0, 256));
+  app.add_option("-j,--threads", threads, "Threads working on one file (0 = all cores; in batch mode the\n"
+                 "cores divided among --jobs)")->check(CLI::Range(0, 256));
   static const std::map<std::string, tadm_device> kDevices{
       {"auto", TADM_DEVICE_AUTO}, {"cpu", TADM_DEVICE_CPU}, {"cuda", TADM_DEVICE_CUDA}};
   app.add_option("--device", device, "Where models run: auto, cpu or cuda")
