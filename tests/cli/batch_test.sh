@@ -103,6 +103,9 @@ expect_usage "standard input in a batch" "standard input" enc_batch -o never -
 expect_usage "tadmdec --thumbnail in a batch" "thumbnail" "$dec" --thumbnail -r -o never out
 expect_usage "tadmdec: a folder without -r" "out is a folder" "$dec" -o never out
 check "no output folder made by a usage error" test ! -e never
+rc=0; "$enc" -m no-such-model -r -o nomodel in 2> nomodel.err || rc=$?
+check "a model that cannot load: exit 1, said once" bash -c "test $rc -eq 1 && test \$(grep -c 'not found' nomodel.err) -eq 1"
+check "and nothing written" test ! -e nomodel
 
 # --- the output folder inside the input tree is not walked
 enc_batch --quiet -r -o in/b/nested in/b 2>/dev/null

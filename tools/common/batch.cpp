@@ -215,12 +215,6 @@ int run_batch(const char* tool, const char* done_verb, const std::vector<std::st
     std::fprintf(stderr, "%s: %zu file(s) in the folders ignored (not an input extension)\n", tool, plan.ignored);
   if (verbosity.verbose && plan.symlinked_folders)
     std::fprintf(stderr, "%s: %zu symbolic link(s) to folders not followed\n", tool, plan.symlinked_folders);
-  std::error_code ec;
-  fs::create_directories(options.output_dir, ec);
-  if (ec) {
-    print_error(tool, "cannot create the output folder " + options.output_dir + ": " + ec.message());
-    return kExitError;
-  }
   const std::size_t n = plan.items.size();
   const int jobs = static_cast<int>(std::clamp<std::size_t>(static_cast<std::size_t>(options.jobs), 1, std::max<std::size_t>(n, 1)));
   std::vector<BatchWork> work;
@@ -228,6 +222,12 @@ int run_batch(const char* tool, const char* done_verb, const std::vector<std::st
     for (int j = 0; j < jobs; ++j) work.push_back(make_work());
   } catch (const std::exception& e) {  // a model that cannot load fails every file: say it once
     print_error(tool, e.what());
+    return kExitError;
+  }
+  std::error_code ec;
+  fs::create_directories(options.output_dir, ec);
+  if (ec) {
+    print_error(tool, "cannot create the output folder " + options.output_dir + ": " + ec.message());
     return kExitError;
   }
 
