@@ -11,6 +11,7 @@
 #include <regex>
 #include <string>
 
+#include "common/batch.hpp"
 #include "common/cli.hpp"
 #include "tadm/tadm.hpp"
 
@@ -58,6 +59,14 @@ const std::map<std::string, tadm_image_format> kFormatNames{
     {"png", TADM_IMAGE_PNG},   {"jpeg", TADM_IMAGE_JPEG}, {"jpg", TADM_IMAGE_JPEG},
     {"webp", TADM_IMAGE_WEBP}, {"pam", TADM_IMAGE_PAM},   {"ppm", TADM_IMAGE_PPM}};
 const char* const kAcceptedExtensions = ".png, .jpg, .jpeg, .webp, .pam, .ppm";
+// What batch mode takes from folders (a HEIF/AVIF not made by tadmenc fails, saying so).
+const std::vector<std::string> kTadmExtensions{".tadm", ".heif", ".avif"};
+
+std::string format_name(tadm_image_format f) {
+  for (const auto& [name, value] : kFormatNames)
+    if (value == f && name != "jpg") return name;
+  return "png";
+}
 
 // The format OUTPUT's extension names; none (standard output, a device, a FIFO, a bare name)
 // means PNG, the format tadmdec always wrote. Another extension is refused (nullopt).
@@ -101,6 +110,63 @@ tadm_cpp::ImagePtr thumbnail_fit(const std::vector<std::uint8_t>& bytes, const t
   return lr->width == w && lr->height == h ? std::move(lr) : tadm_cpp::resize(*lr, w, h);
 }
 
+// One file to one image, with one decoder kept for the next files (it keeps the last model loaded).
+class DecodeJob {
+ public:
+  DecodeJob(const tadm_decoder_settings& settings, tadm_image_format format, int quality, const std::string& max_size,
+            const Strip& strip, Verbosity& verbosity)
+      : settings_(settings), format_(format), quality_(quality), strip_(strip), verbosity_(verbosity) {
+    if (!max_size.empty()) std::sscanf(max_size.c_str(), "%ux%u", &box_w_, &box_h_);
+  }
+
+  // Returns the line that describes the output.
+  std::string run(const std::string& input, const std::string& output) {
+    const std::vector<std::uint8_t> bytes = read_file(input, memory_budget_bytes(settings_.limits));
+    tadm_cpp::ImagePtr image;
+    try {
+      if (box_w_) image = thumbnail_fit(bytes, settings_.limits, box_w_, box_h_, verbosity_);
+      if (!image) {
+        if (!decoder_) decoder_.emplace(settings_);
+        image = decoder_->decode(bytes);
+      }
+    } catch (const tadm_cpp::Error& e) {
+      throw std::runtime_error(input + ": " + e.what());
+    }
+    if (box_w_) {
+      const auto [w, h] = fit_box(image->width, image->height, box_w_, box_h_);
+      if (w != image->width || h != image->height) image = tadm_cpp::resize(*image, w, h);
+    }
+    apply_strip(*image, strip_);
+    std::string lost;
+    const std::vector<std::uint8_t> encoded = tadm_cpp::write_image(*image, format_, quality_, &lost);
+    if (!lost.empty()) log_callback(&verbosity_, TADM_LOG_WARNING, lost.c_str());
+    write_file_atomic(output, encoded, input);
+    // What the file holds: JPEG and WebP are 8-bit, JPEG and PPM have no alpha, PPM no gray.
+    const tadm_image_format f = format_;
+    const bool eight = f == TADM_IMAGE_JPEG || f == TADM_IMAGE_WEBP;
+    const bool alpha = image->channels % 2 == 0, gray = image->channels <= 2;
+    const std::uint32_t channels = f == TADM_IMAGE_PPM    ? 3u
+                                   : f == TADM_IMAGE_JPEG ? (gray ? 1u : 3u)
+                                   : f == TADM_IMAGE_WEBP ? (alpha ? 4u : 3u)
+                                                          : image->channels;
+    std::string name = format_name(f);
+    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+    char line[1024];
+    std::snprintf(line, sizeof line, "%s: %s %ux%u, %u channel(s), %u-bit", is_std_stream(output) ? "(standard output)" : output.c_str(),
+                  name.c_str(), image->width, image->height, channels, eight ? 8u : image->bit_depth);
+    return line;
+  }
+
+ private:
+  const tadm_decoder_settings settings_;
+  const tadm_image_format format_;
+  const int quality_;
+  const Strip strip_;
+  Verbosity& verbosity_;
+  std::uint32_t box_w_ = 0, box_h_ = 0;
+  std::optional<tadm_cpp::Decoder> decoder_;
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -110,9 +176,13 @@ int main(int argc, char** argv) {
                    "baseline rescaler). OUTPUT's extension chooses the format: .png, .jpg/.jpeg, .webp, .pam,\n"
                    ".ppm (none: PNG); --output-format overrides it. '-' as INPUT reads standard input; as OUTPUT\n"
                    "it writes standard output (PNG unless --output-format), never a terminal:\n"
-                   "  tadmenc - - < photo.png | tadmdec - restored.png",
+                   "  tadmenc - - < photo.png | tadmdec - restored.png\n"
+                   "Batch mode: with -o DIR, every path is an input; folders need -r and their trees are mirrored\n"
+                   "(.tadm, .heif and .avif files; --output-format chooses the output, default PNG):\n"
+                   "  tadmdec -r -o restored/ encoded/   (encoded/a/x.tadm -> restored/a/x.png)",
                "tadmdec"};
-  std::string input, output, model, model_dir;
+  std::vector<std::string> paths;
+  std::string model, model_dir;
   int threads = 0, depth = 0, quality = 0;
   std::optional<tadm_image_format> output_format;
   std::string max_size;
@@ -123,16 +193,20 @@ int main(int argc, char** argv) {
   tadm_precision precision = TADM_PRECISION_AUTO;
   tadm_limits limits{};
   Verbosity verbosity;
-  app.add_option("INPUT", input, "The .tadm, TADM-HEIF or TADM-AVIF file (recognised by content), or - for standard input")
-      ->required();
-  app.add_option("OUTPUT", output, "Image to write (written atomically; a device or FIFO is written in place), or - for\n"
-                 "standard output. With --thumbnail: the stored thumbnail as it is (PNG, or the\n"
-                 "JPEG/WebP/JPEG XL/AVIF it was coded as)")->required();
+  BatchOptions batch;
+  app.add_option("INPUT OUTPUT", paths,
+                 "INPUT: the .tadm, TADM-HEIF or TADM-AVIF file (recognised by content), or - for standard\n"
+                 "input; OUTPUT: the image to write (written atomically, replacing one that exists; a device\n"
+                 "or FIFO is written in place), or - for standard output. With --thumbnail: the stored\n"
+                 "thumbnail as it is (PNG, or the JPEG/WebP/JPEG XL/AVIF it was coded as).\n"
+                 "With -o DIR: files and folders to decode")
+      ->type_name("PATH");
   auto* format_opt =
       app.add_option("--output-format", output_format,
-                     "png, jpeg, webp, pam or ppm, whatever OUTPUT's extension. PNG keeps 16 bits, alpha and\n"
-                     "ICC/EXIF/XMP; PAM/PPM keep 16 bits (maxval 65535, big-endian); JPEG and WebP are 8-bit;\n"
-                     "PPM and JPEG drop alpha; only PNG carries metadata (a warning says what is lost)")
+                     "png, jpeg, webp, pam or ppm, whatever OUTPUT's extension (in batch mode: the outputs'\n"
+                     "format, PNG by default). PNG keeps 16 bits, alpha and ICC/EXIF/XMP; PAM/PPM keep 16 bits\n"
+                     "(maxval 65535, big-endian); JPEG and WebP are 8-bit; PPM and JPEG drop alpha; only PNG\n"
+                     "carries metadata (a warning says what is lost)")
           ->transform(CLI::CheckedTransformer(kFormatNames, CLI::ignore_case));
   auto* quality_opt =
       app.add_option("-q,--quality", quality, "JPEG / WebP output quality 1..100 (default 90)")->check(CLI::Range(1, 100));
@@ -168,6 +242,7 @@ int main(int argc, char** argv) {
   app.add_option("--precision", precision, "Learned models: auto (bf16 where the CPU has it natively), fp32 or bf16")
       ->transform(CLI::CheckedTransformer(kPrecisions, CLI::ignore_case));
   add_threads_device(app, threads, device);
+  add_batch_options(app, batch, "NAME.png (--output-format: .jpg .webp .pam .ppm)", kTadmExtensions);
   add_limits(app, limits);
   add_verbosity(app, verbosity);
   app.set_version_flag("-V,--version", std::string("tadmdec ") + tadm_version_string());
@@ -176,9 +251,19 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? kExitOk : kExitUsage;
   }
+  const bool batch_mode = !batch.output_dir.empty();
+  if (!batch_mode && paths.size() != 2) {
+    print_error("tadmdec", "give INPUT and OUTPUT, or -o DIR and the files and folders to decode (see --help)");
+    return kExitUsage;
+  }
+  if (batch_mode && thumbnail) {
+    print_error("tadmdec", "--thumbnail takes one INPUT and OUTPUT (its extension depends on the file); not with -o");
+    return kExitUsage;
+  }
+  const std::string input = batch_mode ? std::string() : paths[0], output = batch_mode ? std::string() : paths[1];
   // Everything about OUTPUT is checked before any decoding work.
   if (!thumbnail && !output_format) {
-    output_format = format_for(output);
+    output_format = batch_mode ? TADM_IMAGE_PNG : format_for(output);
     if (!output_format) {
       print_error("tadmdec", output + ": unknown extension '" + std::filesystem::path(output).extension().string() +
                                  "'; tadmdec writes " + kAcceptedExtensions + " (or give --output-format)");
@@ -189,10 +274,32 @@ int main(int argc, char** argv) {
     print_error("tadmdec", "--quality applies to JPEG and WebP output only");
     return kExitUsage;
   }
-  if (refuse_terminal("tadmdec", input, output)) return kExitUsage;
+  if (!batch_mode && refuse_terminal("tadmdec", input, output)) return kExitUsage;
+  tadm_decoder_settings s;
+  tadm_decoder_default_settings(&s);
+  s.model = model.empty() ? nullptr : model.c_str();
+  s.model_dir = model_dir.empty() ? nullptr : model_dir.c_str();
+  s.force_model = force;
+  s.threads = batch_mode ? threads_per_job(threads, batch.jobs) : threads;
+  s.device = device;
+  s.classic_upscaler = upscaler;
+  s.output_bit_depth = depth;
+  s.precision = precision;
+  s.limits = limits;
+  s.progress = batch_mode ? nullptr : progress_callback;  // one bar per file would garble the batch's lines
+  s.log = log_callback;
+  s.user = &verbosity;
+  if (batch_mode) {
+    const tadm_image_format f = *output_format;
+    const std::string extension = f == TADM_IMAGE_JPEG ? ".jpg" : "." + format_name(f);
+    return run_batch("tadmdec", "decoded", paths, batch, kTadmExtensions, extension, verbosity, [&]() -> BatchWork {
+      auto job = std::make_shared<DecodeJob>(s, *output_format, quality, max_size, strip, verbosity);
+      return [job](const BatchItem& item) { return job->run(item.input, item.output); };
+    });
+  }
   try {
-    const std::vector<std::uint8_t> bytes = read_file(input, memory_budget_bytes(limits));
     if (thumbnail) {
+      const std::vector<std::uint8_t> bytes = read_file(input, memory_budget_bytes(limits));
       std::uint8_t* png = nullptr;
       std::size_t size = 0;
       char err[512] = {};
@@ -205,57 +312,9 @@ int main(int argc, char** argv) {
       }
       return kExitOk;
     }
-    tadm_decoder_settings s;
-    tadm_decoder_default_settings(&s);
-    s.model = model.empty() ? nullptr : model.c_str();
-    s.model_dir = model_dir.empty() ? nullptr : model_dir.c_str();
-    s.force_model = force;
-    s.threads = threads;
-    s.device = device;
-    s.classic_upscaler = upscaler;
-    s.output_bit_depth = depth;
-    s.precision = precision;
-    s.limits = limits;
-    s.progress = progress_callback;
-    s.log = log_callback;
-    s.user = &verbosity;
-    std::uint32_t box_w = 0, box_h = 0;
-    if (!max_size.empty()) std::sscanf(max_size.c_str(), "%ux%u", &box_w, &box_h);
-    tadm_cpp::ImagePtr image;
-    try {
-      if (box_w) image = thumbnail_fit(bytes, limits, box_w, box_h, verbosity);
-      if (!image) {
-        tadm_cpp::Decoder decoder(s);
-        image = decoder.decode(bytes);
-      }
-    } catch (const tadm_cpp::Error& e) {
-      throw std::runtime_error(input + ": " + e.what());
-    }
-    if (box_w) {
-      const auto [w, h] = fit_box(image->width, image->height, box_w, box_h);
-      if (w != image->width || h != image->height) image = tadm_cpp::resize(*image, w, h);
-    }
-    apply_strip(*image, strip);
-    std::string lost;
-    const std::vector<std::uint8_t> encoded = tadm_cpp::write_image(*image, *output_format, quality, &lost);
-    if (!lost.empty()) log_callback(&verbosity, TADM_LOG_WARNING, lost.c_str());
-    write_file_atomic(output, encoded, input);
-    if (!verbosity.quiet) {
-      // What the file holds: JPEG and WebP are 8-bit, JPEG and PPM have no alpha, PPM no gray.
-      const tadm_image_format f = *output_format;
-      const bool eight = f == TADM_IMAGE_JPEG || f == TADM_IMAGE_WEBP;
-      const bool alpha = image->channels % 2 == 0, gray = image->channels <= 2;
-      const std::uint32_t channels = f == TADM_IMAGE_PPM    ? 3u
-                                     : f == TADM_IMAGE_JPEG ? (gray ? 1u : 3u)
-                                     : f == TADM_IMAGE_WEBP ? (alpha ? 4u : 3u)
-                                                            : image->channels;
-      std::string name = "PNG";
-      for (const auto& [n, v] : kFormatNames)
-        if (v == f && n != "jpg") name = n;
-      std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-      std::fprintf(stderr, "%s: %s %ux%u, %u channel(s), %u-bit\n", is_std_stream(output) ? "(standard output)" : output.c_str(),
-                   name.c_str(), image->width, image->height, channels, eight ? 8u : image->bit_depth);
-    }
+    DecodeJob job(s, *output_format, quality, max_size, strip, verbosity);
+    const std::string line = job.run(input, output);
+    if (!verbosity.quiet) std::fprintf(stderr, "%s\n", line.c_str());
     return kExitOk;
   } catch (const std::exception& e) {
     print_error("tadmdec", e.what());

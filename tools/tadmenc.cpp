@@ -1,14 +1,93 @@
 // tadmenc: photo (PNG, JPEG, WebP, PGM/PPM/PAM) -> .tadm (a small thumbnail plus what restores the photo).
 #include <algorithm>
 #include <cstdio>
-#include <stdexcept>
 #include <map>
+#include <memory>
+#include <optional>
+#include <stdexcept>
 #include <string>
 
+#include "common/batch.hpp"
 #include "common/cli.hpp"
 #include "tadm/tadm.hpp"
 
 using namespace tadm_tools;
+
+namespace {
+
+// What batch mode takes from folders.
+const std::vector<std::string> kPhotoExtensions{".png", ".jpg", ".jpeg", ".webp", ".ppm", ".pgm", ".pam"};
+
+const std::map<std::string, tadm_lr_codec> kLrCodecs{
+    {"auto", TADM_LR_AUTO}, {"png", TADM_LR_PNG}, {"jpeg", TADM_LR_JPEG},
+    {"webp", TADM_LR_WEBP}, {"jxl", TADM_LR_JXL},  {"avif", TADM_LR_AVIF}};
+
+// One photo to one file, with one encoder kept for the next photos (a learned model loads once).
+// --target-bpp makes a byte target per photo, and the target is an encoder setting: then each
+// photo gets its own encoder.
+class EncodeJob {
+ public:
+  EncodeJob(const tadm_encoder_settings& settings, double target_bpp, const Strip& strip, bool lr_lossless,
+            Verbosity& verbosity)
+      : settings_(settings), target_bpp_(target_bpp), strip_(strip), lr_lossless_(lr_lossless), verbosity_(verbosity) {}
+
+  // Loads the model now, so that a batch fails once, before any work, when it cannot.
+  void load() {
+    if (target_bpp_ == 0) encoder(settings_);
+  }
+
+  // Returns the line that describes the output.
+  std::string run(const std::string& input, const std::string& output) {
+    std::string damage;
+    const tadm_cpp::ImagePtr image =
+        is_std_stream(input)
+            ? tadm_cpp::read_image_memory(read_file(input, memory_budget_bytes(settings_.limits)), &settings_.limits, &damage)
+            : tadm_cpp::read_image(input, &settings_.limits, &damage);
+    if (!damage.empty()) log_callback(&verbosity_, TADM_LOG_WARNING, damage.c_str());
+    apply_strip(*image, strip_);
+    tadm_encoder_settings s = settings_;
+    if (target_bpp_ > 0) {
+      const double bytes = target_bpp_ * double(image->width) * image->height / 8.0;
+      s.target_bytes = static_cast<std::uint32_t>(std::min(bytes, 4294967295.0));
+      if (s.target_bytes == 0) throw std::runtime_error("--target-bpp " + std::to_string(target_bpp_) + " is less than one byte for this image");
+      encoder_.reset();
+    }
+    tadm_cpp::Encoder& enc = encoder(s);
+    const std::vector<std::uint8_t> bytes = enc.encode(*image);
+    write_file_atomic(output, bytes, input);
+    const double pixels = double(image->width) * image->height;
+    std::string thumb = "png";
+    for (const auto& [name, value] : kLrCodecs)
+      if (value == enc.lr_codec()) thumb = name;
+    if (enc.lr_codec() != TADM_LR_PNG) thumb += lr_lossless_ ? " lossless" : " q" + std::to_string(enc.lr_quality());
+    const tadm_container_format c = s.container;
+    char line[1024];
+    std::snprintf(line, sizeof line, "%s: %ux%u -> %zu bytes (%.4f bpp, %s), scale %u, %s thumbnail, model %s",
+                  is_std_stream(output) ? "(standard output)" : output.c_str(), image->width, image->height,
+                  bytes.size(), static_cast<double>(bytes.size()) * 8.0 / pixels,
+                  c == TADM_CONTAINER_HEIF ? "HEIF" : c == TADM_CONTAINER_AVIF ? "AVIF" : ".tadm", enc.scale(),
+                  thumb.c_str(), enc.model().substr(0, enc.model().find(' ')).c_str());
+    return line;
+  }
+
+ private:
+  tadm_cpp::Encoder& encoder(const tadm_encoder_settings& s) {
+    if (!encoder_) {
+      encoder_.emplace(s);
+      if (verbosity_.verbose) std::fprintf(stderr, "model: %s, scale %u\n", encoder_->model().c_str(), encoder_->scale());
+    }
+    return *encoder_;
+  }
+
+  const tadm_encoder_settings settings_;
+  const double target_bpp_;
+  const Strip strip_;
+  const bool lr_lossless_;
+  Verbosity& verbosity_;
+  std::optional<tadm_cpp::Encoder> encoder_;
+};
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -16,13 +95,16 @@ int main(int argc, char** argv) {
       " - encode a photo (PNG, JPEG, WebP, or binary PGM/PPM/PAM) as a .tadm file: a thumbnail 16x or 32x\n"
       "smaller per side, restored to full resolution by tadmdec with a learned model.\n"
       "'-' as INPUT reads standard input, as OUTPUT writes standard output (never a terminal):\n"
-      "  tadmenc - - < photo.png | tadmdec - restored.png\n\n"
+      "  tadmenc - - < photo.png | tadmdec - restored.png\n"
+      "Batch mode: with -o DIR, every path is an input; folders need -r and their trees are mirrored:\n"
+      "  tadmenc -r -o encoded/ photos/ extra.jpg   (photos/a/x.png -> encoded/a/x.tadm)\n\n"
       "Models: the default is the learned bundle for the scale (pix16 for 16, pix32 for 32) when it\n"
       "is installed. 'classic' is the BASELINE: antialiased bicubic downscale, bicubic or Lanczos\n"
       "upscale; any scale 2..64. Alpha is stored in the thumbnail and rescaled classically; 16-bit\n"
       "input gives an 8-bit thumbnail and a 16-bit restored image.",
       "tadmenc"};
-  std::string input, output, model, model_dir;
+  std::vector<std::string> paths;
+  std::string model, model_dir;
   unsigned scale = 0;
   int threads = 0, effort = 2, refine = 0;
   bool list_models = false;
@@ -36,8 +118,12 @@ int main(int argc, char** argv) {
   tadm_limits limits{};
   Verbosity verbosity;
   Strip strip;
-  app.add_option("INPUT", input, "Photo to encode (PNG, JPEG, WebP, PGM, PPM or PAM, by content), or - for standard input");
-  app.add_option("OUTPUT", output, "The .tadm (or .heif / .avif) file to write (written atomically), or - for standard output");
+  BatchOptions batch;
+  app.add_option("INPUT OUTPUT", paths,
+                 "INPUT: the photo to encode (PNG, JPEG, WebP, PGM, PPM or PAM, by content), or - for standard\n"
+                 "input; OUTPUT: the .tadm (or .heif / .avif) file to write (written atomically, replacing one\n"
+                 "that exists), or - for standard output. With -o DIR: photos and folders to encode")
+      ->type_name("PATH");
   app.add_option("-s,--scale", scale, "Downscale factor per side, 2..64 (default: the model's, else 16)")
       ->check(CLI::Range(2, 64));
   app.add_option("-m,--model", model, "Model: classic (baseline), a bundle name, or a bundle directory");
@@ -54,9 +140,6 @@ int main(int argc, char** argv) {
                  "File format: tadm (default), heif or avif. HEIF/AVIF store the thumbnail as a lossless\n"
                  "primary image any viewer shows, and the TADM fields as metadata (spec/heif-avif.md)")
       ->transform(CLI::CheckedTransformer(kContainers, CLI::ignore_case));
-  static const std::map<std::string, tadm_lr_codec> kLrCodecs{
-      {"auto", TADM_LR_AUTO}, {"png", TADM_LR_PNG}, {"jpeg", TADM_LR_JPEG},
-      {"webp", TADM_LR_WEBP}, {"jxl", TADM_LR_JXL},  {"avif", TADM_LR_AVIF}};
   app.add_option("--lr-codec", lr_codec,
                  "Thumbnail codec: auto (the model's: png, or jpeg for a jpeg-trained model), png, jpeg,\n"
                  "webp, jxl or avif. Every choice stays a thumbnail ordinary viewers show")
@@ -74,6 +157,7 @@ int main(int argc, char** argv) {
   add_strip(app, strip, "of the file (not stored)");
   app.add_flag("--list-models", list_models, "List the models this build finds, then exit");
   add_threads_device(app, threads, device);
+  add_batch_options(app, batch, "NAME.tadm (NAME.heif, NAME.avif with --container)", kPhotoExtensions);
   add_limits(app, limits);
   add_verbosity(app, verbosity);
   app.set_version_flag("-V,--version", std::string("tadmenc ") + tadm_version_string());
@@ -92,60 +176,44 @@ int main(int argc, char** argv) {
     tadm_buffer_free(reinterpret_cast<uint8_t*>(text));
     return kExitOk;
   }
-  if (input.empty() || output.empty()) {
-    print_error("tadmenc", "INPUT and OUTPUT are required (see --help)");
+  const bool batch_mode = !batch.output_dir.empty();
+  if (!batch_mode && paths.size() != 2) {
+    print_error("tadmenc", "give INPUT and OUTPUT, or -o DIR and the photos and folders to encode (see --help)");
     return kExitUsage;
   }
-  if (refuse_terminal("tadmenc", input, output)) return kExitUsage;
+  if (!batch_mode && refuse_terminal("tadmenc", paths[0], paths[1])) return kExitUsage;
+  tadm_encoder_settings s;
+  tadm_encoder_default_settings(&s);
+  s.model = model.empty() ? nullptr : model.c_str();
+  s.model_dir = model_dir.empty() ? nullptr : model_dir.c_str();
+  s.scale = scale;
+  s.threads = batch_mode ? threads_per_job(threads, batch.jobs) : threads;
+  s.device = device;
+  s.png_effort = effort;
+  s.refine_iterations = refine;
+  s.container = container;
+  s.lr_codec = lr_codec;
+  s.lr_quality = lr_quality;
+  s.lr_lossless = lr_lossless ? 1 : 0;
+  s.target_bytes = target_bytes;
+  s.limits = limits;
+  s.progress = batch_mode ? nullptr : progress_callback;  // one bar per file would garble the batch's lines
+  s.log = log_callback;
+  s.user = &verbosity;
+  if (batch_mode) {
+    const char* extension = container == TADM_CONTAINER_HEIF   ? ".heif"
+                            : container == TADM_CONTAINER_AVIF ? ".avif"
+                                                               : ".tadm";
+    return run_batch("tadmenc", "encoded", paths, batch, kPhotoExtensions, extension, verbosity, [&]() -> BatchWork {
+      auto job = std::make_shared<EncodeJob>(s, target_bpp, strip, lr_lossless, verbosity);
+      job->load();
+      return [job](const BatchItem& item) { return job->run(item.input, item.output); };
+    });
+  }
   try {
-    tadm_encoder_settings s;
-    tadm_encoder_default_settings(&s);
-    s.model = model.empty() ? nullptr : model.c_str();
-    s.model_dir = model_dir.empty() ? nullptr : model_dir.c_str();
-    s.scale = scale;
-    s.threads = threads;
-    s.device = device;
-    s.png_effort = effort;
-    s.refine_iterations = refine;
-    s.container = container;
-    s.lr_codec = lr_codec;
-    s.lr_quality = lr_quality;
-    s.lr_lossless = lr_lossless ? 1 : 0;
-    s.target_bytes = target_bytes;
-    s.limits = limits;
-    s.progress = progress_callback;
-    s.log = log_callback;
-    s.user = &verbosity;
-    std::string damage;
-    const tadm_cpp::ImagePtr image =
-        is_std_stream(input)
-            ? tadm_cpp::read_image_memory(read_file(input, memory_budget_bytes(s.limits)), &s.limits, &damage)
-            : tadm_cpp::read_image(input, &s.limits, &damage);
-    if (!damage.empty()) log_callback(&verbosity, TADM_LOG_WARNING, damage.c_str());
-    apply_strip(*image, strip);
-    if (target_bpp > 0) {
-      const double bytes = target_bpp * double(image->width) * image->height / 8.0;
-      s.target_bytes = static_cast<std::uint32_t>(std::min(bytes, 4294967295.0));
-      if (s.target_bytes == 0) throw std::runtime_error("--target-bpp " + std::to_string(target_bpp) + " is less than one byte for this image");
-    }
-    tadm_cpp::Encoder encoder(s);
-    if (verbosity.verbose)
-      std::fprintf(stderr, "model: %s, scale %u\n", encoder.model().c_str(), encoder.scale());
-    const std::vector<std::uint8_t> bytes = encoder.encode(*image);
-    write_file_atomic(output, bytes, input);
-    if (!verbosity.quiet) {
-      const double pixels = double(image->width) * image->height;
-      std::string thumb = "png";
-      for (const auto& [name, value] : kLrCodecs)
-        if (value == encoder.lr_codec()) thumb = name;
-      if (encoder.lr_codec() != TADM_LR_PNG)
-        thumb += lr_lossless ? " lossless" : " q" + std::to_string(encoder.lr_quality());
-      std::fprintf(stderr, "%s: %ux%u -> %zu bytes (%.4f bpp, %s), scale %u, %s thumbnail, model %s\n",
-                   is_std_stream(output) ? "(standard output)" : output.c_str(),
-                   image->width, image->height, bytes.size(), static_cast<double>(bytes.size()) * 8.0 / pixels,
-                   container == TADM_CONTAINER_HEIF ? "HEIF" : container == TADM_CONTAINER_AVIF ? "AVIF" : ".tadm",
-                   encoder.scale(), thumb.c_str(), encoder.model().substr(0, encoder.model().find(' ')).c_str());
-    }
+    EncodeJob job(s, target_bpp, strip, lr_lossless, verbosity);
+    const std::string line = job.run(paths[0], paths[1]);
+    if (!verbosity.quiet) std::fprintf(stderr, "%s\n", line.c_str());
     return kExitOk;
   } catch (const std::exception& e) {
     print_error("tadmenc", e.what());

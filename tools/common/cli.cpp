@@ -11,7 +11,9 @@
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <mutex>
 #include <stdexcept>
+#include <thread>
 
 namespace tadm_tools {
 
@@ -19,14 +21,33 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// The temporary file being written, for the signal handler (async-signal-safe unlink).
-char g_temp_path[4096];
-std::atomic<bool> g_temp_active{false};
+// The temporary files being written, one slot per concurrent writer (batch workers), for the
+// signal handler: it may only read these and call unlink (async-signal-safe).
+constexpr int kTempSlots = 64;
+char g_temp_paths[kTempSlots][4096];
+std::atomic<bool> g_temp_claimed[kTempSlots];  // a writer owns the slot
+std::atomic<bool> g_temp_active[kTempSlots];   // its path names a file to remove
 
-extern "C" void remove_temp_and_exit(int sig) {
-  if (g_temp_active.load()) unlink(g_temp_path);
+extern "C" void remove_temps_and_exit(int sig) {
+  for (int i = 0; i < kTempSlots; ++i)
+    if (g_temp_active[i].load()) unlink(g_temp_paths[i]);
   std::signal(sig, SIG_DFL);
   std::raise(sig);
+}
+
+// Installed once for the whole process, so concurrent writers need not save and restore
+// handlers in a nested order. A signal ignored on start (nohup) stays ignored.
+void install_temp_cleanup() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    for (const int sig : {SIGINT, SIGTERM, SIGHUP}) {
+      struct sigaction old {}, sa {};
+      sigaction(sig, nullptr, &old);
+      if (old.sa_handler == SIG_IGN) continue;
+      sa.sa_handler = remove_temps_and_exit;
+      sigaction(sig, &sa, nullptr);
+    }
+  });
 }
 
 std::runtime_error sys_error(const std::string& what, const std::string& path) {
@@ -96,30 +117,38 @@ std::vector<std::uint8_t> read_file(const std::string& path, std::uint64_t stdin
 
 namespace {
 
-// Removes the named temporary file and restores signal handlers unless released.
+// Owns one temporary-file slot; removes the named temporary file unless released.
 class TempGuard {
  public:
   TempGuard() {
-    struct sigaction sa {};
-    sa.sa_handler = remove_temp_and_exit;
-    sigaction(SIGINT, &sa, &old_int_);
-    sigaction(SIGTERM, &sa, &old_term_);
-    sigaction(SIGHUP, &sa, &old_hup_);
+    install_temp_cleanup();
+    for (;;) {
+      for (int i = 0; i < kTempSlots; ++i) {
+        bool expected = false;
+        if (g_temp_claimed[i].compare_exchange_strong(expected, true)) {
+          slot_ = i;
+          return;
+        }
+      }
+      std::this_thread::yield();  // more writers than slots: wait for one to finish
+    }
   }
   ~TempGuard() {
-    if (g_temp_active.exchange(false)) unlink(g_temp_path);
-    sigaction(SIGINT, &old_int_, nullptr);
-    sigaction(SIGTERM, &old_term_, nullptr);
-    sigaction(SIGHUP, &old_hup_, nullptr);
+    if (g_temp_active[slot_].exchange(false)) unlink(g_temp_paths[slot_]);
+    g_temp_claimed[slot_] = false;
   }
+  TempGuard(const TempGuard&) = delete;
+  TempGuard& operator=(const TempGuard&) = delete;
   void named(const std::string& p) {
-    std::memcpy(g_temp_path, p.c_str(), p.size() + 1);
-    g_temp_active = true;
+    g_temp_active[slot_] = false;
+    std::memcpy(g_temp_paths[slot_], p.c_str(), p.size() + 1);
+    g_temp_active[slot_] = true;
   }
-  void release() { g_temp_active = false; }
+  const char* path() const { return g_temp_paths[slot_]; }
+  void release() { g_temp_active[slot_] = false; }
 
  private:
-  struct sigaction old_int_ {}, old_term_ {}, old_hup_ {};
+  int slot_ = 0;
 };
 
 }  // namespace
@@ -182,7 +211,7 @@ void write_file_atomic(const std::string& path, const std::vector<std::uint8_t>&
   const fs::path target = follow_links(path);
   const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
   const std::string temp_prefix = (dir / ("." + target.filename().string() + ".tmp-")).string();
-  if (temp_prefix.size() + 32 >= sizeof g_temp_path) throw std::runtime_error("output path is too long: " + path);
+  if (temp_prefix.size() + 32 >= sizeof g_temp_paths[0]) throw std::runtime_error("output path is too long: " + path);
   TempGuard guard;
   Fd file;
   // An unnamed file (O_TMPFILE) leaves nothing behind even if the process is killed while
@@ -216,7 +245,7 @@ void write_file_atomic(const std::string& path, const std::vector<std::uint8_t>&
   const int fd = file.fd;
   file.fd = -1;
   if (close(fd) != 0) throw sys_error("cannot write", path);
-  if (rename(g_temp_path, target.c_str()) != 0) throw sys_error("cannot write", path);
+  if (rename(guard.path(), target.c_str()) != 0) throw sys_error("cannot write", path);
   guard.release();
 }
 
@@ -267,7 +296,8 @@ void add_limits(CLI::App& app, tadm_limits& limits) {
 }
 
 void add_threads_device(CLI::App& app, int& threads, tadm_device& device) {
-  app.add_option("-j,--threads", threads, "Worker threads (0 = all cores)")->check(CLI::Range(0, 256));
+  app.add_option("-j,--threads", threads, "Threads working on one file (0 = all cores; in batch mode the\n"
+                 "cores divided among --jobs)")->check(CLI::Range(0, 256));
   static const std::map<std::string, tadm_device> kDevices{
       {"auto", TADM_DEVICE_AUTO}, {"cpu", TADM_DEVICE_CPU}, {"cuda", TADM_DEVICE_CUDA}};
   app.add_option("--device", device, "Where models run: auto, cpu or cuda")

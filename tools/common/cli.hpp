@@ -37,7 +37,8 @@ std::uint64_t memory_budget_bytes(const tadm_limits& limits);
 // fsync, rename (through symbolic links: the link stays, its target is replaced, keeping its
 // permissions). Devices and FIFOs are written in place; directories are refused. Refuses to
 // write over `input` (same file by device and inode). On any failure, and on
-// SIGINT/SIGTERM/SIGHUP while writing, the temporary file is removed. "-" is standard output.
+// SIGINT/SIGTERM/SIGHUP while writing, the temporary file is removed (a signal ignored at
+// start stays ignored). Several threads may write at once. "-" is standard output.
 void write_file_atomic(const std::string& path, const std::vector<std::uint8_t>& bytes,
                        const std::string& input);
 
