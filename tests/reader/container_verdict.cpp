@@ -1,0 +1,77 @@
+// The C++ side of the differential test (tests/reader/README.md): for each file given, one line
+//   <file> TAB <container verdict> TAB <C API status> TAB <message>
+// where the container verdict is "ok" or tadm::container::error_code_name() of
+// tadm::container::read() with the default Limits (spec/container.md section 8), and the C API
+// status is the tadm_status name tadm_file_info_read() returns with the same limits. Neither
+// runs a model. Exit 0 unless a file cannot be read or an argument is missing.
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "tadm/container.hpp"
+#include "tadm/tadm.h"
+
+namespace {
+
+const char* status_name(tadm_status status) {
+  switch (status) {
+    case TADM_OK: return "TADM_OK";
+    case TADM_ERROR_INVALID_ARGUMENT: return "TADM_ERROR_INVALID_ARGUMENT";
+    case TADM_ERROR_IO: return "TADM_ERROR_IO";
+    case TADM_ERROR_CORRUPT: return "TADM_ERROR_CORRUPT";
+    case TADM_ERROR_UNSUPPORTED: return "TADM_ERROR_UNSUPPORTED";
+    case TADM_ERROR_LIMIT: return "TADM_ERROR_LIMIT";
+    case TADM_ERROR_MODEL: return "TADM_ERROR_MODEL";
+    case TADM_ERROR_MODEL_MISMATCH: return "TADM_ERROR_MODEL_MISMATCH";
+    case TADM_ERROR_OUT_OF_MEMORY: return "TADM_ERROR_OUT_OF_MEMORY";
+    case TADM_ERROR_CANCELLED: return "TADM_ERROR_CANCELLED";
+    case TADM_ERROR_INTERNAL: return "TADM_ERROR_INTERNAL";
+  }
+  return "TADM_STATUS_UNKNOWN";
+}
+
+// Messages go on one line of a tab-separated output.
+std::string one_line(std::string text) {
+  for (char& c : text)
+    if (c == '\t' || c == '\n' || c == '\r') c = ' ';
+  return text;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: container_verdict FILE...\n");
+    return 2;
+  }
+  const tadm::container::Limits container_limits;  // the spec's defaults
+  // The C API's own defaults differ from the spec's; give it the spec's values so that both
+  // readers judge a file by the same limits (max_lr_bytes and max_chunks are not settable there).
+  tadm_limits api_limits{};
+  api_limits.max_pixels = container_limits.max_pixels;
+  api_limits.max_dimension = container_limits.max_dimension;
+  api_limits.max_metadata_bytes = container_limits.max_metadata_bytes;
+
+  for (int i = 1; i < argc; ++i) {
+    std::ifstream in(argv[i], std::ios::binary);
+    if (!in) {
+      std::fprintf(stderr, "container_verdict: cannot read %s\n", argv[i]);
+      return 2;
+    }
+    const std::vector<std::uint8_t> bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+
+    tadm::container::File file;
+    const tadm::container::Error error = tadm::container::read(bytes, container_limits, file);
+    const char* verdict = error ? tadm::container::error_code_name(error.code) : "ok";
+
+    tadm_file_info* info = nullptr;
+    char message[512] = {};
+    const tadm_status status = tadm_file_info_read(bytes.data(), bytes.size(), &api_limits, &info, message, sizeof message);
+    tadm_file_info_free(info);
+
+    std::printf("%s\t%s\t%s\t%s\n", argv[i], verdict, status_name(status), one_line(error.message).c_str());
+  }
+  return 0;
+}
