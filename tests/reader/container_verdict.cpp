@@ -4,6 +4,11 @@
 // tadm::container::read() with the default Limits (spec/container.md section 8), and the C API
 // status is the tadm_status name tadm_file_info_read() returns with the same limits. Neither
 // runs a model. Exit 0 unless a file cannot be read or an argument is missing.
+//
+// With --stdin instead of files, reads records "<u32 big-endian size><size bytes>" from standard
+// input until its end and names them 0, 1, 2, ... in the output: the differential test's tens of
+// thousands of variations then need neither files nor processes of their own.
+#include <cstdint>
 #include <cstdio>
 #include <fstream>
 #include <iterator>
@@ -39,11 +44,30 @@ std::string one_line(std::string text) {
   return text;
 }
 
+// One output line for one input.
+void judge(const std::string& name, const std::vector<std::uint8_t>& bytes, const tadm::container::Limits& container_limits,
+           const tadm_limits& api_limits) {
+  tadm::container::File file;
+  const tadm::container::Error error = tadm::container::read(bytes, container_limits, file);
+  const char* verdict = error ? tadm::container::error_code_name(error.code) : "ok";
+
+  tadm_file_info* info = nullptr;
+  char message[512] = {};
+  const tadm_status status = tadm_file_info_read(bytes.data(), bytes.size(), &api_limits, &info, message, sizeof message);
+  tadm_file_info_free(info);
+
+  std::printf("%s\t%s\t%s\t%s\n", name.c_str(), verdict, status_name(status), one_line(error.message).c_str());
+}
+
+bool read_exactly(std::FILE* in, std::uint8_t* out, std::size_t size) {
+  return std::fread(out, 1, size, in) == size;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: container_verdict FILE...\n");
+    std::fprintf(stderr, "usage: container_verdict FILE... | container_verdict --stdin\n");
     return 2;
   }
   const tadm::container::Limits container_limits;  // the spec's defaults
@@ -54,6 +78,22 @@ int main(int argc, char** argv) {
   api_limits.max_dimension = container_limits.max_dimension;
   api_limits.max_metadata_bytes = container_limits.max_metadata_bytes;
 
+  if (std::string(argv[1]) == "--stdin") {
+    for (std::uint64_t index = 0;; ++index) {
+      std::uint8_t size_bytes[4];
+      if (std::fread(size_bytes, 1, 4, stdin) != 4) break;
+      const std::uint32_t size = (std::uint32_t{size_bytes[0]} << 24) | (std::uint32_t{size_bytes[1]} << 16) |
+                                 (std::uint32_t{size_bytes[2]} << 8) | std::uint32_t{size_bytes[3]};
+      std::vector<std::uint8_t> bytes(size);
+      if (!read_exactly(stdin, bytes.data(), size)) {
+        std::fprintf(stderr, "container_verdict: record %llu is cut short\n", static_cast<unsigned long long>(index));
+        return 2;
+      }
+      judge(std::to_string(index), bytes, container_limits, api_limits);
+    }
+    return 0;
+  }
+
   for (int i = 1; i < argc; ++i) {
     std::ifstream in(argv[i], std::ios::binary);
     if (!in) {
@@ -61,17 +101,7 @@ int main(int argc, char** argv) {
       return 2;
     }
     const std::vector<std::uint8_t> bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-
-    tadm::container::File file;
-    const tadm::container::Error error = tadm::container::read(bytes, container_limits, file);
-    const char* verdict = error ? tadm::container::error_code_name(error.code) : "ok";
-
-    tadm_file_info* info = nullptr;
-    char message[512] = {};
-    const tadm_status status = tadm_file_info_read(bytes.data(), bytes.size(), &api_limits, &info, message, sizeof message);
-    tadm_file_info_free(info);
-
-    std::printf("%s\t%s\t%s\t%s\n", argv[i], verdict, status_name(status), one_line(error.message).c_str());
+    judge(argv[i], bytes, container_limits, api_limits);
   }
   return 0;
 }

@@ -131,7 +131,8 @@ def check_head(data, limits):
     if height > limits.max_dimension:
         fail("limit_exceeded", f"chunk HEAD: height {height} is above max_dimension {limits.max_dimension}")
     if width * height > limits.max_pixels:
-        fail("limit_exceeded", f"chunk HEAD: {width} x {height} pixels is above max_pixels {limits.max_pixels}")
+        fail("limit_exceeded", f"chunk HEAD: {width} x {height} pixels is above "
+                               f"max_pixels {limits.max_pixels}")
     return {
         "width": width, "height": height, "scale_x": scale_x, "scale_y": scale_y,
         "lr_width": lr_width, "lr_height": lr_height, "flags": flags,
@@ -213,7 +214,8 @@ def check_lr_jpeg(data, head):
     if length - p < 10:
         fail("bad_chunk", "chunk LRIM: the JPEG stream ends inside its frame header")
     if marker not in (0xC0, 0xC1, 0xC2):
-        fail("bad_field", f"chunk LRIM: JPEG frame FF{marker:02X} is not baseline, extended or progressive Huffman")
+        fail("bad_field", f"chunk LRIM: JPEG frame FF{marker:02X} is not baseline, extended or "
+                          "progressive Huffman")
     if data[p + 4] != 8:
         fail("bad_field", f"chunk LRIM: JPEG sample precision {data[p + 4]} is not 8")
     height, width = u16(data, p + 5), u16(data, p + 7)
