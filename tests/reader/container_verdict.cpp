@@ -1,7 +1,8 @@
 // The C++ side of the differential test (tests/reader/README.md): for each file given, one line
 //   <file> TAB <container verdict> TAB <C API status> TAB <message>
 // where the container verdict is "ok" or tadm::container::error_code_name() of
-// tadm::container::read() with the default Limits (spec/container.md section 8), and the C API
+// tadm::container::read() with the default Limits (spec/container.md section 8) (and of
+// tadm::container::extract_lr_image(), which must agree with read()), and the C API
 // status is the tadm_status name tadm_file_info_read() returns with the same limits. Neither
 // runs a model. Exit 0 unless a file cannot be read or an argument is missing.
 //
@@ -49,14 +50,21 @@ void judge(const std::string& name, const std::vector<std::uint8_t>& bytes, cons
            const tadm_limits& api_limits) {
   tadm::container::File file;
   const tadm::container::Error error = tadm::container::read(bytes, container_limits, file);
-  const char* verdict = error ? tadm::container::error_code_name(error.code) : "ok";
+  std::string verdict = error ? tadm::container::error_code_name(error.code) : "ok";
+  // extract_lr_image() promises the full validation of read(): a different answer is reported
+  // as a verdict no reader gives, so the comparison fails and shows both.
+  std::vector<std::uint8_t> lr_image;
+  const tadm::container::Error extract_error = tadm::container::extract_lr_image(bytes, container_limits, lr_image);
+  if (extract_error.code != error.code)
+    verdict = "read:" + verdict + "/extract_lr_image:" +
+              (extract_error ? tadm::container::error_code_name(extract_error.code) : "ok");
 
   tadm_file_info* info = nullptr;
   char message[512] = {};
   const tadm_status status = tadm_file_info_read(bytes.data(), bytes.size(), &api_limits, &info, message, sizeof message);
   tadm_file_info_free(info);
 
-  std::printf("%s\t%s\t%s\t%s\n", name.c_str(), verdict, status_name(status), one_line(error.message).c_str());
+  std::printf("%s\t%s\t%s\t%s\n", name.c_str(), verdict.c_str(), status_name(status), one_line(error.message).c_str());
 }
 
 bool read_exactly(std::FILE* in, std::uint8_t* out, std::size_t size) {

@@ -22,6 +22,7 @@ import sys
 import struct
 import zlib
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tadm_reader  # noqa: E402  (after the path is set)
 
