@@ -155,12 +155,14 @@ def plan(mode, in_root, out_root, report):
             yield src, dst
 
 
-def run(mode, in_root, out_root, client, options=None, max_in_flight=None, progress=None):
+def run(mode, in_root, out_root, client, options=None, max_in_flight=None, progress=None, task=process_file):
     """Encode or decode the tree IN -> OUT on `client`'s cluster; returns a Report.
 
     options: keyword arguments of tadm.Encoder / tadm.Decoder (model, scale, threads, ...).
     max_in_flight: tasks submitted at once (default: 4 per worker thread, at least 16).
-    progress: called as progress(report) after every finished file."""
+    progress: called as progress(report) after every finished file.
+    task: what runs on a worker per file, process_file's signature and result (a pipeline may
+    wrap it, e.g. to add a step after each file)."""
     from distributed import as_completed
 
     if mode not in ("encode", "decode"):
@@ -175,7 +177,7 @@ def run(mode, in_root, out_root, client, options=None, max_in_flight=None, progr
 
     def submit(pair):
         # pure=False: a task per call, even for equal arguments in a later run.
-        future = client.submit(process_file, mode, options, pair[0], pair[1], pure=False)
+        future = client.submit(task, mode, options, pair[0], pair[1], pure=False)
         inputs[future.key] = pair[0]
         return future
 

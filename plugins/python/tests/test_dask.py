@@ -1,6 +1,7 @@
 """tadm.dask_batch on a LocalCluster of two worker processes: a tree with a subfolder and one
 corrupt file is encoded (the corrupt file listed, the others done, one model load per worker),
-a second run skips everything done, and the CLI decodes the result (exit 1 with a failure)."""
+a second run skips everything done, a worker that dies takes only its file down, and the CLI
+decodes the result (exit 1 with a failure)."""
 
 import logging
 import os
@@ -84,6 +85,35 @@ class DaskBatch(unittest.TestCase):
         report = dask_batch.run("encode", self.src, self.out, self.client, self.options)
         self.assertEqual((report.done, report.skipped), (0, 3))
         self.assertEqual([os.path.basename(p) for p, _ in report.failed], ["broken.png"])
+
+    def test_4_a_dying_worker_is_a_listed_failure(self):
+        # A task that takes its worker process down (as a crash or the OOM killer would): that
+        # file is listed as failed, the rest of the tree is done. Its own cluster, so that the
+        # scheduler gives up on the first death instead of retrying on the other workers.
+        import dask
+        from distributed import Client, LocalCluster
+
+        victim = PHOTOS[1]
+
+        def crashing(mode, options, src, dst):
+            if os.path.basename(src) == victim:
+                os._exit(70)
+            return dask_batch.process_file(mode, options, src, dst)
+
+        with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+            with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                              silence_logs=logging.CRITICAL) as cluster, Client(cluster) as client:
+                out = os.path.join(self.tmp.name, "out-dying")
+                report = dask_batch.run("encode", self.src, out, client, self.options, task=crashing)
+        failed = {os.path.basename(p): m for p, m in report.failed}
+        self.assertEqual(set(failed), {victim, "broken.png"}, failed)
+        self.assertIn("task failed", failed[victim])
+        # A task rescheduled after the death may find its output already complete: skipped.
+        self.assertEqual(report.done + report.skipped, 2)
+        for name in (PHOTOS[0], PHOTOS[2]):
+            found = [d for d, _, files in os.walk(out) if name.replace(".png", ".tadm") in files]
+            self.assertTrue(found, f"{name} was not encoded")
+        self.assertFalse([n for _, _, files in os.walk(out) for n in files if not n.endswith(".tadm")])
 
     def test_3_cli_decode(self):
         with open(os.path.join(self.out, "sub", "cut.tadm"), "wb") as f:
