@@ -10,12 +10,6 @@
 namespace tadm {
 
 namespace {
-constexpr std::uint64_t kDefaultMaxPixels = 1ull << 28;
-constexpr std::uint32_t kDefaultMaxDimension = 65535;
-constexpr std::uint32_t kDefaultMaxMetadata = 16u << 20;
-constexpr std::uint32_t kDefaultMaxTilePixels = 2048u * 2048u;
-constexpr std::uint32_t kDefaultMaxMemoryMib = 2048;
-
 float load(const Image& im, std::size_t index) {
   if (im.bit_depth == 16) {
     std::uint16_t v;
@@ -29,11 +23,11 @@ float load(const Image& im, std::size_t index) {
 tadm_limits resolve_limits(const tadm_limits* limits) {
   tadm_limits out{};
   if (limits) out = *limits;
-  if (out.max_pixels == 0) out.max_pixels = kDefaultMaxPixels;
-  if (out.max_dimension == 0) out.max_dimension = kDefaultMaxDimension;
-  if (out.max_metadata_bytes == 0) out.max_metadata_bytes = kDefaultMaxMetadata;
-  if (out.max_tile_pixels == 0) out.max_tile_pixels = kDefaultMaxTilePixels;
-  if (out.max_memory_mib == 0) out.max_memory_mib = kDefaultMaxMemoryMib;
+  if (out.max_pixels == 0) out.max_pixels = TADM_DEFAULT_MAX_PIXELS;
+  if (out.max_dimension == 0) out.max_dimension = TADM_DEFAULT_MAX_DIMENSION;
+  if (out.max_metadata_bytes == 0) out.max_metadata_bytes = TADM_DEFAULT_MAX_METADATA_BYTES;
+  if (out.max_tile_pixels == 0) out.max_tile_pixels = TADM_DEFAULT_MAX_TILE_PIXELS;
+  if (out.max_memory_mib == 0) out.max_memory_mib = TADM_DEFAULT_MAX_MEMORY_MIB;
   return out;
 }
 

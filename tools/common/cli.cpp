@@ -278,17 +278,21 @@ void add_verbosity(CLI::App& app, Verbosity& v) {
 }
 
 void add_limits(CLI::App& app, tadm_limits& limits) {
-  app.add_option("--max-pixels", limits.max_pixels, "Refuse images with more pixels (default 268435456)")
+  // The defaults shown are the library's (tadm.h), the one set the tools use.
+  const auto dflt = [](auto v) { return " (default " + std::to_string(v) + ")"; };
+  app.add_option("--max-pixels", limits.max_pixels, "Refuse images with more pixels" + dflt(TADM_DEFAULT_MAX_PIXELS))
       ->check(CLI::PositiveNumber)->group("Limits");
-  app.add_option("--max-dimension", limits.max_dimension, "Refuse images wider or taller (default 65535)")
+  app.add_option("--max-dimension", limits.max_dimension, "Refuse images wider or taller" + dflt(TADM_DEFAULT_MAX_DIMENSION))
       ->check(CLI::PositiveNumber)->group("Limits");
-  app.add_option("--max-metadata", limits.max_metadata_bytes, "Refuse ICC/EXIF/XMP blobs larger, in bytes (default 16 MiB)")
+  app.add_option("--max-metadata", limits.max_metadata_bytes,
+                 "Refuse ICC/EXIF/XMP blobs larger, in bytes" + dflt(TADM_DEFAULT_MAX_METADATA_BYTES))
       ->check(CLI::PositiveNumber)->group("Limits");
-  app.add_option("--max-tile-pixels", limits.max_tile_pixels, "Largest model tile with its margins, in full-resolution pixels (default 4194304)")
+  app.add_option("--max-tile-pixels", limits.max_tile_pixels,
+                 "Largest model tile with its margins, in full-resolution pixels" + dflt(TADM_DEFAULT_MAX_TILE_PIXELS))
       ->check(CLI::PositiveNumber)->group("Limits");
   app.add_option("--max-memory", limits.max_memory_mib,
-                 "Memory budget in MiB for the image data of one run (default 2048); larger jobs are refused\n"
-                 "before anything is allocated, and a learned model's tiles shrink to fit it")
+                 "Memory budget in MiB for the image data of one run" + dflt(TADM_DEFAULT_MAX_MEMORY_MIB) +
+                     "; larger jobs are refused\nbefore anything is allocated, and a learned model's tiles shrink to fit it")
       ->check(CLI::PositiveNumber)->group("Limits");
   app.add_flag("--allow-corrupt", limits.allow_corrupt,
                "Read PNG/JPEG input that libpng/libjpeg report as damaged but can decode (with a warning)")

@@ -7,6 +7,16 @@
  *  - every call returns a tadm_status; tadm_status_string() names it, and the handle's
  *    last-error message says what went wrong in words a user can act on;
  *  - buffers returned by the library are freed with the matching tadm_*_free() call.
+ *
+ * Threads: functions without a handle (tadm_image_*, tadm_file_info_read, tadm_list_models, ...)
+ * may be called from any number of threads at once. A handle (tadm_encoder, tadm_decoder) may be
+ * used by one thread at a time: it keeps its last error and statistics; use one handle per
+ * thread (they share nothing, so a learned model is loaded once per handle). Handles may be
+ * created, used and destroyed on different threads.
+ *
+ * Container errors (spec/container.md section 7.3) map to statuses: `unsupported_version` and
+ * `unknown_critical` -> TADM_ERROR_UNSUPPORTED, `limit_exceeded` -> TADM_ERROR_LIMIT, every
+ * other error -> TADM_ERROR_CORRUPT.
  */
 #ifndef TADM_TADM_H
 #define TADM_TADM_H
@@ -81,12 +91,21 @@ typedef void (*tadm_log_fn)(void* user, tadm_log_level level, const char* messag
  * allocated: a call that would need more fails with TADM_ERROR_LIMIT naming the estimate; a
  * learned model's tiles shrink first so that large legitimate photos still fit. Code, LibTorch
  * itself and model weights are not counted. */
+/* The defaults of the C API and the tools (the one set of them). They are tighter than the
+ * container library's own reader limits (spec/container.md section 8), as any reader's may be. */
+#define TADM_DEFAULT_MAX_PIXELS (1ull << 28)        /* 268 MP */
+#define TADM_DEFAULT_MAX_DIMENSION 65535u
+#define TADM_DEFAULT_MAX_METADATA_BYTES (16u << 20) /* 16 MiB */
+#define TADM_DEFAULT_MAX_TILE_PIXELS (2048u * 2048u)
+#define TADM_DEFAULT_MAX_MEMORY_MIB 2048u           /* 2 GiB */
+
 typedef struct tadm_limits {
-  uint64_t max_pixels;         /* width * height of the full image; default 2^28 (268 MP) */
-  uint32_t max_dimension;      /* width or height; default 65535 */
-  uint32_t max_metadata_bytes; /* each of ICC / EXIF / XMP; default 16 MiB */
-  uint32_t max_tile_pixels;    /* model tile with its margins, in full-resolution pixels; default 2048*2048 */
-  uint32_t max_memory_mib;     /* the memory budget in MiB; default 2048 (2 GiB) */
+  uint64_t max_pixels;         /* width * height of the full image; 0 = TADM_DEFAULT_MAX_PIXELS */
+  uint32_t max_dimension;      /* width or height; 0 = TADM_DEFAULT_MAX_DIMENSION */
+  uint32_t max_metadata_bytes; /* each of ICC / EXIF / XMP; 0 = TADM_DEFAULT_MAX_METADATA_BYTES */
+  uint32_t max_tile_pixels;    /* model tile with its margins, in full-resolution pixels;
+                                  0 = TADM_DEFAULT_MAX_TILE_PIXELS */
+  uint32_t max_memory_mib;     /* the memory budget in MiB; 0 = TADM_DEFAULT_MAX_MEMORY_MIB */
   int allow_corrupt;           /* non-zero: accept PNG/JPEG input that libpng/libjpeg can decode but
                                   report as damaged (the message is then a warning); default 0:
                                   such input fails with TADM_ERROR_CORRUPT */
