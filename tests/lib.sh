@@ -34,6 +34,18 @@ require_inputs() {
   done
 }
 
+# has_learned_runtime TOOL_DIR: this build can run the default learned model (a build without
+# LibTorch refuses it: there is no silent fallback to classic). A 64x64 probe, so it is quick.
+has_learned_runtime() {
+  local t rc
+  t=$(mktemp -d)
+  /usr/bin/convert -size 64x64 gradient: "$t/p.png"
+  "$1/tadmenc" --quiet "$t/p.png" "$t/p.tadm" 2>/dev/null
+  rc=$?
+  rm -rf "$t"
+  return $rc
+}
+
 # psnr A B / ae A B: ImageMagick's PSNR in dB ("inf" when equal) / count of differing pixels
 psnr() { compare -metric PSNR "$1" "$2" null: 2>&1 | awk '{print $1}'; }
 ae() { compare -metric AE "$1" "$2" null: 2>&1 | awk '{print $1}'; }

@@ -282,8 +282,11 @@ tadm_status tadm_image_write(const tadm_image* image, tadm_image_format format, 
   *size = 0;
   std::string msg, warning;
   const tadm_status st = guarded(msg, [&] {
-    // Read as an int: a C caller can pass any value in the enum's storage.
-    const int f = static_cast<int>(format);
+    // Read as an int: a C caller can pass any value in the enum's storage (loading an
+    // out-of-range enum is undefined behaviour).
+    static_assert(sizeof(tadm_image_format) == sizeof(int));
+    int f = 0;
+    std::memcpy(&f, &format, sizeof f);
     if (f < TADM_IMAGE_PNG || f > TADM_IMAGE_PPM)
       fail(TADM_ERROR_INVALID_ARGUMENT, "image format " + std::to_string(f) + " is not one of tadm_image_format");
     if (quality < 0 || quality > 100)

@@ -55,10 +55,10 @@ for name in rgb rgba gray icc deep full; do
 done
 # With the default learned model (when its bundle is installed): the same model output from all three.
 "$im" "$photo" -crop 256x192+200+100 +repage "$work/learned.png"
-"$enc" --quiet --threads 2 "$work/learned.png" "$work/learned.tadm" 2>/dev/null
-if "$info" --json "$work/learned.tadm" 2>/dev/null | grep -q '"name": "classic"'; then
-  skipped "learned model: no learned bundle is installed (tadmenc fell back to classic)"
+if ! has_learned_runtime "$(dirname "$enc")"; then
+  skipped "learned model: this build cannot run the default learned model (no LibTorch runtime)"
 else
+  "$enc" --quiet --threads 2 "$work/learned.png" "$work/learned.tadm"
   model=$("$info" --json "$work/learned.tadm" | awk -F'"' '/"name"/{print $4; exit}')
   "$dec" --quiet --threads 2 "$work/learned.tadm" "$work/learned.tadm.hr.png"
   for c in heif avif; do
