@@ -83,6 +83,34 @@ TEST(Api, OpaqueAlphaIsRestoredOpaque) {
   for (uint32_t i = 0; i < 40 * 40; ++i) ASSERT_EQ(out->pixels[i * 4 + 3], 255);
 }
 
+// Spec section 6.1: the HEAD alpha flag says the original had alpha; an opaque alpha may be left
+// out of the thumbnail (colour type 2), a real one is stored (colour type 6).
+TEST(Api, AlphaFlagAndThumbnailColourTypeFollowTheSpec) {
+  for (const bool opaque : {true, false}) {
+    SCOPED_TRACE(opaque ? "opaque" : "translucent");
+    ImagePtr im = make_image(40, 40, 4);
+    if (opaque) {
+      for (uint32_t i = 0; i < 40 * 40; ++i) im->pixels[i * 4 + 3] = 255;
+    }
+    const auto bytes = encode_bytes(*im, classic_encoder(8));
+    tadm_file_info* info = nullptr;
+    ASSERT_EQ(tadm_file_info_read(bytes.data(), bytes.size(), nullptr, &info, nullptr, 0), TADM_OK);
+    EXPECT_EQ(info->has_alpha, 1);
+    tadm_file_info_free(info);
+    uint8_t* png = nullptr;
+    size_t png_size = 0;
+    ASSERT_EQ(tadm_extract_thumbnail(bytes.data(), bytes.size(), nullptr, &png, &png_size, nullptr, 0), TADM_OK);
+    ASSERT_GT(png_size, 25u);
+    EXPECT_EQ(png[25], opaque ? 2 : 6);  // IHDR colour type
+    tadm_buffer_free(png);
+    ImagePtr out = decode(bytes);
+    ASSERT_EQ(out->channels, 4u);
+    if (opaque) {
+      for (uint32_t i = 0; i < 40 * 40; ++i) ASSERT_EQ(out->pixels[i * 4 + 3], 255);
+    }
+  }
+}
+
 TEST(Api, MetadataSurvivesEncodeAndDecodeAndPng) {
   ImagePtr im = make_image(64, 48);
   const auto icc = tiny_icc();
