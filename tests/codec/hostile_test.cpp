@@ -167,6 +167,31 @@ TEST(Hostile, ContainerWriterAndReaderAgreeOnPlainNames) {
   EXPECT_NE(std::string(err).find("plain model name"), std::string::npos) << err;
 }
 
+// spec/model-bundle.md: a manifest name that is not plain is refused when the bundle loads,
+// not later when the container writer meets it.
+TEST(Hostile, BundleWithANameThatIsNotPlainIsRefusedAtLoad) {
+  TempDir tmp;
+  fs::copy(fs::path(TADM_SOURCE_BUNDLES) / "pix16", tmp.path / "spaced", fs::copy_options::recursive);
+  const fs::path manifest = tmp.path / "spaced" / "manifest.json";
+  std::string text;
+  {
+    std::ifstream in(manifest, std::ios::binary);
+    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  const size_t at = text.find("\"pix16\"");
+  ASSERT_NE(at, std::string::npos);
+  text.replace(at, 7, "\"pix 16\"");
+  std::ofstream(manifest, std::ios::binary) << text;
+  tadm_encoder_settings s = classic_encoder(16);
+  const std::string dir = (tmp.path / "spaced").string();
+  s.model = dir.c_str();
+  tadm_encoder* enc = nullptr;
+  char err[1024] = {};
+  EXPECT_EQ(tadm_encoder_create(&s, &enc, err, sizeof err), TADM_ERROR_MODEL);
+  EXPECT_EQ(enc, nullptr);
+  EXPECT_NE(std::string(err).find("\"pix 16\" is not a plain name"), std::string::npos) << err;
+}
+
 TEST(Hostile, ClassicWithAnotherVersionIsAMismatch) {
   ImagePtr im = make_image(64, 64);
   const auto valid = encode_classic(*im, 16);
