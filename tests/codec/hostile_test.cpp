@@ -250,6 +250,50 @@ TEST(Hostile, EncoderChecksTheBudgetBeforeCopyingTheImage) {
   EXPECT_NE(message.find("encoding a 20000x20000 image needs about"), std::string::npos) << message;
 }
 
+TEST(Hostile, CallerImagesAreCheckedBeforeTheyAreCopied) {
+  // Buffers shorter than the fields claim: copying before the checks would read past them.
+  std::vector<uint8_t> row(5000 * 3);
+  tadm_image lr{};
+  lr.width = lr.height = 5000;
+  lr.channels = 3;
+  lr.bit_depth = 8;
+  lr.pixels = row.data();
+  lr.row_bytes = row.size();
+  tadm_decoder_settings d = default_decoder();
+  d.limits.max_pixels = 1 << 20;
+  tadm_decoder* dec = nullptr;
+  ASSERT_EQ(tadm_decoder_create(&d, &dec, nullptr, 0), TADM_OK);
+  tadm_image* out = nullptr;
+  EXPECT_EQ(tadm_decoder_upscale(dec, &lr, 2, &out), TADM_ERROR_LIMIT);
+  EXPECT_EQ(out, nullptr);
+  EXPECT_NE(std::string(tadm_decoder_last_error(dec)).find("25000000 pixels"), std::string::npos)
+      << tadm_decoder_last_error(dec);
+  tadm_decoder_destroy(dec);
+  // Metadata claiming more than the limit, on every call that copies an image.
+  ImagePtr im = make_image(16, 16);
+  std::vector<uint8_t> icc(64);
+  im->icc = icc.data();
+  im->icc_size = size_t{64} << 20;
+  std::string message;
+  EXPECT_EQ(encode_status(*im, classic_encoder(16), &message), TADM_ERROR_LIMIT);
+  EXPECT_NE(message.find("ICC profile"), std::string::npos) << message;
+  uint8_t* data = nullptr;
+  size_t size = 0;
+  char err[256] = {};
+  EXPECT_EQ(tadm_image_write_png(im.get(), &data, &size, err, sizeof err), TADM_ERROR_LIMIT);
+  EXPECT_NE(std::string(err).find("metadata limit"), std::string::npos) << err;
+  EXPECT_EQ(tadm_image_write(im.get(), TADM_IMAGE_PAM, 0, &data, &size, err, sizeof err), TADM_ERROR_LIMIT);
+  EXPECT_EQ(data, nullptr);
+  im->icc = nullptr;  // not the library's to free
+  im->icc_size = 0;
+  // row_bytes x height wraps around.
+  lr.width = 1;
+  lr.height = 3;
+  lr.row_bytes = SIZE_MAX / 2;
+  EXPECT_EQ(tadm_image_write_png(&lr, &data, &size, err, sizeof err), TADM_ERROR_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(err).find("overflows"), std::string::npos) << err;
+}
+
 TEST(Hostile, PngAndJpegHeadersOverTheBudgetAreRefused) {
   // 30000 x 30000 gray+alpha 16-bit: 3.6 GB decoded; the IDAT is a few kilobytes.
   std::vector<uint8_t> png = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A};
