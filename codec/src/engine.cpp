@@ -119,6 +119,9 @@ Encoder::Encoder(const tadm_encoder_settings& settings) : settings_(settings) {
     spec = default_model_name(settings.scale);
   }
   rescaler_ = open_model(spec, ModelSource::kUser, model_dir, ResampleFilter::kBicubic, settings.device);
+  // The caller's strings need not outlive this call: keep no pointer to them (as Decoder does).
+  settings_.model = nullptr;
+  settings_.model_dir = nullptr;
   const std::uint32_t native = rescaler_->native_scale();
   if (settings.refine_iterations > 0 && native == 0)
     log(settings.log, settings.user, TADM_LOG_WARNING,

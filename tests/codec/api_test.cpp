@@ -2,6 +2,7 @@
 // identity, limits, cancellation, determinism and damaged input.
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <tuple>
 
 #include "tadm/container.hpp"
@@ -177,6 +178,24 @@ TEST(Api, ModelMismatchIsRefusedUnlessForced) {
   auto forced = default_decoder();
   forced.force_model = 1;
   EXPECT_EQ(decode_status(tampered, forced), TADM_OK);
+}
+
+TEST(Api, SettingsStringsNeedNotOutliveCreate) {
+  ImagePtr im = make_image(48, 32);
+  auto model = std::make_unique<std::string>("classic");
+  auto dir = std::make_unique<std::string>("/nonexistent/models");
+  tadm_encoder_settings es = classic_encoder(8);
+  es.model = model->c_str();
+  es.model_dir = dir->c_str();
+  tadm_decoder_settings ds = default_decoder();
+  ds.model = model->c_str();
+  ds.model_dir = dir->c_str();
+  tadm_cpp::Encoder enc(es);
+  tadm_cpp::Decoder dec(ds);
+  model.reset();  // ASan reports any later read of the freed strings
+  dir.reset();
+  ImagePtr out = dec.decode(enc.encode(*im));
+  EXPECT_EQ(out->width, 48u);
 }
 
 TEST(Api, UnknownModelNameIsAModelError) {
