@@ -308,9 +308,14 @@ Decoder::Decoder(const tadm_decoder_settings& settings) : settings_(settings) {
 }
 
 Rescaler& Decoder::model_for(const container::File& file) {
-  if (!rescaler_ || (model_spec_.empty() && rescaler_->identity().name != file.model_name))
+  // The cache is keyed by the bundle identity the file names, not its name alone: a file that
+  // names another SHA-256 under the same name looks the bundle up again (it may have been replaced).
+  const ModelIdentity wanted{file.model_name, file.model_version, file.model_sha256};
+  if (!rescaler_ || (model_spec_.empty() && wanted != cached_for_)) {
     rescaler_ = open_model(file.model_name, ModelSource::kFile, model_dir_, classic_filter(settings_.classic_upscaler),
                            settings_.device);
+    cached_for_ = wanted;
+  }
   const ModelIdentity& id = rescaler_->identity();
   // The version too: the classic identity's hash is a constant, so only the version tells another maker.
   if (id.sha256 != file.model_sha256 || id.version != file.model_version) {

@@ -59,7 +59,8 @@ class Decoder {
   tadm_decoder_settings settings_;
   std::string model_spec_;
   std::string model_dir_;
-  std::unique_ptr<Rescaler> rescaler_;  // cached between calls with the same model
+  std::unique_ptr<Rescaler> rescaler_;  // cached between files that name the same bundle identity
+  ModelIdentity cached_for_;             // the identity the file asked for when rescaler_ was opened
 };
 
 container::Limits container_limits(const tadm_limits& limits);

@@ -18,6 +18,7 @@ struct ModelIdentity {
   std::string name;
   std::string version;
   Sha256 sha256{};
+  bool operator==(const ModelIdentity&) const = default;
 };
 
 struct RunContext {
