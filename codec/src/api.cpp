@@ -438,7 +438,8 @@ const char* tadm_encoder_model_name(const tadm_encoder* encoder) {
   return encoder ? encoder->model_label.c_str() : "";
 }
 
-uint32_t tadm_encoder_scale(const tadm_encoder* encoder) { return encoder ? encoder->impl->scale() : 0; }
+uint32_t tadm_encoder_scale(const tadm_encoder* encoder) { return encoder ? encoder->impl->scale().x : 0; }
+uint32_t tadm_encoder_scale_y(const tadm_encoder* encoder) { return encoder ? encoder->impl->scale().y : 0; }
 
 tadm_lr_codec tadm_encoder_lr_codec(const tadm_encoder* encoder) {
   return encoder ? static_cast<tadm_lr_codec>(encoder->impl->lr_codec()) : TADM_LR_PNG;

@@ -28,7 +28,7 @@ class Encoder {
   void check_input(std::uint32_t width, std::uint32_t height, std::uint32_t channels, std::uint32_t bit_depth) const;
   const Rescaler& rescaler() const { return *rescaler_; }
   const tadm_limits& limits() const { return settings_.limits; }
-  std::uint32_t scale() const { return scale_; }
+  Scale scale() const { return scale_; }
   LrCodec lr_codec() const { return lr_.codec; }
   // The quality of the last thumbnail (the rate control may lower it below the setting).
   int lr_quality() const { return chosen_quality_; }
@@ -40,7 +40,7 @@ class Encoder {
   std::vector<std::uint8_t> code_thumbnail(const Image& lr_image, container::File& file);
   tadm_encoder_settings settings_;
   std::unique_ptr<Rescaler> rescaler_;
-  std::uint32_t scale_ = 16;
+  Scale scale_;
   LrEncodeOptions lr_;
   int lr_quality_min_ = 1;
   int chosen_quality_ = 0;

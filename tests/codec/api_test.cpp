@@ -2,6 +2,8 @@
 // identity, limits, cancellation, determinism and damaged input.
 #include <gtest/gtest.h>
 
+#include <cstddef>
+#include <fstream>
 #include <memory>
 #include <tuple>
 
@@ -179,6 +181,50 @@ TEST(Api, ModelMismatchIsRefusedUnlessForced) {
   forced.force_model = 1;
   EXPECT_EQ(decode_status(tampered, forced), TADM_OK);
 }
+
+// spec/container.md section 5: scale_x and scale_y may differ (the classic model serves them).
+TEST(Api, UnequalScalesEncodeAndDecode) {
+  ImagePtr im = make_image(100, 30);
+  tadm_encoder_settings s = classic_encoder(32);
+  s.model = nullptr;  // the default for unequal scales is classic: no learned bundle serves them
+  s.scale_y = 2;
+  tadm_cpp::Encoder enc(s);
+  EXPECT_EQ(enc.scale(), 32u);
+  EXPECT_EQ(enc.scale_y(), 2u);
+  const auto bytes = enc.encode(*im);
+  tadm_file_info* info = nullptr;
+  ASSERT_EQ(tadm_file_info_read(bytes.data(), bytes.size(), nullptr, &info, nullptr, 0), TADM_OK);
+  EXPECT_EQ(info->scale_x, 32u);
+  EXPECT_EQ(info->scale_y, 2u);
+  EXPECT_EQ(info->lr_width, 4u);
+  EXPECT_EQ(info->lr_height, 15u);
+  EXPECT_STREQ(info->model_name, "classic");
+  tadm_file_info_free(info);
+  ImagePtr out = decode(bytes);
+  EXPECT_EQ(out->width, 100u);
+  EXPECT_EQ(out->height, 30u);
+  // Two rows per LR row restore more than the square 32 does.
+  EXPECT_GT(psnr(*im, *out), psnr(*im, *decode(encode_bytes(*im, classic_encoder(32)))));
+  // The spec's vector (made with a stand-in bundle hash, hence forced).
+  std::ifstream in(std::string(TADM_SPEC_VECTORS_DIR) + "/valid/asymmetric_palette.tadm", std::ios::binary);
+  const std::vector<uint8_t> vector((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_FALSE(vector.empty());
+  auto forced = default_decoder();
+  forced.force_model = 1;
+  ImagePtr v = decode(vector, forced);
+  EXPECT_EQ(v->width, 100u);
+  EXPECT_EQ(v->height, 30u);
+  // Bad settings.
+  s.scale_y = 65;
+  EXPECT_EQ(encode_status(*im, s), TADM_ERROR_INVALID_ARGUMENT);
+  s.scale = 0;
+  s.scale_y = 8;
+  EXPECT_EQ(encode_status(*im, s), TADM_ERROR_INVALID_ARGUMENT);
+}
+
+// scale_y took 4 of the reserved bytes: the size and the other fields' offsets are unchanged.
+static_assert(offsetof(tadm_encoder_settings, scale_y) == offsetof(tadm_encoder_settings, target_bytes) + 4);
+static_assert(sizeof(void*) != 8 || sizeof(tadm_encoder_settings) == 192);  // as in 0.1 on LP64
 
 TEST(Api, SettingsStringsNeedNotOutliveCreate) {
   ImagePtr im = make_image(48, 32);

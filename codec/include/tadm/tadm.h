@@ -211,7 +211,8 @@ typedef struct tadm_encoder_settings {
   const char* model;       /* "classic", a bundle name ("pix16"), or a bundle directory path;
                               NULL = the default learned bundle for `scale`, else classic */
   const char* model_dir;   /* where bundle names are looked up; NULL = built-in search path */
-  uint32_t scale;          /* 2..64, same on both axes; 0 = the model's own scale (default 16) */
+  uint32_t scale;          /* 2..64, horizontal, and vertical too unless scale_y is set; 0 = the
+                              model's own scale (default 16) */
   int threads;             /* 0 = all cores */
   tadm_device device;
   int png_effort;          /* 0..3: LR PNG compression effort (3 tries more filters); default 2 */
@@ -233,7 +234,11 @@ typedef struct tadm_encoder_settings {
                               lowered (search on the thumbnail alone, never a full decode) until the
                               whole file fits; if even the lowest quality cannot fit, the encode
                               fails with TADM_ERROR_LIMIT naming the smallest size reachable */
-  uint8_t reserved[44];
+  uint32_t scale_y;        /* 2..64: the vertical scale when it differs from `scale` (which must then
+                              be set); 0 = the same as `scale`. Learned bundles serve only their
+                              own square scale: unequal scales need the classic model, which is
+                              also the default for them (spec/container.md section 5) */
+  uint8_t reserved[40];    /* (was 44 before scale_y: the struct's size and layout are unchanged) */
 } tadm_encoder_settings;
 
 typedef struct tadm_encoder tadm_encoder;
@@ -250,7 +255,9 @@ TADM_API tadm_status tadm_encoder_encode(tadm_encoder* encoder, const tadm_image
 TADM_API const char* tadm_encoder_last_error(const tadm_encoder* encoder);
 /* The model actually used: name, version and the bundle SHA-256 in hex. */
 TADM_API const char* tadm_encoder_model_name(const tadm_encoder* encoder);
+/* The horizontal and vertical scale in use. */
 TADM_API uint32_t tadm_encoder_scale(const tadm_encoder* encoder);
+TADM_API uint32_t tadm_encoder_scale_y(const tadm_encoder* encoder);
 /* The thumbnail codec in use (never TADM_LR_AUTO), and the quality of the last encoded
  * thumbnail (0 before the first encode; for lossless thumbnails the setting, unused). */
 TADM_API tadm_lr_codec tadm_encoder_lr_codec(const tadm_encoder* encoder);
