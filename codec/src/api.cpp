@@ -505,7 +505,10 @@ const char* tadm_decoder_last_error(const tadm_decoder* decoder) {
 
 tadm_status tadm_extract_thumbnail(const uint8_t* data, size_t size, const tadm_limits* limits, uint8_t** png,
                                    size_t* png_size, char* error, size_t error_size) {
-  if (!png || !png_size || (!data && size)) return TADM_ERROR_INVALID_ARGUMENT;
+  if (!png || !png_size || (!data && size)) {
+    set_message(error, error_size, "NULL data or output pointer");
+    return TADM_ERROR_INVALID_ARGUMENT;
+  }
   *png = nullptr;
   *png_size = 0;
   std::string msg;
@@ -525,7 +528,10 @@ tadm_status tadm_extract_thumbnail(const uint8_t* data, size_t size, const tadm_
 
 tadm_status tadm_file_info_read(const uint8_t* data, size_t size, const tadm_limits* limits, tadm_file_info** out,
                                 char* error, size_t error_size) {
-  if (!out || (!data && size)) return TADM_ERROR_INVALID_ARGUMENT;
+  if (!out || (!data && size)) {
+    set_message(error, error_size, "NULL data or output pointer");
+    return TADM_ERROR_INVALID_ARGUMENT;
+  }
   *out = nullptr;
   std::string msg;
   const tadm_status st = guarded(msg, [&] {

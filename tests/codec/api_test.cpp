@@ -244,6 +244,24 @@ TEST(Api, SettingsStringsNeedNotOutliveCreate) {
   EXPECT_EQ(out->width, 48u);
 }
 
+// tadm.h: calls with an `error` buffer always say what went wrong there; the few without one
+// report by status alone, as documented.
+TEST(Api, EveryFailureIsReportedThroughTheDocumentedChannel) {
+  char err[128] = {};
+  tadm_file_info* info = nullptr;
+  EXPECT_EQ(tadm_file_info_read(nullptr, 0, nullptr, nullptr, err, sizeof err), TADM_ERROR_INVALID_ARGUMENT);
+  EXPECT_STRNE(err, "");
+  err[0] = 0;
+  EXPECT_EQ(tadm_extract_thumbnail(nullptr, 0, nullptr, nullptr, nullptr, err, sizeof err), TADM_ERROR_INVALID_ARGUMENT);
+  EXPECT_STRNE(err, "");
+  EXPECT_EQ(info, nullptr);
+  tadm_image* im = nullptr;
+  EXPECT_EQ(tadm_image_create(0, 1, 3, 8, &im), TADM_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(tadm_image_create(TADM_DEFAULT_MAX_DIMENSION + 1, 1, 3, 8, &im), TADM_ERROR_LIMIT);
+  EXPECT_EQ(im, nullptr);
+  EXPECT_EQ(tadm_image_create(1, 1, 3, 8, nullptr), TADM_ERROR_INVALID_ARGUMENT);
+}
+
 TEST(Api, UnknownModelNameIsAModelError) {
   ImagePtr im = make_image(64, 64);
   tadm::container::File f;

@@ -4,8 +4,14 @@
  *  - opaque handles, created and destroyed in pairs;
  *  - settings structs are filled by tadm_*_default_settings() before use; they carry
  *    `struct_size` and reserved room so fields can be added without breaking the ABI;
- *  - every call returns a tadm_status; tadm_status_string() names it, and the handle's
- *    last-error message says what went wrong in words a user can act on;
+ *  - every call that can fail returns a tadm_status, and tadm_status_string() names it (calls
+ *    that cannot fail return nothing or the value asked for: the *_free / *_destroy functions,
+ *    the *_default_settings functions, accessors and version queries);
+ *  - what went wrong, in words a user can act on: a handle's calls leave it in the handle's
+ *    last-error message (tadm_encoder_last_error, tadm_decoder_last_error), the other calls
+ *    write it to their `error` buffer. tadm_image_create, tadm_image_set_metadata and
+ *    tadm_list_models have no buffer (adding one would change their signatures): for them the
+ *    status is the whole report, and each documents what its statuses mean;
  *  - buffers returned by the library are freed with the matching tadm_*_free() call.
  *
  * Threads: functions without a handle (tadm_image_*, tadm_file_info_read, tadm_list_models, ...)
@@ -134,11 +140,16 @@ typedef struct tadm_image {
   uint32_t reserved[8];
 } tadm_image;
 
-/* Allocate an image with zeroed pixels (no metadata). */
+/* Allocate an image with zeroed pixels (no metadata). No message channel; the statuses:
+ * TADM_ERROR_INVALID_ARGUMENT: `out` is NULL, width or height is 0, channels is not 1..4 or
+ * bit_depth not 8 or 16; TADM_ERROR_LIMIT: over the default limits (TADM_DEFAULT_MAX_DIMENSION,
+ * TADM_DEFAULT_MAX_PIXELS, TADM_DEFAULT_MAX_MEMORY_MIB); TADM_ERROR_OUT_OF_MEMORY. */
 TADM_API tadm_status tadm_image_create(uint32_t width, uint32_t height, uint32_t channels,
                                        uint32_t bit_depth, tadm_image** out);
 TADM_API void tadm_image_free(tadm_image* image);
-/* Replace a metadata blob (copies; size 0 or NULL clears). which: "icc", "exif" or "xmp". */
+/* Replace a metadata blob (copies; size 0 or NULL clears). which: "icc", "exif" or "xmp".
+ * No message channel: TADM_ERROR_INVALID_ARGUMENT for a NULL image or `which`, another name,
+ * or data NULL with a size; TADM_ERROR_OUT_OF_MEMORY. */
 TADM_API tadm_status tadm_image_set_metadata(tadm_image* image, const char* which,
                                              const uint8_t* data, size_t size);
 
@@ -352,7 +363,9 @@ TADM_API tadm_status tadm_file_info_read(const uint8_t* data, size_t size, const
 TADM_API void tadm_file_info_free(tadm_file_info* info);
 
 /* The models this build can find: one line per bundle, "name\tscale\tversion\tsha256\tpath\n",
- * classic first. Free with tadm_buffer_free. */
+ * classic first; a bundle that cannot be loaded is listed with "(invalid: <why>)". Free with
+ * tadm_buffer_free. No message channel: TADM_ERROR_INVALID_ARGUMENT when `text` is NULL,
+ * TADM_ERROR_OUT_OF_MEMORY, or TADM_ERROR_INTERNAL for an unexpected failure. */
 TADM_API tadm_status tadm_list_models(const char* model_dir, char** text);
 
 #ifdef __cplusplus
