@@ -8,7 +8,6 @@ set -uo pipefail
 kodak=$2
 use_tools "$1"
 make_work_dir
-no_leftovers() { [ -z "$(find "$1" -name '.*tmp-*' -print -quit)" ]; }
 
 photo=$kodak/kodim23.png
 require_inputs "$photo"
