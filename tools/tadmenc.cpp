@@ -211,16 +211,13 @@ int main(int argc, char** argv) {
   if (!batch_mode && refuse_terminal("tadmenc", paths[0], paths[1])) return kExitUsage;
   tadm_encoder_settings s;
   tadm_encoder_default_settings(&s);
-  s.model = model.empty() ? nullptr : model.c_str();
-  s.model_dir = model_dir.empty() ? nullptr : model_dir.c_str();
+  fill_shared_settings(s, model, model_dir, threads, device, limits, batch, verbosity);
   if (!scale.empty()) {
     std::uint32_t x = 0, y = 0;
     parse_scale(scale, x, y);  // checked by the option's validator
     s.scale = x;
     s.scale_y = y == x ? 0 : y;
   }
-  s.threads = batch_mode ? threads_per_job(threads, batch.jobs) : threads;
-  s.device = device;
   s.png_effort = effort;
   s.refine_iterations = refine;
   s.container = container;
@@ -228,10 +225,6 @@ int main(int argc, char** argv) {
   s.lr_quality = lr_quality;
   s.lr_lossless = lr_lossless ? 1 : 0;
   s.target_bytes = target_bytes;
-  s.limits = limits;
-  s.progress = batch_mode ? nullptr : progress_callback;  // one bar per file would garble the batch's lines
-  s.log = log_callback;
-  s.user = &verbosity;
   if (batch_mode) {
     const char* extension = container == TADM_CONTAINER_HEIF   ? ".heif"
                             : container == TADM_CONTAINER_AVIF ? ".avif"
