@@ -165,7 +165,10 @@ TADM_API tadm_status tadm_image_read_file(const char* path, const tadm_limits* l
 TADM_API tadm_status tadm_image_read_memory(const uint8_t* data, size_t size,
                                             const tadm_limits* limits, tadm_image** out,
                                             char* error, size_t error_size);
-/* Encode as PNG (keeps channels and bit depth; writes iCCP, eXIf, iTXt XMP and cICP). */
+/* Encode as PNG (keeps channels and bit depth; writes iCCP, eXIf, iTXt XMP and cICP).
+ * tadm_image_write_png, tadm_image_write and tadm_image_resize check the image against the
+ * default limits (TADM_DEFAULT_*: size, each metadata blob, memory budget) before they copy it;
+ * over them, TADM_ERROR_LIMIT. */
 TADM_API tadm_status tadm_image_write_png(const tadm_image* image, uint8_t** data, size_t* size,
                                           char* error, size_t error_size);
 
