@@ -46,6 +46,9 @@ has_learned_runtime() {
   return $rc
 }
 
+# no_leftovers DIR: no temporary file of write_file_atomic (.NAME.tmp-*) is left anywhere under DIR
+no_leftovers() { [ -z "$(find "$1" -name '.*tmp-*' -print -quit)" ]; }
+
 # psnr A B / ae A B: ImageMagick's PSNR in dB ("inf" when equal) / count of differing pixels
 psnr() { compare -metric PSNR "$1" "$2" null: 2>&1 | awk '{print $1}'; }
 ae() { compare -metric AE "$1" "$2" null: 2>&1 | awk '{print $1}'; }

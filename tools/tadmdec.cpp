@@ -277,18 +277,11 @@ int main(int argc, char** argv) {
   if (!batch_mode && refuse_terminal("tadmdec", input, output)) return kExitUsage;
   tadm_decoder_settings s;
   tadm_decoder_default_settings(&s);
-  s.model = model.empty() ? nullptr : model.c_str();
-  s.model_dir = model_dir.empty() ? nullptr : model_dir.c_str();
+  fill_shared_settings(s, model, model_dir, threads, device, limits, batch, verbosity);
   s.force_model = force;
-  s.threads = batch_mode ? threads_per_job(threads, batch.jobs) : threads;
-  s.device = device;
   s.classic_upscaler = upscaler;
   s.output_bit_depth = depth;
   s.precision = precision;
-  s.limits = limits;
-  s.progress = batch_mode ? nullptr : progress_callback;  // one bar per file would garble the batch's lines
-  s.log = log_callback;
-  s.user = &verbosity;
   if (batch_mode) {
     const tadm_image_format f = *output_format;
     const std::string extension = f == TADM_IMAGE_JPEG ? ".jpg" : "." + format_name(f);

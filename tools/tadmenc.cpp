@@ -18,6 +18,25 @@ namespace {
 // What batch mode takes from folders.
 const std::vector<std::string> kPhotoExtensions{".png", ".jpg", ".jpeg", ".webp", ".ppm", ".pgm", ".pam"};
 
+// --scale N or HxV (horizontal x vertical), each 2..64; false if `text` is neither.
+bool parse_scale(const std::string& text, std::uint32_t& x, std::uint32_t& y) {
+  unsigned h = 0, v = 0;
+  char sep = 0, extra = 0;
+  const int n = std::sscanf(text.c_str(), "%u%c%u%c", &h, &sep, &v, &extra);
+  if (n == 1) v = h;
+  else if (n != 3 || (sep != 'x' && sep != 'X')) return false;
+  if (text.find_first_not_of("0123456789xX") != std::string::npos || h < 2 || h > 64 || v < 2 || v > 64) return false;
+  x = h;
+  y = v;
+  return true;
+}
+
+// "16", or "32x2" when the scales differ.
+std::string scale_text(const tadm_cpp::Encoder& enc) {
+  const std::string x = std::to_string(enc.scale());
+  return enc.scale() == enc.scale_y() ? x : x + "x" + std::to_string(enc.scale_y());
+}
+
 const std::map<std::string, tadm_lr_codec> kLrCodecs{
     {"auto", TADM_LR_AUTO}, {"png", TADM_LR_PNG}, {"jpeg", TADM_LR_JPEG},
     {"webp", TADM_LR_WEBP}, {"jxl", TADM_LR_JXL},  {"avif", TADM_LR_AVIF}};
@@ -62,10 +81,10 @@ class EncodeJob {
     if (enc.lr_codec() != TADM_LR_PNG) thumb += lr_lossless_ ? " lossless" : " q" + std::to_string(enc.lr_quality());
     const tadm_container_format c = s.container;
     char line[1024];
-    std::snprintf(line, sizeof line, "%s: %ux%u -> %zu bytes (%.4f bpp, %s), scale %u, %s thumbnail, model %s",
+    std::snprintf(line, sizeof line, "%s: %ux%u -> %zu bytes (%.4f bpp, %s), scale %s, %s thumbnail, model %s",
                   is_std_stream(output) ? "(standard output)" : output.c_str(), image->width, image->height,
                   bytes.size(), static_cast<double>(bytes.size()) * 8.0 / pixels,
-                  c == TADM_CONTAINER_HEIF ? "HEIF" : c == TADM_CONTAINER_AVIF ? "AVIF" : ".tadm", enc.scale(),
+                  c == TADM_CONTAINER_HEIF ? "HEIF" : c == TADM_CONTAINER_AVIF ? "AVIF" : ".tadm", scale_text(enc).c_str(),
                   thumb.c_str(), enc.model().substr(0, enc.model().find(' ')).c_str());
     return line;
   }
@@ -74,7 +93,7 @@ class EncodeJob {
   tadm_cpp::Encoder& encoder(const tadm_encoder_settings& s) {
     if (!encoder_) {
       encoder_.emplace(s);
-      if (verbosity_.verbose) std::fprintf(stderr, "model: %s, scale %u\n", encoder_->model().c_str(), encoder_->scale());
+      if (verbosity_.verbose) std::fprintf(stderr, "model: %s, scale %s\n", encoder_->model().c_str(), scale_text(*encoder_).c_str());
     }
     return *encoder_;
   }
@@ -105,7 +124,7 @@ int main(int argc, char** argv) {
       "tadmenc"};
   std::vector<std::string> paths;
   std::string model, model_dir;
-  unsigned scale = 0;
+  std::string scale;
   int threads = 0, effort = 2, refine = 0;
   bool list_models = false;
   tadm_device device = TADM_DEVICE_AUTO;
@@ -124,8 +143,16 @@ int main(int argc, char** argv) {
                  "input; OUTPUT: the .tadm (or .heif / .avif) file to write (written atomically, replacing one\n"
                  "that exists), or - for standard output. With -o DIR: photos and folders to encode")
       ->type_name("PATH");
-  app.add_option("-s,--scale", scale, "Downscale factor per side, 2..64 (default: the model's, else 16)")
-      ->check(CLI::Range(2, 64));
+  app.add_option("-s,--scale", scale,
+                 "Downscale factor per side, 2..64, or HxV for unequal ones (32x2: 32 horizontally, 2\n"
+                 "vertically; classic model only). Default: the model's, else 16")
+      ->type_name("N|HxV")
+      ->check(CLI::Validator(
+          [](std::string& text) {
+            std::uint32_t x = 0, y = 0;
+            return parse_scale(text, x, y) ? std::string() : "a scale is N or HxV, each 2..64, not '" + text + "'";
+          },
+          "", "scale"));
   app.add_option("-m,--model", model, "Model: classic (baseline), a bundle name, or a bundle directory");
   app.add_option("--model-dir", model_dir, "Extra directory to look up bundle names in");
   app.add_option("--png-effort", effort, "Thumbnail PNG compression effort, 0..3 (default 2)")->check(CLI::Range(0, 3));
@@ -184,11 +211,13 @@ int main(int argc, char** argv) {
   if (!batch_mode && refuse_terminal("tadmenc", paths[0], paths[1])) return kExitUsage;
   tadm_encoder_settings s;
   tadm_encoder_default_settings(&s);
-  s.model = model.empty() ? nullptr : model.c_str();
-  s.model_dir = model_dir.empty() ? nullptr : model_dir.c_str();
-  s.scale = scale;
-  s.threads = batch_mode ? threads_per_job(threads, batch.jobs) : threads;
-  s.device = device;
+  fill_shared_settings(s, model, model_dir, threads, device, limits, batch, verbosity);
+  if (!scale.empty()) {
+    std::uint32_t x = 0, y = 0;
+    parse_scale(scale, x, y);  // checked by the option's validator
+    s.scale = x;
+    s.scale_y = y == x ? 0 : y;
+  }
   s.png_effort = effort;
   s.refine_iterations = refine;
   s.container = container;
@@ -196,10 +225,6 @@ int main(int argc, char** argv) {
   s.lr_quality = lr_quality;
   s.lr_lossless = lr_lossless ? 1 : 0;
   s.target_bytes = target_bytes;
-  s.limits = limits;
-  s.progress = batch_mode ? nullptr : progress_callback;  // one bar per file would garble the batch's lines
-  s.log = log_callback;
-  s.user = &verbosity;
   if (batch_mode) {
     const char* extension = container == TADM_CONTAINER_HEIF   ? ".heif"
                             : container == TADM_CONTAINER_AVIF ? ".avif"

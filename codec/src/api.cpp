@@ -89,7 +89,9 @@ void check_public(const tadm_image* im) {
   if (im->width == 0 || im->height == 0) fail(TADM_ERROR_INVALID_ARGUMENT, "image has zero width or height");
 }
 
-tadm::Image from_public(const tadm_image* im) {
+// The engine's copy of a caller's image. Everything the copy is sized from is checked first:
+// the fields, row_bytes x height against overflow, the size and metadata limits and the budget.
+tadm::Image from_public(const tadm_image* im, const tadm_limits& limits) {
   check_public(im);
   tadm::Image out;
   out.width = im->width;
@@ -101,6 +103,14 @@ tadm::Image from_public(const tadm_image* im) {
   if (out.height > SIZE_MAX / im->row_bytes) fail(TADM_ERROR_INVALID_ARGUMENT, "image row_bytes x height overflows");
   if (im->has_cicp && im->cicp[3] > 1)
     fail(TADM_ERROR_INVALID_ARGUMENT, "image cicp full-range flag is " + std::to_string(im->cicp[3]) + "; it must be 0 or 1");
+  tadm::check_image_limits(im->width, im->height, limits, "the image");
+  for (const auto& [name, size] : {std::pair{"ICC profile", im->icc ? im->icc_size : 0},
+                                   std::pair{"EXIF", im->exif ? im->exif_size : 0},
+                                   std::pair{"XMP", im->xmp ? im->xmp_size : 0}})
+    if (size > limits.max_metadata_bytes)
+      fail(TADM_ERROR_LIMIT, std::string("the image's ") + name + " (" + std::to_string(size) +
+                                 " bytes) is over the metadata limit of " + std::to_string(limits.max_metadata_bytes));
+  tadm::check_memory(tadm::image_bytes(im->width, im->height, im->channels, im->bit_depth), limits, "copying the image");
   out.pixels.resize(row * out.height);
   for (uint32_t y = 0; y < out.height; ++y) std::memcpy(out.pixels.data() + y * row, im->pixels + y * im->row_bytes, row);
   if (im->icc && im->icc_size) out.metadata.icc.assign(im->icc, im->icc + im->icc_size);
@@ -264,7 +274,7 @@ tadm_status tadm_image_write_png(const tadm_image* image, uint8_t** data, size_t
     // The copy, and the PNG stream (at most about the raw size).
     tadm::check_memory(3 * tadm::image_bytes(image->width, image->height, image->channels, image->bit_depth), limits,
                        "writing the image as PNG");
-    const std::vector<uint8_t> png = tadm::write_png(from_public(image), tadm::PngWriteOptions{});
+    const std::vector<uint8_t> png = tadm::write_png(from_public(image, limits), tadm::PngWriteOptions{});
     *data = copy_out(png);
     *size = png.size();
   });
@@ -305,7 +315,7 @@ tadm_status tadm_image_write(const tadm_image* image, tadm_image_format format, 
     tadm::check_memory(3 * tadm::image_bytes(image->width, image->height, image->channels, image->bit_depth) +
                            (lossy ? tadm::planes_bytes(image->width, image->height, 4) : 0),
                        limits, "writing the image");
-    tadm::Image im = from_public(image);
+    tadm::Image im = from_public(image, limits);
     std::vector<uint8_t> bytes;
     if (f == TADM_IMAGE_PNG) {
       bytes = tadm::write_png(im, tadm::PngWriteOptions{});
@@ -359,7 +369,7 @@ tadm_status tadm_image_resize(const tadm_image* image, uint32_t width, uint32_t 
                            2 * tadm::planes_bytes(std::max(width, image->width), height, 4) +
                            tadm::image_bytes(width, height, image->channels, image->bit_depth),
                        limits, "resizing the image");
-    const tadm::Image im = from_public(image);
+    const tadm::Image im = from_public(image, limits);
     const tadm::Planes rgb = tadm::resample(tadm::rgb_planes(im), width, height, tadm::ResampleFilter::kBicubic, 1);
     std::optional<tadm::Planes> alpha = tadm::alpha_plane(im);
     if (alpha) alpha = tadm::resample(*alpha, width, height, tadm::ResampleFilter::kBicubic, 1);
@@ -417,7 +427,7 @@ tadm_status tadm_encoder_encode(tadm_encoder* encoder, const tadm_image* image, 
   return guarded(encoder->last_error, [&] {
     check_public(image);
     encoder->impl->check_input(image->width, image->height, image->channels, image->bit_depth);
-    const std::vector<uint8_t> bytes = encoder->impl->encode(from_public(image));
+    const std::vector<uint8_t> bytes = encoder->impl->encode(from_public(image, encoder->impl->limits()));
     *data = copy_out(bytes);
     *size = bytes.size();
   });
@@ -431,7 +441,8 @@ const char* tadm_encoder_model_name(const tadm_encoder* encoder) {
   return encoder ? encoder->model_label.c_str() : "";
 }
 
-uint32_t tadm_encoder_scale(const tadm_encoder* encoder) { return encoder ? encoder->impl->scale() : 0; }
+uint32_t tadm_encoder_scale(const tadm_encoder* encoder) { return encoder ? encoder->impl->scale().x : 0; }
+uint32_t tadm_encoder_scale_y(const tadm_encoder* encoder) { return encoder ? encoder->impl->scale().y : 0; }
 
 tadm_lr_codec tadm_encoder_lr_codec(const tadm_encoder* encoder) {
   return encoder ? static_cast<tadm_lr_codec>(encoder->impl->lr_codec()) : TADM_LR_PNG;
@@ -486,7 +497,7 @@ tadm_status tadm_decoder_upscale(tadm_decoder* decoder, const tadm_image* lr, ui
     return TADM_ERROR_INVALID_ARGUMENT;
   }
   *out = nullptr;
-  return guarded(decoder->last_error, [&] { *out = to_public(decoder->impl->upscale(from_public(lr), scale)); });
+  return guarded(decoder->last_error, [&] { *out = to_public(decoder->impl->upscale(from_public(lr, decoder->impl->limits()), scale)); });
 }
 
 const char* tadm_decoder_last_error(const tadm_decoder* decoder) {
@@ -497,7 +508,10 @@ const char* tadm_decoder_last_error(const tadm_decoder* decoder) {
 
 tadm_status tadm_extract_thumbnail(const uint8_t* data, size_t size, const tadm_limits* limits, uint8_t** png,
                                    size_t* png_size, char* error, size_t error_size) {
-  if (!png || !png_size || (!data && size)) return TADM_ERROR_INVALID_ARGUMENT;
+  if (!png || !png_size || (!data && size)) {
+    set_message(error, error_size, "NULL data or output pointer");
+    return TADM_ERROR_INVALID_ARGUMENT;
+  }
   *png = nullptr;
   *png_size = 0;
   std::string msg;
@@ -517,7 +531,10 @@ tadm_status tadm_extract_thumbnail(const uint8_t* data, size_t size, const tadm_
 
 tadm_status tadm_file_info_read(const uint8_t* data, size_t size, const tadm_limits* limits, tadm_file_info** out,
                                 char* error, size_t error_size) {
-  if (!out || (!data && size)) return TADM_ERROR_INVALID_ARGUMENT;
+  if (!out || (!data && size)) {
+    set_message(error, error_size, "NULL data or output pointer");
+    return TADM_ERROR_INVALID_ARGUMENT;
+  }
   *out = nullptr;
   std::string msg;
   const tadm_status st = guarded(msg, [&] {

@@ -27,14 +27,14 @@ class ClassicRescaler final : public Rescaler {
   MemoryUse downscale_memory() const override { return {8, 0}; }
   MemoryUse upscale_memory() const override { return {20, 0}; }
 
-  Planes downscale(const Planes& hr, std::uint32_t scale, RunContext& ctx) override {
-    const std::uint32_t w = (hr.width + scale - 1) / scale, h = (hr.height + scale - 1) / scale;
+  Planes downscale(const Planes& hr, Scale scale, RunContext& ctx) override {
+    const std::uint32_t w = (hr.width + scale.x - 1) / scale.x, h = (hr.height + scale.y - 1) / scale.y;
     Planes out = resample(hr, w, h, ResampleFilter::kBicubic, ctx.threads);
     ctx.progress(1.0f);
     return out;
   }
 
-  Planes upscale(const Planes& lr, std::uint32_t, std::uint32_t width, std::uint32_t height,
+  Planes upscale(const Planes& lr, Scale, std::uint32_t width, std::uint32_t height,
                  RunContext& ctx) override {
     Planes out = resample(lr, width, height, up_, ctx.threads);
     ctx.progress(1.0f);

@@ -101,6 +101,11 @@ Encoder::Encoder(const tadm_encoder_settings& settings) : settings_(settings) {
   const std::string model_dir = settings.model_dir ? settings.model_dir : "";
   if (settings.scale != 0 && (settings.scale < 2 || settings.scale > 64))
     fail(TADM_ERROR_INVALID_ARGUMENT, "scale " + std::to_string(settings.scale) + " is outside 2..64");
+  if (settings.scale_y != 0 && (settings.scale_y < 2 || settings.scale_y > 64))
+    fail(TADM_ERROR_INVALID_ARGUMENT, "vertical scale " + std::to_string(settings.scale_y) + " is outside 2..64");
+  if (settings.scale_y != 0 && settings.scale == 0)
+    fail(TADM_ERROR_INVALID_ARGUMENT, "a vertical scale (scale_y) needs the horizontal one (scale) too");
+  const bool asymmetric = settings.scale_y != 0 && settings.scale_y != settings.scale;
   // A C caller may store any int in the enum: read it as an int (loading an out-of-range enum is UB).
   static_assert(sizeof(tadm_container_format) == sizeof(int));
   int container = 0;
@@ -115,18 +120,24 @@ Encoder::Encoder(const tadm_encoder_settings& settings) : settings_(settings) {
   std::string spec = settings.model ? settings.model : "";
   if (spec.empty()) {
     // The default: the learned bundle for the scale; the baseline only for scales no learned
-    // bundle serves. A missing default bundle or runtime is an error, never a silent downgrade.
-    spec = default_model_name(settings.scale);
+    // bundle serves (learned bundles are square). A missing default bundle or runtime is an
+    // error, never a silent downgrade.
+    spec = asymmetric ? "classic" : default_model_name(settings.scale);
   }
   rescaler_ = open_model(spec, ModelSource::kUser, model_dir, ResampleFilter::kBicubic, settings.device);
+  // The caller's strings need not outlive this call: keep no pointer to them (as Decoder does).
+  settings_.model = nullptr;
+  settings_.model_dir = nullptr;
   const std::uint32_t native = rescaler_->native_scale();
   if (settings.refine_iterations > 0 && native == 0)
     log(settings.log, settings.user, TADM_LOG_WARNING,
         "thumbnail refinement needs a learned model; the classic rescaler encodes without it");
-  scale_ = settings.scale ? settings.scale : (native ? native : 16);
-  if (native && scale_ != native)
+  scale_.x = settings.scale ? settings.scale : (native ? native : 16);
+  scale_.y = settings.scale_y ? settings.scale_y : scale_.x;
+  if (native && (scale_.x != native || scale_.y != native))
     fail(TADM_ERROR_INVALID_ARGUMENT, "model " + rescaler_->identity().name + " works at scale " +
-                                          std::to_string(native) + ", not " + std::to_string(scale_));
+                                          std::to_string(native) + ", not " + scale_text(scale_) +
+                                          (asymmetric ? " (unequal scales need the classic model)" : ""));
   choose_lr_codec(settings);
 }
 
@@ -189,7 +200,7 @@ std::vector<std::uint8_t> Encoder::code_thumbnail(const Image& lr_image, contain
   if (target == 0 || out.size() <= target) return out;
   const bool lossy = lr_.codec != LrCodec::kPng && !lr_.lossless;
   auto too_big = [&](std::uint64_t smallest) {
-    fail(TADM_ERROR_LIMIT, "the smallest file at scale " + std::to_string(scale_) + " with a " +
+    fail(TADM_ERROR_LIMIT, "the smallest file at scale " + scale_text(scale_) + " with a " +
                                (lossy ? "lossy " : "lossless ") + lr_codec_name(lr_.codec) + " thumbnail is " +
                                std::to_string(smallest) + " bytes, over the target of " + std::to_string(target) +
                                " bytes; ask for a larger target, a larger scale" +
@@ -262,7 +273,8 @@ std::vector<std::uint8_t> Encoder::encode(const Image& image) {
   container::File file;
   file.width = image.width;
   file.height = image.height;
-  file.scale_x = file.scale_y = static_cast<std::uint16_t>(scale_);
+  file.scale_x = static_cast<std::uint16_t>(scale_.x);
+  file.scale_y = static_cast<std::uint16_t>(scale_.y);
   file.lr_width = lr.width;
   file.lr_height = lr.height;
   file.flags = static_cast<std::uint8_t>((image.has_alpha() ? container::kFlagAlpha : 0) |
@@ -305,9 +317,14 @@ Decoder::Decoder(const tadm_decoder_settings& settings) : settings_(settings) {
 }
 
 Rescaler& Decoder::model_for(const container::File& file) {
-  if (!rescaler_ || (model_spec_.empty() && rescaler_->identity().name != file.model_name))
+  // The cache is keyed by the bundle identity the file names, not its name alone: a file that
+  // names another SHA-256 under the same name looks the bundle up again (it may have been replaced).
+  const ModelIdentity wanted{file.model_name, file.model_version, file.model_sha256};
+  if (!rescaler_ || (model_spec_.empty() && wanted != cached_for_)) {
     rescaler_ = open_model(file.model_name, ModelSource::kFile, model_dir_, classic_filter(settings_.classic_upscaler),
                            settings_.device);
+    cached_for_ = wanted;
+  }
   const ModelIdentity& id = rescaler_->identity();
   // The version too: the classic identity's hash is a constant, so only the version tells another maker.
   if (id.sha256 != file.model_sha256 || id.version != file.model_version) {
@@ -334,9 +351,6 @@ Image Decoder::decode(std::span<const std::uint8_t> input) {
   if (container::Error e = container::read(bytes, container_limits(settings_.limits), file))
     fail(container_status(e.code), invalid_file_message(input) + ": " + e.message);
   check_image_limits(file.width, file.height, settings_.limits, "the stored image");
-  if (file.scale_x != file.scale_y)
-    fail(TADM_ERROR_UNSUPPORTED, "scales differ per axis (" + std::to_string(file.scale_x) + "x" +
-                                     std::to_string(file.scale_y) + "); this decoder supports equal scales");
   Rescaler& model = model_for(file);
   const bool gray = (file.flags & container::kFlagGrayscale) != 0;
   const bool alpha = (file.flags & container::kFlagAlpha) != 0;
@@ -356,7 +370,7 @@ Image Decoder::decode(std::span<const std::uint8_t> input) {
   Image lr = decode_lr(file.lr_image, codec, file.lr_width, file.lr_height, settings_.limits);
   if (lr.width != file.lr_width || lr.height != file.lr_height || lr.bit_depth != 8)
     fail(TADM_ERROR_CORRUPT, "the stored thumbnail does not match the container's LR size");
-  const Planes hr = model.upscale(rgb_planes(lr), file.scale_x, file.width, file.height, ctx);
+  const Planes hr = model.upscale(rgb_planes(lr), Scale{file.scale_x, file.scale_y}, file.width, file.height, ctx);
   std::optional<Planes> a;
   if (alpha) {
     a = alpha_plane(lr);
@@ -389,7 +403,7 @@ Image Decoder::upscale(const Image& lr, std::uint32_t scale) {
                  settings_.precision};
   fit_memory_budget(ctx, decode_fixed_bytes(w, h, lr.channels, 8), rescaler_->upscale_memory(), w * h,
                     "upscaling to " + size_text(w, h));
-  const Planes hr = rescaler_->upscale(rgb_planes(lr), scale, static_cast<std::uint32_t>(w), static_cast<std::uint32_t>(h), ctx);
+  const Planes hr = rescaler_->upscale(rgb_planes(lr), Scale{scale, scale}, static_cast<std::uint32_t>(w), static_cast<std::uint32_t>(h), ctx);
   std::optional<Planes> a = alpha_plane(lr);
   if (a) a = resample(*a, hr.width, hr.height, classic_filter(settings_.classic_upscaler), threads);
   Image out = to_image(hr, a ? &*a : nullptr, lr.is_gray(), 8);

@@ -27,7 +27,8 @@ class Encoder {
   // The size limits and the memory budget for an input of this shape, before it is copied.
   void check_input(std::uint32_t width, std::uint32_t height, std::uint32_t channels, std::uint32_t bit_depth) const;
   const Rescaler& rescaler() const { return *rescaler_; }
-  std::uint32_t scale() const { return scale_; }
+  const tadm_limits& limits() const { return settings_.limits; }
+  Scale scale() const { return scale_; }
   LrCodec lr_codec() const { return lr_.codec; }
   // The quality of the last thumbnail (the rate control may lower it below the setting).
   int lr_quality() const { return chosen_quality_; }
@@ -39,7 +40,7 @@ class Encoder {
   std::vector<std::uint8_t> code_thumbnail(const Image& lr_image, container::File& file);
   tadm_encoder_settings settings_;
   std::unique_ptr<Rescaler> rescaler_;
-  std::uint32_t scale_ = 16;
+  Scale scale_;
   LrEncodeOptions lr_;
   int lr_quality_min_ = 1;
   int chosen_quality_ = 0;
@@ -51,13 +52,15 @@ class Decoder {
   Image decode(std::span<const std::uint8_t> bytes);
   // Upscale an LR image (any channel layout) by `scale` with the configured model.
   Image upscale(const Image& lr, std::uint32_t scale);
+  const tadm_limits& limits() const { return settings_.limits; }
 
  private:
   Rescaler& model_for(const container::File& file);
   tadm_decoder_settings settings_;
   std::string model_spec_;
   std::string model_dir_;
-  std::unique_ptr<Rescaler> rescaler_;  // cached between calls with the same model
+  std::unique_ptr<Rescaler> rescaler_;  // cached between files that name the same bundle identity
+  ModelIdentity cached_for_;             // the identity the file asked for when rescaler_ was opened
 };
 
 container::Limits container_limits(const tadm_limits& limits);

@@ -7,7 +7,6 @@
 #include <avif/avif.h>
 #include <libheif/heif.h>
 #include <openssl/evp.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <array>
@@ -25,7 +24,6 @@ namespace tadm::interop {
 
 namespace {
 
-constexpr std::array<std::uint8_t, 12> kTendChunk = {0, 0, 0, 0, 'T', 'E', 'N', 'D', 0x0C, 0x31, 0xEF, 0xC0};
 constexpr std::array<char, 4> kLrimType = {'L', 'R', 'I', 'M'};
 // The thumbnail checksum chunk of the TADM header (spec/heif-avif.md section 6): SHA-256 of the
 // decoded thumbnail samples. Optional (lowercase), so it is unknown to the .tadm reader.
@@ -162,41 +160,41 @@ std::string make_xmp(const container::File& f, std::span<const std::uint8_t> hea
   return s;
 }
 
-// A TADM header (or .tadm file) with the chunk `type`/`data` inserted before its final TEND, framed
-// as spec/container.md 4.1. The container library writes only the chunks of its File, so the two
-// chunks the HEIF/AVIF mapping moves (LRIM, lsha) are framed here, in this one place.
+// A TADM header (or .tadm file) with the chunk `type`/`data` inserted before its final TEND: the
+// container library writes only the chunks of its File, and the HEIF/AVIF mapping moves two
+// (LRIM, lsha).
 std::vector<std::uint8_t> insert_before_tend(std::span<const std::uint8_t> header, const std::array<char, 4>& type,
                                              std::span<const std::uint8_t> data) {
+  static const std::vector<std::uint8_t> kTendChunk = [] {
+    std::vector<std::uint8_t> tend;
+    (void)container::append_chunk(tend, {'T', 'E', 'N', 'D'}, {});  // empty: cannot fail
+    return tend;
+  }();
   if (header.size() < container::kFileHeaderSize + kTendChunk.size() ||
       std::memcmp(header.data(), container::kSignature.data(), container::kSignature.size()) != 0)
     fail(TADM_ERROR_CORRUPT, "the TADM header is not a .tadm header (bad signature or too short)");
   if (!std::equal(kTendChunk.begin(), kTendChunk.end(), header.end() - kTendChunk.size()))
     fail(TADM_ERROR_CORRUPT, "the TADM header does not end with a TEND chunk");
-  if (data.size() > 0x7FFFFFFFu) fail(TADM_ERROR_LIMIT, "a chunk of the TADM header is too large");
   std::vector<std::uint8_t> out(header.begin(), header.end() - kTendChunk.size());
   out.reserve(header.size() + data.size() + container::kChunkOverhead);
-  put_be32(out, static_cast<std::uint32_t>(data.size()));
-  const std::size_t type_at = out.size();
-  out.insert(out.end(), type.begin(), type.end());
-  out.insert(out.end(), data.begin(), data.end());
-  const uLong crc = crc32_z(crc32(0L, Z_NULL, 0), out.data() + type_at, type.size() + data.size());
-  put_be32(out, static_cast<std::uint32_t>(crc));
+  if (container::Error e = container::append_chunk(out, type, data))
+    fail(TADM_ERROR_LIMIT, "the TADM header: " + e.message);
   out.insert(out.end(), kTendChunk.begin(), kTendChunk.end());
   return out;
 }
 
 // The smallest PNG stream the .tadm reader's LRIM check accepts for an LR image of w x h: the
 // signature and IHDR only (spec/container.md 6.3 reads no further). Stands in for the thumbnail
-// when the TADM header is checked before the thumbnail is decoded.
+// when the TADM header is checked before the thumbnail is decoded. PNG chunks are framed as
+// .tadm chunks are (spec/container.md 4.1 follows PNG), so the container library frames IHDR.
 std::vector<std::uint8_t> stub_png(std::uint32_t w, std::uint32_t h) {
+  std::vector<std::uint8_t> ihdr;
+  put_be32(ihdr, w);
+  put_be32(ihdr, h);
+  ihdr.insert(ihdr.end(), {8, 2, 0, 0, 0});  // 8-bit RGB
   std::vector<std::uint8_t> out = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A};
-  put_be32(out, 13);
-  const std::size_t type_at = out.size();
-  out.insert(out.end(), {'I', 'H', 'D', 'R'});
-  put_be32(out, w);
-  put_be32(out, h);
-  out.insert(out.end(), {8, 2, 0, 0, 0});  // 8-bit RGB
-  put_be32(out, static_cast<std::uint32_t>(crc32_z(crc32(0L, Z_NULL, 0), out.data() + type_at, 17)));
+  if (container::Error e = container::append_chunk(out, {'I', 'H', 'D', 'R'}, ihdr))
+    fail(TADM_ERROR_INTERNAL, e.message);
   return out;
 }
 

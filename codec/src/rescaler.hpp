@@ -18,7 +18,20 @@ struct ModelIdentity {
   std::string name;
   std::string version;
   Sha256 sha256{};
+  bool operator==(const ModelIdentity&) const = default;
 };
+
+// The reduction per axis (spec/container.md section 5: each 2..64, and they may differ).
+struct Scale {
+  std::uint32_t x = 16;
+  std::uint32_t y = 16;
+  bool operator==(const Scale&) const = default;
+};
+
+// "16" for a square scale, "32x2" (horizontal x vertical) otherwise, for messages.
+inline std::string scale_text(Scale s) {
+  return s.x == s.y ? std::to_string(s.x) : std::to_string(s.x) + "x" + std::to_string(s.y);
+}
 
 struct RunContext {
   int threads = 1;
@@ -51,13 +64,14 @@ class Rescaler {
  public:
   virtual ~Rescaler() = default;
   virtual const ModelIdentity& identity() const = 0;
-  // The one scale a learned bundle was trained for; 0 when any scale 2..64 works.
+  // The one scale a learned bundle was trained for, the same on both axes; 0 when any scale
+  // 2..64 works on each axis (classic).
   virtual std::uint32_t native_scale() const = 0;
-  // HR RGB planes -> LR RGB planes of ceil(W/scale) x ceil(H/scale), not yet quantised.
-  virtual Planes downscale(const Planes& hr, std::uint32_t scale, RunContext& ctx) = 0;
+  // HR RGB planes -> LR RGB planes of ceil(W/scale.x) x ceil(H/scale.y), not yet quantised.
+  virtual Planes downscale(const Planes& hr, Scale scale, RunContext& ctx) = 0;
   // LR RGB planes (8-bit values / 255) -> RGB planes of exactly width x height.
-  virtual Planes upscale(const Planes& lr, std::uint32_t scale, std::uint32_t width,
-                         std::uint32_t height, RunContext& ctx) = 0;
+  virtual Planes upscale(const Planes& lr, Scale scale, std::uint32_t width, std::uint32_t height,
+                         RunContext& ctx) = 0;
   virtual std::optional<LrTraining> lr_training() const { return std::nullopt; }
   virtual MemoryUse downscale_memory() const = 0;
   virtual MemoryUse upscale_memory() const = 0;

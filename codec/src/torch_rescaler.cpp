@@ -122,8 +122,9 @@ class LearnedRescaler final : public Rescaler {
   MemoryUse downscale_memory() const override { return {14, 256}; }
   MemoryUse upscale_memory() const override { return {28, 256}; }
 
-  Planes downscale(const Planes& hr, std::uint32_t scale, RunContext& ctx) override {
-    check_scale(scale);
+  Planes downscale(const Planes& hr, Scale s, RunContext& ctx) override {
+    check_scale(s);
+    const std::uint32_t scale = s.x;
     const std::uint32_t lw = (hr.width + scale - 1) / scale, lh = (hr.height + scale - 1) / scale;
     const Planes padded = pad_edge(hr, lw * scale, lh * scale);
     if (ctx.refine_iterations <= 0) return run(encoder_, padded, TileDirection::kDown, lw, lh, ctx, "encoder");
@@ -133,7 +134,7 @@ class LearnedRescaler final : public Rescaler {
     return refine(padded, std::move(lr), ctx);
   }
 
-  Planes upscale(const Planes& lr, std::uint32_t scale, std::uint32_t width, std::uint32_t height,
+  Planes upscale(const Planes& lr, Scale scale, std::uint32_t width, std::uint32_t height,
                  RunContext& ctx) override {
     check_scale(scale);
     Planes full = run(decoder_, lr, TileDirection::kUp, lr.width, lr.height, ctx, "decoder");
@@ -144,10 +145,11 @@ class LearnedRescaler final : public Rescaler {
   }
 
  private:
-  void check_scale(std::uint32_t scale) const {
-    if (scale != bundle_.scale)
+  // A bundle serves its own square scale only.
+  void check_scale(Scale scale) const {
+    if (scale.x != bundle_.scale || scale.y != bundle_.scale)
       fail(TADM_ERROR_INVALID_ARGUMENT, "model " + bundle_.identity.name + " works at scale " +
-                                            std::to_string(bundle_.scale) + ", not " + std::to_string(scale));
+                                            std::to_string(bundle_.scale) + ", not " + scale_text(scale));
   }
 
   // The manifest's tile and margin, shrunk so that a tile with its margins covers at most

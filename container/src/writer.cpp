@@ -30,13 +30,6 @@ void put_u32(std::vector<std::uint8_t>& o, std::uint32_t v) {
   o.push_back(static_cast<std::uint8_t>(v));
 }
 
-void put_chunk(std::vector<std::uint8_t>& o, const ChunkType& type, Bytes data) {
-  put_u32(o, static_cast<std::uint32_t>(data.size()));
-  for (char c : type) o.push_back(static_cast<std::uint8_t>(c));
-  o.insert(o.end(), data.begin(), data.end());
-  put_u32(o, detail::chunk_crc(type, data));
-}
-
 Error check_blob(const std::optional<std::vector<std::uint8_t>>& blob, const char* name) {
   if (!blob) return {};
   if (blob->empty())
@@ -107,7 +100,7 @@ void serialise(const File& f, std::vector<std::uint8_t>& o) {
   put_u8(d, f.original_bit_depth);
   put_u8(d, f.lr_codec);
   put_u8(d, 0);  // reserved
-  put_chunk(o, detail::kHead, d);
+  append_chunk(o, detail::kHead, d);
 
   d.clear();
   put_u8(d, static_cast<std::uint8_t>(f.model_name.size()));
@@ -115,17 +108,17 @@ void serialise(const File& f, std::vector<std::uint8_t>& o) {
   put_u8(d, static_cast<std::uint8_t>(f.model_version.size()));
   d.insert(d.end(), f.model_version.begin(), f.model_version.end());
   d.insert(d.end(), f.model_sha256.begin(), f.model_sha256.end());
-  put_chunk(o, detail::kModl, d);
+  append_chunk(o, detail::kModl, d);
 
-  put_chunk(o, detail::kLrim, f.lr_image);
-  if (f.icc) put_chunk(o, detail::kIccp, *f.icc);
+  append_chunk(o, detail::kLrim, f.lr_image);
+  if (f.icc) append_chunk(o, detail::kIccp, *f.icc);
   if (f.cicp) {
     const std::uint8_t c[4] = {f.cicp->colour_primaries, f.cicp->transfer_characteristics,
                                f.cicp->matrix_coefficients, f.cicp->full_range};
-    put_chunk(o, detail::kCicp, c);
+    append_chunk(o, detail::kCicp, c);
   }
-  if (f.exif) put_chunk(o, detail::kExif, *f.exif);
-  if (f.xmp) put_chunk(o, detail::kXmpp, *f.xmp);
+  if (f.exif) append_chunk(o, detail::kExif, *f.exif);
+  if (f.xmp) append_chunk(o, detail::kXmpp, *f.xmp);
   if (f.hint) {
     d.clear();
     put_u16(d, f.hint->grid_width);
@@ -133,9 +126,9 @@ void serialise(const File& f, std::vector<std::uint8_t>& o) {
     put_u16(d, f.hint->tile_width);
     put_u16(d, f.hint->tile_height);
     d.insert(d.end(), f.hint->values.begin(), f.hint->values.end());
-    put_chunk(o, detail::kHint, d);
+    append_chunk(o, detail::kHint, d);
   }
-  put_chunk(o, detail::kTend, {});
+  append_chunk(o, detail::kTend, {});
 }
 
 }  // namespace
@@ -152,6 +145,16 @@ Error write(const File& file, std::vector<std::uint8_t>& out) {
   } catch (const std::length_error&) {
     return make_error(ErrorCode::kLimitExceeded, "file too large to hold in memory");
   }
+}
+
+Error append_chunk(std::vector<std::uint8_t>& out, const ChunkType& type, Bytes data) {
+  if (data.size() > detail::kMaxChunkLength)
+    return make_error(ErrorCode::kBadChunk, "a chunk of " + str(data.size()) + " bytes is over 2^31 - 1");
+  put_u32(out, static_cast<std::uint32_t>(data.size()));
+  for (char c : type) out.push_back(static_cast<std::uint8_t>(c));
+  out.insert(out.end(), data.begin(), data.end());
+  put_u32(out, detail::chunk_crc(type, data));
+  return {};
 }
 
 }  // namespace tadm::container

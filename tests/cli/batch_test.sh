@@ -9,7 +9,6 @@ kodak=$(realpath "$2")
 use_tools "$(realpath "$1")"  # absolute: the test runs inside $work
 make_work_dir
 cd "$work" || exit 1
-no_leftovers() { [ -z "$(find "$1" -name '.*tmp-*' -print -quit)" ]; }
 tree_of() { (cd "$1" && find . -type f | sort | tr '\n' ' '); }
 require_inputs "$kodak/kodim01.png" "$kodak/kodim02.png" "$kodak/kodim03.png"
 

@@ -8,7 +8,6 @@ set -uo pipefail
 kodak=$2
 use_tools "$1"
 make_work_dir
-no_leftovers() { [ -z "$(find "$1" -name '.*tmp-*' -print -quit)" ]; }
 
 photo=$kodak/kodim23.png
 require_inputs "$photo"
@@ -86,6 +85,12 @@ printf '\xff' | dd of="$work/flip.tadm" bs=1 seek=120 conv=notrunc status=none
 expect_fail "a corrupted .tadm (CRC)" "crc" "$dec" "$work/flip.tadm" "$work/flip.png"
 expect_fail "an unknown model" "not found" "$enc" -m no-such-model "$work/photo.png" "$work/m.tadm"
 expect_fail "an absurd scale" "scale|range|2 - 64" "$enc" -m classic -s 65 "$work/photo.png" "$work/m.tadm"
+# Unequal scales (horizontal x vertical), classic by default for them; learned bundles are square.
+"$enc" --quiet -s 32x2 "$work/photo.png" "$work/a32x2.tadm" && "$dec" --quiet "$work/a32x2.tadm" "$work/a32x2.png"
+check "--scale 32x2 stores scale 32 x 2 (24x256 LR)" bash -c "'$info' --json '$work/a32x2.tadm' | tr -d ' \n' | grep -q '\"scale_x\":32,\"scale_y\":2,\"lr_width\":24,\"lr_height\":256'"
+check "--scale 32x2 decodes to the original's size" test "$(identify -format '%wx%h' "$work/a32x2.png")" = 768x512
+expect_fail "a malformed scale" "scale is N or HxV" "$enc" -m classic -s 32x "$work/photo.png" "$work/m.tadm"
+expect_fail "an absurd vertical scale" "scale is N or HxV" "$enc" -m classic -s 2x65 "$work/photo.png" "$work/m.tadm"
 expect_fail "an absurd refinement count" "refine.*range" "$enc" --refine 5000 "$work/photo.png" "$work/m.tadm"
 expect_fail "a pixel limit" "limit" "$enc" -m classic --max-pixels 1000 "$work/photo.png" "$work/m.tadm"
 expect_fail "a pixel limit on decode" "limit" "$dec" --max-dimension 100 "$work/c16.tadm" "$work/m.png"

@@ -2,6 +2,9 @@
 // identity, limits, cancellation, determinism and damaged input.
 #include <gtest/gtest.h>
 
+#include <cstddef>
+#include <fstream>
+#include <memory>
 #include <tuple>
 
 #include "tadm/container.hpp"
@@ -83,6 +86,34 @@ TEST(Api, OpaqueAlphaIsRestoredOpaque) {
   for (uint32_t i = 0; i < 40 * 40; ++i) ASSERT_EQ(out->pixels[i * 4 + 3], 255);
 }
 
+// Spec section 6.1: the HEAD alpha flag says the original had alpha; an opaque alpha may be left
+// out of the thumbnail (colour type 2), a real one is stored (colour type 6).
+TEST(Api, AlphaFlagAndThumbnailColourTypeFollowTheSpec) {
+  for (const bool opaque : {true, false}) {
+    SCOPED_TRACE(opaque ? "opaque" : "translucent");
+    ImagePtr im = make_image(40, 40, 4);
+    if (opaque) {
+      for (uint32_t i = 0; i < 40 * 40; ++i) im->pixels[i * 4 + 3] = 255;
+    }
+    const auto bytes = encode_bytes(*im, classic_encoder(8));
+    tadm_file_info* info = nullptr;
+    ASSERT_EQ(tadm_file_info_read(bytes.data(), bytes.size(), nullptr, &info, nullptr, 0), TADM_OK);
+    EXPECT_EQ(info->has_alpha, 1);
+    tadm_file_info_free(info);
+    uint8_t* png = nullptr;
+    size_t png_size = 0;
+    ASSERT_EQ(tadm_extract_thumbnail(bytes.data(), bytes.size(), nullptr, &png, &png_size, nullptr, 0), TADM_OK);
+    ASSERT_GT(png_size, 25u);
+    EXPECT_EQ(png[25], opaque ? 2 : 6);  // IHDR colour type
+    tadm_buffer_free(png);
+    ImagePtr out = decode(bytes);
+    ASSERT_EQ(out->channels, 4u);
+    if (opaque) {
+      for (uint32_t i = 0; i < 40 * 40; ++i) ASSERT_EQ(out->pixels[i * 4 + 3], 255);
+    }
+  }
+}
+
 TEST(Api, MetadataSurvivesEncodeAndDecodeAndPng) {
   ImagePtr im = make_image(64, 48);
   const auto icc = tiny_icc();
@@ -149,6 +180,86 @@ TEST(Api, ModelMismatchIsRefusedUnlessForced) {
   auto forced = default_decoder();
   forced.force_model = 1;
   EXPECT_EQ(decode_status(tampered, forced), TADM_OK);
+}
+
+// spec/container.md section 5: scale_x and scale_y may differ (the classic model serves them).
+TEST(Api, UnequalScalesEncodeAndDecode) {
+  ImagePtr im = make_image(100, 30);
+  tadm_encoder_settings s = classic_encoder(32);
+  s.model = nullptr;  // the default for unequal scales is classic: no learned bundle serves them
+  s.scale_y = 2;
+  tadm_cpp::Encoder enc(s);
+  EXPECT_EQ(enc.scale(), 32u);
+  EXPECT_EQ(enc.scale_y(), 2u);
+  const auto bytes = enc.encode(*im);
+  tadm_file_info* info = nullptr;
+  ASSERT_EQ(tadm_file_info_read(bytes.data(), bytes.size(), nullptr, &info, nullptr, 0), TADM_OK);
+  EXPECT_EQ(info->scale_x, 32u);
+  EXPECT_EQ(info->scale_y, 2u);
+  EXPECT_EQ(info->lr_width, 4u);
+  EXPECT_EQ(info->lr_height, 15u);
+  EXPECT_STREQ(info->model_name, "classic");
+  tadm_file_info_free(info);
+  ImagePtr out = decode(bytes);
+  EXPECT_EQ(out->width, 100u);
+  EXPECT_EQ(out->height, 30u);
+  // Two rows per LR row restore more than the square 32 does.
+  EXPECT_GT(psnr(*im, *out), psnr(*im, *decode(encode_bytes(*im, classic_encoder(32)))));
+  // The spec's vector (made with a stand-in bundle hash, hence forced).
+  std::ifstream in(std::string(TADM_SPEC_VECTORS_DIR) + "/valid/asymmetric_palette.tadm", std::ios::binary);
+  const std::vector<uint8_t> vector((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_FALSE(vector.empty());
+  auto forced = default_decoder();
+  forced.force_model = 1;
+  ImagePtr v = decode(vector, forced);
+  EXPECT_EQ(v->width, 100u);
+  EXPECT_EQ(v->height, 30u);
+  // Bad settings.
+  s.scale_y = 65;
+  EXPECT_EQ(encode_status(*im, s), TADM_ERROR_INVALID_ARGUMENT);
+  s.scale = 0;
+  s.scale_y = 8;
+  EXPECT_EQ(encode_status(*im, s), TADM_ERROR_INVALID_ARGUMENT);
+}
+
+// scale_y took 4 of the reserved bytes: the size and the other fields' offsets are unchanged.
+static_assert(offsetof(tadm_encoder_settings, scale_y) == offsetof(tadm_encoder_settings, target_bytes) + 4);
+static_assert(sizeof(void*) != 8 || sizeof(tadm_encoder_settings) == 192);  // as in 0.1 on LP64
+
+TEST(Api, SettingsStringsNeedNotOutliveCreate) {
+  ImagePtr im = make_image(48, 32);
+  auto model = std::make_unique<std::string>("classic");
+  auto dir = std::make_unique<std::string>("/nonexistent/models");
+  tadm_encoder_settings es = classic_encoder(8);
+  es.model = model->c_str();
+  es.model_dir = dir->c_str();
+  tadm_decoder_settings ds = default_decoder();
+  ds.model = model->c_str();
+  ds.model_dir = dir->c_str();
+  tadm_cpp::Encoder enc(es);
+  tadm_cpp::Decoder dec(ds);
+  model.reset();  // ASan reports any later read of the freed strings
+  dir.reset();
+  ImagePtr out = dec.decode(enc.encode(*im));
+  EXPECT_EQ(out->width, 48u);
+}
+
+// tadm.h: calls with an `error` buffer always say what went wrong there; the few without one
+// report by status alone, as documented.
+TEST(Api, EveryFailureIsReportedThroughTheDocumentedChannel) {
+  char err[128] = {};
+  tadm_file_info* info = nullptr;
+  EXPECT_EQ(tadm_file_info_read(nullptr, 0, nullptr, nullptr, err, sizeof err), TADM_ERROR_INVALID_ARGUMENT);
+  EXPECT_STRNE(err, "");
+  err[0] = 0;
+  EXPECT_EQ(tadm_extract_thumbnail(nullptr, 0, nullptr, nullptr, nullptr, err, sizeof err), TADM_ERROR_INVALID_ARGUMENT);
+  EXPECT_STRNE(err, "");
+  EXPECT_EQ(info, nullptr);
+  tadm_image* im = nullptr;
+  EXPECT_EQ(tadm_image_create(0, 1, 3, 8, &im), TADM_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(tadm_image_create(TADM_DEFAULT_MAX_DIMENSION + 1, 1, 3, 8, &im), TADM_ERROR_LIMIT);
+  EXPECT_EQ(im, nullptr);
+  EXPECT_EQ(tadm_image_create(1, 1, 3, 8, nullptr), TADM_ERROR_INVALID_ARGUMENT);
 }
 
 TEST(Api, UnknownModelNameIsAModelError) {

@@ -167,6 +167,31 @@ TEST(Hostile, ContainerWriterAndReaderAgreeOnPlainNames) {
   EXPECT_NE(std::string(err).find("plain model name"), std::string::npos) << err;
 }
 
+// spec/model-bundle.md: a manifest name that is not plain is refused when the bundle loads,
+// not later when the container writer meets it.
+TEST(Hostile, BundleWithANameThatIsNotPlainIsRefusedAtLoad) {
+  TempDir tmp;
+  fs::copy(fs::path(TADM_SOURCE_BUNDLES) / "pix16", tmp.path / "spaced", fs::copy_options::recursive);
+  const fs::path manifest = tmp.path / "spaced" / "manifest.json";
+  std::string text;
+  {
+    std::ifstream in(manifest, std::ios::binary);
+    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  const size_t at = text.find("\"pix16\"");
+  ASSERT_NE(at, std::string::npos);
+  text.replace(at, 7, "\"pix 16\"");
+  std::ofstream(manifest, std::ios::binary) << text;
+  tadm_encoder_settings s = classic_encoder(16);
+  const std::string dir = (tmp.path / "spaced").string();
+  s.model = dir.c_str();
+  tadm_encoder* enc = nullptr;
+  char err[1024] = {};
+  EXPECT_EQ(tadm_encoder_create(&s, &enc, err, sizeof err), TADM_ERROR_MODEL);
+  EXPECT_EQ(enc, nullptr);
+  EXPECT_NE(std::string(err).find("\"pix 16\" is not a plain name"), std::string::npos) << err;
+}
+
 TEST(Hostile, ClassicWithAnotherVersionIsAMismatch) {
   ImagePtr im = make_image(64, 64);
   const auto valid = encode_classic(*im, 16);
@@ -223,6 +248,50 @@ TEST(Hostile, EncoderChecksTheBudgetBeforeCopyingTheImage) {
   s.limits.max_pixels = 1ull << 32;
   EXPECT_EQ(encode_status(im, s, &message), TADM_ERROR_LIMIT);
   EXPECT_NE(message.find("encoding a 20000x20000 image needs about"), std::string::npos) << message;
+}
+
+TEST(Hostile, CallerImagesAreCheckedBeforeTheyAreCopied) {
+  // Buffers shorter than the fields claim: copying before the checks would read past them.
+  std::vector<uint8_t> row(5000 * 3);
+  tadm_image lr{};
+  lr.width = lr.height = 5000;
+  lr.channels = 3;
+  lr.bit_depth = 8;
+  lr.pixels = row.data();
+  lr.row_bytes = row.size();
+  tadm_decoder_settings d = default_decoder();
+  d.limits.max_pixels = 1 << 20;
+  tadm_decoder* dec = nullptr;
+  ASSERT_EQ(tadm_decoder_create(&d, &dec, nullptr, 0), TADM_OK);
+  tadm_image* out = nullptr;
+  EXPECT_EQ(tadm_decoder_upscale(dec, &lr, 2, &out), TADM_ERROR_LIMIT);
+  EXPECT_EQ(out, nullptr);
+  EXPECT_NE(std::string(tadm_decoder_last_error(dec)).find("25000000 pixels"), std::string::npos)
+      << tadm_decoder_last_error(dec);
+  tadm_decoder_destroy(dec);
+  // Metadata claiming more than the limit, on every call that copies an image.
+  ImagePtr im = make_image(16, 16);
+  std::vector<uint8_t> icc(64);
+  im->icc = icc.data();
+  im->icc_size = size_t{64} << 20;
+  std::string message;
+  EXPECT_EQ(encode_status(*im, classic_encoder(16), &message), TADM_ERROR_LIMIT);
+  EXPECT_NE(message.find("ICC profile"), std::string::npos) << message;
+  uint8_t* data = nullptr;
+  size_t size = 0;
+  char err[256] = {};
+  EXPECT_EQ(tadm_image_write_png(im.get(), &data, &size, err, sizeof err), TADM_ERROR_LIMIT);
+  EXPECT_NE(std::string(err).find("metadata limit"), std::string::npos) << err;
+  EXPECT_EQ(tadm_image_write(im.get(), TADM_IMAGE_PAM, 0, &data, &size, err, sizeof err), TADM_ERROR_LIMIT);
+  EXPECT_EQ(data, nullptr);
+  im->icc = nullptr;  // not the library's to free
+  im->icc_size = 0;
+  // row_bytes x height wraps around.
+  lr.width = 1;
+  lr.height = 3;
+  lr.row_bytes = SIZE_MAX / 2;
+  EXPECT_EQ(tadm_image_write_png(&lr, &data, &size, err, sizeof err), TADM_ERROR_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(err).find("overflows"), std::string::npos) << err;
 }
 
 TEST(Hostile, PngAndJpegHeadersOverTheBudgetAreRefused) {

@@ -70,6 +70,19 @@ TEST(Jpeg, PixelsAndMetadataArrive) {
   EXPECT_EQ(std::vector<uint8_t>(out->exif, out->exif + out->exif_size), exif);
 }
 
+TEST(Jpeg, MetadataOverTheLimitIsRefused) {
+  ImagePtr im = make_image(32, 32);
+  const std::string xmp(5000, 'x');
+  const auto jpeg = make_jpeg(*im, tiny_icc(), tiny_exif(), xmp);
+  tadm_limits limits{};
+  limits.max_metadata_bytes = 4096;
+  tadm_image* out = nullptr;
+  char err[256] = {};
+  EXPECT_EQ(tadm_image_read_memory(jpeg.data(), jpeg.size(), &limits, &out, err, sizeof err), TADM_ERROR_LIMIT);
+  EXPECT_EQ(out, nullptr);
+  EXPECT_NE(std::string(err).find("metadata limit"), std::string::npos) << err;
+}
+
 TEST(Jpeg, TruncatedJpegFailsCleanly) {
   ImagePtr im = make_image(64, 64);
   const auto jpeg = make_jpeg(*im, tiny_icc(), tiny_exif(), tiny_xmp());

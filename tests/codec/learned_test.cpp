@@ -80,6 +80,35 @@ TEST(Learned, BundleDamageIsAClearModelError) {
   EXPECT_EQ(create_encoder_status((tmp.path / "notscript").string(), &msg), TADM_ERROR_MODEL);
 }
 
+// The decoder's model cache is keyed by the bundle's SHA-256, not its name: after the bundle is
+// replaced by one of the same name, files made with the new one decode with the same decoder.
+TEST(Learned, DecoderCacheIsKeyedByTheBundleHash) {
+  REQUIRE_BUNDLE("pix16");
+  TempDir tmp;
+  copy_bundle(tmp.path / "pix16");
+  const std::string dir = tmp.path.string();
+  tadm_encoder_settings es;
+  tadm_encoder_default_settings(&es);
+  es.model = "pix16";
+  es.model_dir = dir.c_str();
+  es.threads = 2;
+  ImagePtr im = make_image(64, 48);
+  const auto first = tadm_cpp::Encoder(es).encode(*im);
+  tadm_decoder_settings ds = default_decoder();
+  ds.model_dir = dir.c_str();
+  tadm_decoder* dec = nullptr;
+  ASSERT_EQ(tadm_decoder_create(&ds, &dec, nullptr, 0), TADM_OK);
+  tadm_image* out = nullptr;
+  ASSERT_EQ(tadm_decoder_decode(dec, first.data(), first.size(), &out), TADM_OK) << tadm_decoder_last_error(dec);
+  tadm_image_free(out);
+  { std::ofstream(tmp.path / "pix16" / "manifest.json", std::ios::app) << "\n"; }  // same name, new SHA-256
+  const auto second = tadm_cpp::Encoder(es).encode(*im);
+  EXPECT_EQ(tadm_decoder_decode(dec, second.data(), second.size(), &out), TADM_OK) << tadm_decoder_last_error(dec);
+  tadm_image_free(out);
+  EXPECT_EQ(tadm_decoder_decode(dec, first.data(), first.size(), &out), TADM_ERROR_MODEL_MISMATCH);
+  tadm_decoder_destroy(dec);
+}
+
 TEST(Learned, TiledMatchesUntiled) {
   REQUIRE_BUNDLE("pix16");
   ImagePtr im = make_image(808, 565, 3, 8, 7);  // LR 51 x 36: 2 x 2 tiles of 28; not multiples of 16

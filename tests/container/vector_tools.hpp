@@ -72,6 +72,21 @@ inline void append_chunk(Bytes& o, const std::string& type, const Bytes& data) {
   append_u32(o, crc_of(type, data));
 }
 
+// `b` with every chunk CRC recomputed, walking the framing from the file header on however
+// damaged the bytes are (a fuzzer's mutation); stops at the first chunk that does not fit.
+inline Bytes with_repaired_crcs(Bytes b) {
+  constexpr std::size_t overhead = tadm::container::kChunkOverhead;
+  std::size_t pos = tadm::container::kFileHeaderSize;
+  while (pos <= b.size() && b.size() - pos >= overhead) {
+    const std::uint32_t length = get_u32(b, pos);
+    if (length > b.size() - pos - overhead) break;
+    // The CRC covers type and data, which lie next to each other.
+    set_u32(b, pos + 8 + length, static_cast<std::uint32_t>(crc32(0L, b.data() + pos + 4, static_cast<uInt>(4 + length))));
+    pos += overhead + length;
+  }
+  return b;
+}
+
 inline std::string sha256_hex(const std::uint8_t* data, std::size_t size) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <functional>
 
 namespace {
@@ -73,6 +74,26 @@ TEST(ContainerWriter, RejectsInvalidFiles) {
     EXPECT_FALSE(e.message.empty());
     EXPECT_EQ(out, Bytes{42}) << "output must be untouched on error";
   }
+}
+
+// append_chunk is the framing write() uses, public for the chunks a File does not hold (the
+// HEIF/AVIF mapping's lsha and moved LRIM).
+TEST(ContainerWriter, AppendChunkFramesAsTheWriterDoes) {
+  std::vector<uint8_t> tend;
+  ASSERT_FALSE(tc::append_chunk(tend, {'T', 'E', 'N', 'D'}, {}));
+  EXPECT_EQ(tend, (std::vector<uint8_t>{0, 0, 0, 0, 'T', 'E', 'N', 'D', 0x0C, 0x31, 0xEF, 0xC0}));
+  std::vector<uint8_t> bytes;
+  ASSERT_FALSE(tc::write(small_file(), bytes));
+  ASSERT_TRUE(std::equal(tend.begin(), tend.end(), bytes.end() - 12));
+  // An optional chunk inserted before TEND reads back as an unknown optional chunk.
+  bytes.resize(bytes.size() - 12);
+  const std::vector<uint8_t> data = {1, 2, 3};
+  ASSERT_FALSE(tc::append_chunk(bytes, {'l', 's', 'h', 'a'}, data));
+  bytes.insert(bytes.end(), tend.begin(), tend.end());
+  tc::File f;
+  ASSERT_FALSE(tc::read(bytes, tc::Limits{}, f));
+  ASSERT_EQ(f.unknown_optional.size(), 1u);
+  EXPECT_EQ(f.unknown_optional[0].data, data);
 }
 
 TEST(ContainerWriter, WritesItsVersionMinorAndIgnoresChunkList) {

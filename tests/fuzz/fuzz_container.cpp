@@ -10,7 +10,7 @@
 // mutations inside chunks reach the field checks instead of stopping at the CRC.
 #include <tadm/container.hpp>
 
-#include <zlib.h>
+#include "../container/vector_tools.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -45,26 +45,6 @@ bool same_fields(const tc::File& a, const tc::File& b) {
          a.lr_codec == b.lr_codec && a.model_name == b.model_name && a.model_version == b.model_version &&
          a.model_sha256 == b.model_sha256 && a.lr_image == b.lr_image && a.icc == b.icc && cicp_eq(a.cicp, b.cicp) &&
          a.exif == b.exif && a.xmp == b.xmp && hint_eq(a.hint, b.hint);
-}
-
-// Walks the chunk framing from offset 12 and rewrites each CRC; stops where a chunk does not fit.
-std::vector<std::uint8_t> with_repaired_crcs(std::span<const std::uint8_t> in) {
-  std::vector<std::uint8_t> b(in.begin(), in.end());
-  std::size_t pos = tc::kFileHeaderSize;
-  while (pos <= b.size() && b.size() - pos >= tc::kChunkOverhead) {
-    const std::uint64_t len = (static_cast<std::uint64_t>(b[pos]) << 24) | (static_cast<std::uint64_t>(b[pos + 1]) << 16) |
-                              (static_cast<std::uint64_t>(b[pos + 2]) << 8) | b[pos + 3];
-    if (len > b.size() - pos - tc::kChunkOverhead) break;
-    const std::size_t n = static_cast<std::size_t>(len);
-    const auto crc = static_cast<std::uint32_t>(crc32(0L, b.data() + pos + 4, static_cast<uInt>(4 + n)));
-    std::uint8_t* c = b.data() + pos + 8 + n;
-    c[0] = static_cast<std::uint8_t>(crc >> 24);
-    c[1] = static_cast<std::uint8_t>(crc >> 16);
-    c[2] = static_cast<std::uint8_t>(crc >> 8);
-    c[3] = static_cast<std::uint8_t>(crc);
-    pos += tc::kChunkOverhead + n;
-  }
-  return b;
 }
 
 void check(std::span<const std::uint8_t> in) {
@@ -109,6 +89,6 @@ void check(std::span<const std::uint8_t> in) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::span<const std::uint8_t> in(data, size);
   check(in);
-  check(with_repaired_crcs(in));
+  check(tadm::testing::with_repaired_crcs({in.begin(), in.end()}));
   return 0;
 }

@@ -4,8 +4,14 @@
  *  - opaque handles, created and destroyed in pairs;
  *  - settings structs are filled by tadm_*_default_settings() before use; they carry
  *    `struct_size` and reserved room so fields can be added without breaking the ABI;
- *  - every call returns a tadm_status; tadm_status_string() names it, and the handle's
- *    last-error message says what went wrong in words a user can act on;
+ *  - every call that can fail returns a tadm_status, and tadm_status_string() names it (calls
+ *    that cannot fail return nothing or the value asked for: the *_free / *_destroy functions,
+ *    the *_default_settings functions, accessors and version queries);
+ *  - what went wrong, in words a user can act on: a handle's calls leave it in the handle's
+ *    last-error message (tadm_encoder_last_error, tadm_decoder_last_error), the other calls
+ *    write it to their `error` buffer. tadm_image_create, tadm_image_set_metadata and
+ *    tadm_list_models have no buffer (adding one would change their signatures): for them the
+ *    status is the whole report, and each documents what its statuses mean;
  *  - buffers returned by the library are freed with the matching tadm_*_free() call.
  *
  * Threads: functions without a handle (tadm_image_*, tadm_file_info_read, tadm_list_models, ...)
@@ -134,11 +140,16 @@ typedef struct tadm_image {
   uint32_t reserved[8];
 } tadm_image;
 
-/* Allocate an image with zeroed pixels (no metadata). */
+/* Allocate an image with zeroed pixels (no metadata). No message channel; the statuses:
+ * TADM_ERROR_INVALID_ARGUMENT: `out` is NULL, width or height is 0, channels is not 1..4 or
+ * bit_depth not 8 or 16; TADM_ERROR_LIMIT: over the default limits (TADM_DEFAULT_MAX_DIMENSION,
+ * TADM_DEFAULT_MAX_PIXELS, TADM_DEFAULT_MAX_MEMORY_MIB); TADM_ERROR_OUT_OF_MEMORY. */
 TADM_API tadm_status tadm_image_create(uint32_t width, uint32_t height, uint32_t channels,
                                        uint32_t bit_depth, tadm_image** out);
 TADM_API void tadm_image_free(tadm_image* image);
-/* Replace a metadata blob (copies; size 0 or NULL clears). which: "icc", "exif" or "xmp". */
+/* Replace a metadata blob (copies; size 0 or NULL clears). which: "icc", "exif" or "xmp".
+ * No message channel: TADM_ERROR_INVALID_ARGUMENT for a NULL image or `which`, another name,
+ * or data NULL with a size; TADM_ERROR_OUT_OF_MEMORY. */
 TADM_API tadm_status tadm_image_set_metadata(tadm_image* image, const char* which,
                                              const uint8_t* data, size_t size);
 
@@ -154,7 +165,10 @@ TADM_API tadm_status tadm_image_read_file(const char* path, const tadm_limits* l
 TADM_API tadm_status tadm_image_read_memory(const uint8_t* data, size_t size,
                                             const tadm_limits* limits, tadm_image** out,
                                             char* error, size_t error_size);
-/* Encode as PNG (keeps channels and bit depth; writes iCCP, eXIf, iTXt XMP and cICP). */
+/* Encode as PNG (keeps channels and bit depth; writes iCCP, eXIf, iTXt XMP and cICP).
+ * tadm_image_write_png, tadm_image_write and tadm_image_resize check the image against the
+ * default limits (TADM_DEFAULT_*: size, each metadata blob, memory budget) before they copy it;
+ * over them, TADM_ERROR_LIMIT. */
 TADM_API tadm_status tadm_image_write_png(const tadm_image* image, uint8_t** data, size_t* size,
                                           char* error, size_t error_size);
 
@@ -211,7 +225,8 @@ typedef struct tadm_encoder_settings {
   const char* model;       /* "classic", a bundle name ("pix16"), or a bundle directory path;
                               NULL = the default learned bundle for `scale`, else classic */
   const char* model_dir;   /* where bundle names are looked up; NULL = built-in search path */
-  uint32_t scale;          /* 2..64, same on both axes; 0 = the model's own scale (default 16) */
+  uint32_t scale;          /* 2..64, horizontal, and vertical too unless scale_y is set; 0 = the
+                              model's own scale (default 16) */
   int threads;             /* 0 = all cores */
   tadm_device device;
   int png_effort;          /* 0..3: LR PNG compression effort (3 tries more filters); default 2 */
@@ -233,7 +248,11 @@ typedef struct tadm_encoder_settings {
                               lowered (search on the thumbnail alone, never a full decode) until the
                               whole file fits; if even the lowest quality cannot fit, the encode
                               fails with TADM_ERROR_LIMIT naming the smallest size reachable */
-  uint8_t reserved[44];
+  uint32_t scale_y;        /* 2..64: the vertical scale when it differs from `scale` (which must then
+                              be set); 0 = the same as `scale`. Learned bundles serve only their
+                              own square scale: unequal scales need the classic model, which is
+                              also the default for them (spec/container.md section 5) */
+  uint8_t reserved[40];    /* (was 44 before scale_y: the struct's size and layout are unchanged) */
 } tadm_encoder_settings;
 
 typedef struct tadm_encoder tadm_encoder;
@@ -250,7 +269,9 @@ TADM_API tadm_status tadm_encoder_encode(tadm_encoder* encoder, const tadm_image
 TADM_API const char* tadm_encoder_last_error(const tadm_encoder* encoder);
 /* The model actually used: name, version and the bundle SHA-256 in hex. */
 TADM_API const char* tadm_encoder_model_name(const tadm_encoder* encoder);
+/* The horizontal and vertical scale in use. */
 TADM_API uint32_t tadm_encoder_scale(const tadm_encoder* encoder);
+TADM_API uint32_t tadm_encoder_scale_y(const tadm_encoder* encoder);
 /* The thumbnail codec in use (never TADM_LR_AUTO), and the quality of the last encoded
  * thumbnail (0 before the first encode; for lossless thumbnails the setting, unused). */
 TADM_API tadm_lr_codec tadm_encoder_lr_codec(const tadm_encoder* encoder);
@@ -345,7 +366,9 @@ TADM_API tadm_status tadm_file_info_read(const uint8_t* data, size_t size, const
 TADM_API void tadm_file_info_free(tadm_file_info* info);
 
 /* The models this build can find: one line per bundle, "name\tscale\tversion\tsha256\tpath\n",
- * classic first. Free with tadm_buffer_free. */
+ * classic first; a bundle that cannot be loaded is listed with "(invalid: <why>)". Free with
+ * tadm_buffer_free. No message channel: TADM_ERROR_INVALID_ARGUMENT when `text` is NULL,
+ * TADM_ERROR_OUT_OF_MEMORY, or TADM_ERROR_INTERNAL for an unexpected failure. */
 TADM_API tadm_status tadm_list_models(const char* model_dir, char** text);
 
 #ifdef __cplusplus

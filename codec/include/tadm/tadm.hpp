@@ -121,6 +121,7 @@ class Encoder {
   }
   std::string model() const { return tadm_encoder_model_name(raw_); }
   std::uint32_t scale() const { return tadm_encoder_scale(raw_); }
+  std::uint32_t scale_y() const { return tadm_encoder_scale_y(raw_); }
   tadm_lr_codec lr_codec() const { return tadm_encoder_lr_codec(raw_); }
   int lr_quality() const { return tadm_encoder_lr_quality(raw_); }
 

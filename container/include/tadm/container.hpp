@@ -133,6 +133,12 @@ Error read(std::span<const std::uint8_t> bytes, const Limits& limits, File& out)
 // Validate the fields (the same checks the reader applies) and serialise.
 Error write(const File& file, std::vector<std::uint8_t>& out);
 
+// Appends one chunk framed as section 4.1 (length, type, data, CRC-32 of type and data): for
+// chunks a File does not hold, such as the HEIF/AVIF mapping's (spec/heif-avif.md), and the one
+// framing write() uses. The type is not checked; data over 2^31 - 1 bytes is kBadChunk and
+// appends nothing.
+Error append_chunk(std::vector<std::uint8_t>& out, const std::array<char, 4>& type, std::span<const std::uint8_t> data);
+
 // Extract only the LR image stream, whatever its lr_codec (PNG, JPEG, WebP, JPEG XL or AVIF);
 // does the full validation of read() but copies nothing else. `lr_codec`, when given, receives
 // HEAD lr_codec so the caller knows the format of the bytes.
