@@ -208,6 +208,7 @@ tadm_status tadm_image_set_metadata(tadm_image* image, const char* which, const 
   else if (!std::strcmp(which, "exif")) { slot = &image->exif; slot_size = &image->exif_size; }
   else if (!std::strcmp(which, "xmp")) { slot = &image->xmp; slot_size = &image->xmp_size; }
   else return TADM_ERROR_INVALID_ARGUMENT;
+  if (slot == &image->exif && size && !tadm::exif_has_tiff_header({data, size})) return TADM_ERROR_INVALID_ARGUMENT;
   uint8_t* copy = nullptr;
   if (size) {
     copy = static_cast<uint8_t*>(std::malloc(size));

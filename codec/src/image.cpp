@@ -46,6 +46,11 @@ void report_damage(const std::string& message, const tadm_limits& limits, std::s
   if (warning && warning->empty()) *warning = message;
 }
 
+bool exif_has_tiff_header(std::span<const std::uint8_t> exif) {
+  static constexpr std::uint8_t kIntel[4] = {'I', 'I', 42, 0}, kMotorola[4] = {'M', 'M', 0, 42};
+  return exif.size() >= 8 && (std::memcmp(exif.data(), kIntel, 4) == 0 || std::memcmp(exif.data(), kMotorola, 4) == 0);
+}
+
 void check_image_limits(std::uint64_t width, std::uint64_t height, const tadm_limits& limits,
                         const char* what) {
   if (width == 0 || height == 0)

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "tadm/tadm.h"
@@ -79,5 +80,9 @@ constexpr std::uint64_t planes_bytes(std::uint64_t width, std::uint64_t height, 
 // A damaged-but-decodable input (libpng/libjpeg warnings): an error unless limits.allow_corrupt,
 // in which case the message goes to `warning` (when given) for the caller to show.
 void report_damage(const std::string& message, const tadm_limits& limits, std::string* warning);
+
+// An EXIF payload as tadm_image carries it starts with a TIFF header ("II*\0" or "MM\0*"), as
+// the Exif APP1 segment, PNG eXIf and HEIF/AVIF writers require (libavif refuses others).
+bool exif_has_tiff_header(std::span<const std::uint8_t> exif);
 
 }  // namespace tadm

@@ -397,12 +397,22 @@ ImageFormat sniff_format(std::span<const std::uint8_t> bytes) {
 }
 
 Image read_image(std::span<const std::uint8_t> bytes, const tadm_limits& limits, std::string* warning) {
+  Image im;
   switch (sniff_format(bytes)) {
-    case ImageFormat::kPng: return read_png(bytes, limits, warning);
-    case ImageFormat::kJpeg: return read_jpeg(bytes, limits, warning);
+    case ImageFormat::kPng: im = read_png(bytes, limits, warning); break;
+    case ImageFormat::kJpeg: im = read_jpeg(bytes, limits, warning); break;
     case ImageFormat::kPnm: return read_pnm(bytes, limits);
     case ImageFormat::kWebp: return read_webp(bytes, limits);
     default: break;
+  }
+  if (im.width) {
+    // Damaged EXIF (found by fuzz_image_reader: libavif then refuses to store it) is damaged
+    // input like any other; with allow_corrupt it is dropped.
+    if (!im.metadata.exif.empty() && !exif_has_tiff_header(im.metadata.exif)) {
+      report_damage("the EXIF payload does not start with a TIFF header", limits, warning);
+      im.metadata.exif.clear();
+    }
+    return im;
   }
   if (bytes.size() >= 8 && bytes[0] == 0x89 && bytes[1] == 'T' && bytes[2] == 'A')
     fail(TADM_ERROR_UNSUPPORTED, "the input is a .tadm file, not a photo (use tadmdec to decode it)");

@@ -145,3 +145,26 @@ TEST(Jpeg, LyingSofIsRefused) {
 }
 
 }  // namespace
+
+// Found by fuzz_image_reader_allocfail: an Exif segment without a TIFF header was accepted, and
+// the AVIF container then failed with an internal error. It is damaged input: CORRUPT, or with
+// allow_corrupt the EXIF is dropped with a warning; the API refuses to attach such a payload.
+TEST(Jpeg, ExifWithoutATiffHeaderIsDamage) {
+  ImagePtr im = make_image(32, 32);
+  const std::vector<uint8_t> bad_exif = {'I', 'I', '*', 'E', 'x', 'i', 'f', 0, 0, 0};
+  const auto jpeg = make_jpeg(*im, tiny_icc(), bad_exif, tiny_xmp());
+  tadm_image* out = nullptr;
+  char err[256] = {};
+  EXPECT_EQ(tadm_image_read_memory(jpeg.data(), jpeg.size(), nullptr, &out, err, sizeof err), TADM_ERROR_CORRUPT);
+  EXPECT_EQ(out, nullptr);
+  EXPECT_NE(std::string(err).find("TIFF header"), std::string::npos) << err;
+  tadm_limits limits{};
+  limits.allow_corrupt = 1;
+  ASSERT_EQ(tadm_image_read_memory(jpeg.data(), jpeg.size(), &limits, &out, err, sizeof err), TADM_OK) << err;
+  ImagePtr back(out);
+  EXPECT_EQ(back->exif, nullptr);
+  EXPECT_NE(std::string(err).find("TIFF header"), std::string::npos) << err;
+  EXPECT_EQ(tadm_image_set_metadata(back.get(), "exif", bad_exif.data(), bad_exif.size()), TADM_ERROR_INVALID_ARGUMENT);
+  const auto good = tiny_exif();
+  EXPECT_EQ(tadm_image_set_metadata(back.get(), "exif", good.data(), good.size()), TADM_OK);
+}

@@ -147,7 +147,8 @@ typedef struct tadm_image {
 TADM_API tadm_status tadm_image_create(uint32_t width, uint32_t height, uint32_t channels,
                                        uint32_t bit_depth, tadm_image** out);
 TADM_API void tadm_image_free(tadm_image* image);
-/* Replace a metadata blob (copies; size 0 or NULL clears). which: "icc", "exif" or "xmp".
+/* Replace a metadata blob (copies; size 0 or NULL clears). which: "icc", "exif" or "xmp"; an
+ * EXIF payload must start with its TIFF header ("II*\0" or "MM\0*"), else INVALID_ARGUMENT.
  * No message channel: TADM_ERROR_INVALID_ARGUMENT for a NULL image or `which`, another name,
  * or data NULL with a size; TADM_ERROR_OUT_OF_MEMORY. */
 TADM_API tadm_status tadm_image_set_metadata(tadm_image* image, const char* which,
