@@ -110,6 +110,8 @@ tadm::Image from_public(const tadm_image* im, const tadm_limits& limits) {
     if (size > limits.max_metadata_bytes)
       fail(TADM_ERROR_LIMIT, std::string("the image's ") + name + " (" + std::to_string(size) +
                                  " bytes) is over the metadata limit of " + std::to_string(limits.max_metadata_bytes));
+  if (im->exif && im->exif_size && !tadm::exif_has_tiff_header({im->exif, im->exif_size}))
+    fail(TADM_ERROR_INVALID_ARGUMENT, "the image's EXIF payload does not start with a TIFF header (II*\\0 or MM\\0*)");
   tadm::check_memory(tadm::image_bytes(im->width, im->height, im->channels, im->bit_depth), limits, "copying the image");
   out.pixels.resize(row * out.height);
   for (uint32_t y = 0; y < out.height; ++y) std::memcpy(out.pixels.data() + y * row, im->pixels + y * im->row_bytes, row);

@@ -167,4 +167,19 @@ TEST(Jpeg, ExifWithoutATiffHeaderIsDamage) {
   EXPECT_EQ(tadm_image_set_metadata(back.get(), "exif", bad_exif.data(), bad_exif.size()), TADM_ERROR_INVALID_ARGUMENT);
   const auto good = tiny_exif();
   EXPECT_EQ(tadm_image_set_metadata(back.get(), "exif", good.data(), good.size()), TADM_OK);
+  // Put straight into the struct instead: the encoder refuses it before copying anything.
+  std::vector<uint8_t> direct = bad_exif;
+  uint8_t* const owned = back->exif;
+  back->exif = direct.data();
+  back->exif_size = direct.size();
+  tadm_encoder* enc = nullptr;
+  const tadm_encoder_settings es = classic_encoder(16);
+  ASSERT_EQ(tadm_encoder_create(&es, &enc, err, sizeof err), TADM_OK) << err;
+  uint8_t* file = nullptr;
+  size_t size = 0;
+  EXPECT_EQ(tadm_encoder_encode(enc, back.get(), &file, &size), TADM_ERROR_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(tadm_encoder_last_error(enc)).find("TIFF header"), std::string::npos);
+  tadm_encoder_destroy(enc);
+  back->exif = owned;
+  back->exif_size = good.size();
 }
