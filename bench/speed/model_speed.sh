@@ -54,7 +54,7 @@ run() {
     END { printf "%s %.2f %.2f %.0f\n", n, w, u + s, m / 1024 }' "$work/time.txt"
 }
 
-enc_args=(-q -j "$threads" --model "$model")
+enc_args=(--quiet -j "$threads" --model "$model")
 [ -n "$scale" ] && enc_args+=(--scale "$scale")
 rows=$(run encode "$bin/tadmenc" "${enc_args[@]}" "$work/photo.png" "$work/photo.tadm"
        run decode "$bin/tadmdec" --quiet -j "$threads" --precision "$precision" "$work/photo.tadm" "$work/back.png")

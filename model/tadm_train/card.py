@@ -82,7 +82,7 @@ def main(argv=None):
          f"| model selection | {selection} |",
          f"| optimisation | Adam {cfg['train'].get('betas')}, lr {cfg['train']['lr']} {cfg['train']['schedule']} to {cfg['train'].get('lr_min')} over {cfg['train']['iterations']} iterations (warm-up {cfg['train'].get('warmup', 0)}), EMA {cfg['train'].get('ema')} |",
          f"| loss | {loss} |",
-         f"| iterations / training wall time | {tr['iterations']} / {tr['wall_time_hours']} h on one CPU thread (shared machine) |",
+         f"| iterations / training wall time | {tr['iterations']} / {tr['wall_time_hours']} h on {cfg['train'].get('threads', 1)} CPU thread(s) of a shared 2-core machine |",
          f"| weights | {tr.get('weights', 'ema')} |",
          f"| config / reproduce training | `{tr['config']}`: `cd model && /usr/bin/python3 -m tadm_train.train --config {os.path.relpath(repo_path(tr['config']), repo_path('model'))}` (resumes) |"]
     sets = [(label, pref, folder) for label, pref, folder in
