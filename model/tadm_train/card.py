@@ -24,9 +24,14 @@ def _row(label, s, cmd):
 
 def _lossy_rows(label, ev, man, cmd):
     s, sc, rs = ev["summary"], man["scale"], ev["rate_scale"]
-    return [f"| {label}: classic bicubic x{rs} PNG (the budget) | {s['budget_bpp']:.4f} | {s['classic_psnr']:.2f} | - | - | `{cmd}` |",
-            f"| {label}: JPEG 1/{sc} + bicubic upscale | {s['bpp']:.4f} | {s['bicubic_psnr']:.2f} | {s['bicubic_ssim']:.4f} | {s['quality']:.1f} | `{cmd}` |",
-            f"| {label}: JPEG 1/{sc} + {man['name']} | {s['bpp']:.4f} | {s['psnr']:.2f} | {s['ssim']:.4f} | {s['quality']:.1f} | `{cmd}` |"]
+
+    def lp(key):  # LPIPS-squeeze, when the evaluation measured it (--lpips)
+        return f"{s[key]:.4f}" if key in s else "-"
+    if "lpips" in s:
+        cmd += " --lpips"
+    return [f"| {label}: classic bicubic x{rs} PNG (the budget) | {s['budget_bpp']:.4f} | {s['classic_psnr']:.2f} | - | {lp('classic_lpips')} | - | `{cmd}` |",
+            f"| {label}: JPEG 1/{sc} + bicubic upscale | {s['bpp']:.4f} | {s['bicubic_psnr']:.2f} | {s['bicubic_ssim']:.4f} | {lp('bicubic_lpips')} | {s['quality']:.1f} | `{cmd}` |",
+            f"| {label}: JPEG 1/{sc} + {man['name']} | {s['bpp']:.4f} | {s['psnr']:.2f} | {s['ssim']:.4f} | {lp('lpips')} | {s['quality']:.1f} | `{cmd}` |"]
 
 
 def main(argv=None):
@@ -92,8 +97,9 @@ def main(argv=None):
               f"Per image, the budget is the classic bicubic x{st['rate_point_scale']} .tadm file (PIL PNG of the "
               "thumbnail, optimize, level 9, + 130 bytes); the JPEG thumbnail takes the largest quality whose bytes + "
               f"{st['container_overhead_bytes']} fit (bpp counts JPEG + {st['container_overhead_bytes']} bytes). "
-              "RGB PSNR; SSIM Gaussian 11x11 sigma 1.5 per channel.", "",
-              "| set / method | bpp | PSNR dB | SSIM | mean JPEG quality | command |", "|---|---|---|---|---|---|"]
+              "RGB PSNR; SSIM Gaussian 11x11 sigma 1.5 per channel; LPIPS-squeeze v0.1 (lower is better).", "",
+              "| set / method | bpp | PSNR dB | SSIM | LPIPS-squeeze | mean JPEG quality | command |",
+              "|---|---|---|---|---|---|---|"]
     else:
         L += ["", "## Results (real path: 8-bit PNG thumbnail round trip, full images)", "",
               "bpp = (PNG bytes + 130) * 8 / pixels; RGB PSNR; SSIM Gaussian 11x11 sigma 1.5 per channel. "

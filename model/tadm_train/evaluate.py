@@ -141,9 +141,10 @@ def evaluate(codec, files, ref=None, log=print):
     return rows
 
 
-def evaluate_lossy(codec, files, lc: dict, rate_scale: int, log=print):
+def evaluate_lossy(codec, files, lc: dict, rate_scale: int, log=print, lp=None):
     """The real path with a lossy thumbnail (module docstring); one row per image with the
-    learned restoration and the two baselines."""
+    learned restoration and the two baselines; with `lp` (an LPIPS-squeeze model) also their
+    LPIPS-squeeze distances to the original."""
     from .lossy_lr import JPEG_CONTAINER_OVERHEAD, at_rate_point
     s = codec.scale
     bicubic, classic = ClassicCodec(s), ClassicCodec(rate_scale)
@@ -168,6 +169,10 @@ def evaluate_lossy(codec, files, lc: dict, rate_scale: int, log=print):
                   "bicubic_psnr": psnr(a, up), "bicubic_ssim": ssim(a, up),
                   "classic_psnr": psnr(a, classic.decode(lr_c, h, w)),
                   "dec_mps": w * h / 1e6 / t_dec})
+        if lp is not None:
+            from .lpips import lpips
+            r.update({"lpips": lpips(a, out, lp), "bicubic_lpips": lpips(a, up, lp),
+                      "classic_lpips": lpips(a, classic.decode(lr_c, h, w), lp)})
         rows.append(r)
         log(f"{r['image']}: q{r['quality']} {r['bpp']:.4f} bpp (budget {r['budget_bpp']:.4f})  {r['psnr']:.2f} dB "
             f"SSIM {r['ssim']:.4f}  (bicubic of the same JPEG {r['bicubic_psnr']:.2f} dB)")
@@ -175,19 +180,22 @@ def evaluate_lossy(codec, files, lc: dict, rate_scale: int, log=print):
 
 
 def lossy_report(name, rows, s, lc, scale, rate_scale, data, threads) -> str:
+    def lp(key):  # LPIPS-squeeze, when measured (--lpips)
+        return f"{s[key]:.4f}" if key in s else "-"
     lines = [f"# Evaluation: {name}, {lc.get('codec', 'jpeg')} thumbnail at 1/{scale}, x{rate_scale} rate point, "
              f"{len(rows)} images from `{data}`", "",
              f"Real path: per image the budget is the classic x{rate_scale} .tadm file (PIL PNG of the bicubic "
              f"thumbnail, optimize, level 9, + 130 bytes); the thumbnail (Keys bicubic, resample.cpp) takes the "
              f"largest JPEG quality (PIL/libjpeg-turbo, {lc.get('subsampling', '4:2:0')}, optimised Huffman) whose "
              "bytes + 126 fit; bpp counts JPEG + 126 bytes. RGB PSNR / SSIM (Gaussian 11x11, sigma 1.5) on full "
-             "8-bit images.", "",
-             "| method | bpp | PSNR dB | SSIM | mean quality | decode MP/s |", "|---|---|---|---|---|---|",
-             f"| classic bicubic x{rate_scale} (PNG, the budget) | {s['budget_bpp']:.4f} | {s['classic_psnr']:.2f} | - | - | - |",
+             "8-bit images; LPIPS-squeeze (v0.1, lower is better) with --lpips.", "",
+             "| method | bpp | PSNR dB | SSIM | LPIPS-squeeze | mean quality | decode MP/s |", "|---|---|---|---|---|---|---|",
+             f"| classic bicubic x{rate_scale} (PNG, the budget) | {s['budget_bpp']:.4f} | {s['classic_psnr']:.2f} | - | "
+             f"{lp('classic_lpips')} | - | - |",
              f"| JPEG 1/{scale} + bicubic upscale | {s['bpp']:.4f} | {s['bicubic_psnr']:.2f} | {s['bicubic_ssim']:.4f} | "
-             f"{s['quality']:.1f} | - |",
-             f"| JPEG 1/{scale} + {name} | {s['bpp']:.4f} | {s['psnr']:.2f} | {s['ssim']:.4f} | {s['quality']:.1f} | "
-             f"{s['dec_mps']:.2f} ({threads} thr) |",
+             f"{lp('bicubic_lpips')} | {s['quality']:.1f} | - |",
+             f"| JPEG 1/{scale} + {name} | {s['bpp']:.4f} | {s['psnr']:.2f} | {s['ssim']:.4f} | {lp('lpips')} | "
+             f"{s['quality']:.1f} | {s['dec_mps']:.2f} ({threads} thr) |",
              "", "Per image:", "",
              "| image | quality | bpp | budget bpp | PSNR | SSIM | bicubic PSNR | bicubic SSIM |",
              "|---|---|---|---|---|---|---|---|"]
@@ -216,6 +224,8 @@ def main(argv=None):
     ap.add_argument("--out", default=None, help="write <out>.csv, <out>.md and <out>.json")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--limit", type=int, default=None, help="first N images only")
+    ap.add_argument("--lpips", action="store_true",
+                    help="lossy thumbnails: also LPIPS-squeeze (../shared/models/lpips-squeeze) of every method")
     ap.add_argument("--rate-scale", type=int, default=None,
                     help="lossy thumbnails: the classic scale whose file size is the budget (default: the model's)")
     args = ap.parse_args(argv)
@@ -246,7 +256,11 @@ def main(argv=None):
     if lc:
         rate_scale = int(args.rate_scale or lc["rate_scale"])
         print(f"== {name} on {len(files)} images, x{rate_scale} rate point")
-        rows = evaluate_lossy(codec, files, lc, rate_scale)
+        lp = None
+        if args.lpips:
+            from .lpips import load as load_lpips
+            lp = load_lpips()
+        rows = evaluate_lossy(codec, files, lc, rate_scale, lp=lp)
         s = summarize(rows)
         md = lossy_report(name, rows, s, lc, scale, rate_scale, args.data, args.threads)
         print(md)
