@@ -81,9 +81,15 @@ Rgba to_rgba(const Image& lr) {
   Rgba out;
   out.width = lr.width;
   out.height = lr.height;
-  out.alpha = lr.has_alpha();
-  const std::uint32_t oc = out.alpha ? 4 : 3;
   const std::size_t n = std::size_t{lr.width} * lr.height;
+  // An alpha that is 255 everywhere is omitted (spec/heif-avif.md section 2 allows it, and the
+  // checksum is then over RGB): libavif drops such a plane itself, so keeping it would make the
+  // written thumbnail decode without the alpha it was hashed with (found by fuzz_image_reader).
+  bool opaque = true;
+  for (std::size_t i = 0; lr.has_alpha() && opaque && i < n; ++i)
+    opaque = lr.pixels[i * lr.channels + lr.channels - 1] == 255;
+  out.alpha = lr.has_alpha() && !opaque;
+  const std::uint32_t oc = out.alpha ? 4 : 3;
   out.pixels.resize(n * oc);
   for (std::size_t i = 0; i < n; ++i) {
     const std::uint8_t* p = lr.pixels.data() + i * lr.channels;
