@@ -141,12 +141,16 @@ fs::path engine_binary_path() {
 }
 
 bool running_from_build_tree() {
-  if (!*TADM_BUILD_DIR) return false;
-  std::error_code ec;
-  const fs::path build = fs::canonical(TADM_BUILD_DIR, ec);
-  if (ec) return false;
-  const fs::path rel = engine_binary_path().lexically_relative(build);
-  return !rel.empty() && *rel.begin() != "..";
+  // Asked on every model lookup; the answer cannot change while the process runs.
+  static const bool inside = [] {
+    if (!*TADM_BUILD_DIR) return false;
+    std::error_code ec;
+    const fs::path build = fs::canonical(TADM_BUILD_DIR, ec);
+    if (ec) return false;
+    const fs::path rel = engine_binary_path().lexically_relative(build);
+    return !rel.empty() && *rel.begin() != "..";
+  }();
+  return inside;
 }
 
 fs::path find_bundle(const std::string& name, const std::string& model_dir) {

@@ -41,7 +41,7 @@ import torch.nn.functional as F  # noqa: E402
 from . import latent_cache, taef2  # noqa: E402
 from .models import count_params  # noqa: E402
 from .train import (EMA, Logger, atomic_save, load_config, lr_at, resume_source, rng_state,  # noqa: E402
-                    run_paths, save_checkpoint, set_rng_state, stop_on_signals)
+                    run_paths, save_checkpoint, set_rng_state, stop_on_signals, stop_reason)
 
 EVAL_STEPS = (100, 250, 500, 750)
 
@@ -355,7 +355,7 @@ def main(argv=None):
     buckets = [0, 250, 500, 750, diff.steps]
     acc = {"loss": 0.0, "n": 0, "b": [0.0] * 4, "bn": [0] * 4}
     net.train()
-    stop_reason = "done"
+    stopped = "done"
     stop_signal = stop_on_signals()
     while step < min(total, stop_at):
         t_it = time.time()
@@ -402,16 +402,13 @@ def main(argv=None):
         if time.time() - t_ck > ck_every_s:
             checkpoint()
             t_ck = time.time()
-        if stop_signal:
-            stop_reason = f"signal {stop_signal[0]}"
-            break
-        if args.minutes is not None and time.time() - t_start > 60 * args.minutes:
-            stop_reason = f"time limit {args.minutes} min"
+        if (why := stop_reason(stop_signal, args.minutes, t_start)):
+            stopped = why
             break
     if not (val_every and step % val_every == 0):
         run_val()
     checkpoint()
-    log(f"stopped at step {step} ({stop_reason}); trained {wall / 3600:.2f} h in all")
+    log(f"stopped at step {step} ({stopped}); trained {wall / 3600:.2f} h in all")
 
 
 # --------------------------------------------------------------------------- one-step evaluation

@@ -226,6 +226,15 @@ def set_rng_state(st: dict) -> None:
     random.setstate(st["python"])
 
 
+def stop_reason(stop_signal: list, minutes, t_start: float):
+    """Why a training loop should stop now (a signal, the --minutes limit), or None."""
+    if stop_signal:
+        return f"signal {stop_signal[0]}"
+    if minutes is not None and time.time() - t_start > 60 * minutes:
+        return f"time limit {minutes} min"
+    return None
+
+
 def stop_on_signals() -> list:
     """SIGTERM/SIGINT append to the returned list, so the loop can finish its step, checkpoint, exit."""
     flag = []
@@ -399,7 +408,7 @@ def main(argv=None):
     t_log = time.time()
     enc.train()
     dec.train()
-    stop_reason = "done"
+    stopped = "done"
     stop_signal = stop_on_signals()  # finish the step, checkpoint, exit (nothing is lost)
     while step < min(total, stop_at):
         t_it = time.time()
@@ -468,16 +477,13 @@ def main(argv=None):
         if time.time() - t_ck > ck_every_s:
             checkpoint()
             t_ck = time.time()
-        if stop_signal:
-            stop_reason = f"signal {stop_signal[0]}"
-            break
-        if args.minutes is not None and time.time() - t_start > 60 * args.minutes:
-            stop_reason = f"time limit {args.minutes} min"
+        if (why := stop_reason(stop_signal, args.minutes, t_start)):
+            stopped = why
             break
     if not (val_every and step % val_every == 0):
         run_val()
     checkpoint()  # after the validation, so a resumed run knows the best score
-    log(f"stopped at step {step} ({stop_reason}); trained {wall / 3600:.2f} h in all")
+    log(f"stopped at step {step} ({stopped}); trained {wall / 3600:.2f} h in all")
 
 
 if __name__ == "__main__":
