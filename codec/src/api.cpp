@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <new>
 #include <optional>
 #include <string>
@@ -547,7 +548,9 @@ tadm_status tadm_file_info_read(const uint8_t* data, size_t size, const tadm_lim
     const std::span<const uint8_t> input{data, size};
     if (auto e = tadm::container::read(tadm::as_tadm(input, resolved, 1, storage), tadm::container_limits(resolved), f))
       fail(tadm::container_status(e.code), tadm::invalid_file_message(input) + ": " + e.message);
-    auto* info = static_cast<tadm_file_info*>(std::calloc(1, sizeof(tadm_file_info)));
+    // Owned until handed out: the string work below may throw (bad_alloc) and must not leak it.
+    std::unique_ptr<tadm_file_info, decltype(&tadm_file_info_free)> info(
+        static_cast<tadm_file_info*>(std::calloc(1, sizeof(tadm_file_info))), &tadm_file_info_free);
     if (!info) fail(TADM_ERROR_OUT_OF_MEMORY, "out of memory");
     info->version_major = f.version_major;
     info->version_minor = f.version_minor;
@@ -586,10 +589,7 @@ tadm_status tadm_file_info_read(const uint8_t* data, size_t size, const tadm_lim
     }
     info->chunk_count = static_cast<uint32_t>(f.chunks.size());
     info->chunks = static_cast<tadm_chunk_info*>(std::calloc(f.chunks.size() + 1, sizeof(tadm_chunk_info)));
-    if (!info->chunks) {
-      std::free(info);
-      fail(TADM_ERROR_OUT_OF_MEMORY, "out of memory");
-    }
+    if (!info->chunks) fail(TADM_ERROR_OUT_OF_MEMORY, "out of memory");
     for (size_t i = 0; i < f.chunks.size(); ++i) {
       std::memcpy(info->chunks[i].type, f.chunks[i].type.data(), 4);
       info->chunks[i].offset = f.chunks[i].offset;
@@ -597,7 +597,7 @@ tadm_status tadm_file_info_read(const uint8_t* data, size_t size, const tadm_lim
       info->chunks[i].critical = f.chunks[i].critical;
       info->chunks[i].known = f.chunks[i].known;
     }
-    *out = info;
+    *out = info.release();
   });
   set_message(error, error_size, msg);
   return st;
