@@ -2,6 +2,7 @@
 
 #include <dlfcn.h>
 
+#include <cctype>
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
@@ -19,6 +20,12 @@
 #endif
 #ifndef TADM_SOURCE_MODEL_DIR
 #define TADM_SOURCE_MODEL_DIR ""
+#endif
+#ifndef TADM_BASE_DIR_FROM_LIBDIR
+#define TADM_BASE_DIR_FROM_LIBDIR ""
+#endif
+#ifndef TADM_BUILD_BASE_WEIGHTS_DIR
+#define TADM_BUILD_BASE_WEIGHTS_DIR ""
 #endif
 
 namespace tadm {
@@ -42,6 +49,61 @@ std::vector<std::uint8_t> read_bundle_file(const fs::path& path) {
       in.peek() != std::char_traits<char>::eof())
     fail(TADM_ERROR_MODEL, "model bundle file " + path.string() + " could not be read completely");
   return bytes;
+}
+
+std::string short_hash(const Sha256& h) { return to_hex(h).substr(0, 16) + "..."; }
+
+// "taef2" -> "TADM_TAEF2_DIR" (the variable the training code reads too)
+std::string base_weights_env(const std::string& name) {
+  std::string env = "TADM_" + name + "_DIR";
+  for (char& c : env) c = (c == '-' || c == '.') ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return env;
+}
+
+// The manifest's "base_weights": {"name": "taef2", "files": [{"file", "sha256", "module", "prefix"}]}.
+// Each file is taken from the first folder of the search path that has it; a file there with
+// another SHA-256 is an error, not a reason to look further (it is the user's folder, and wrong).
+std::vector<BaseWeights> resolve_base_weights(const nlohmann::json& j, const std::string& model,
+                                              const std::string& where) {
+  const std::string name = j.at("name").get<std::string>();
+  if (!container::is_valid_model_name(name))
+    fail(TADM_ERROR_MODEL, where + ": base_weights name \"" + name + "\" is not a plain name");
+  const std::vector<fs::path> dirs = base_weights_search_path(name);
+  std::vector<BaseWeights> out;
+  for (const auto& f : j.at("files")) {
+    BaseWeights b;
+    const std::string file = f.at("file").get<std::string>();
+    b.module = f.at("module").get<std::string>();
+    b.prefix = f.at("prefix").get<std::string>();
+    if (!container::is_valid_model_name(file)) fail(TADM_ERROR_MODEL, where + ": base weights file \"" + file + "\" is not a plain file name");
+    if (b.module != "encoder" && b.module != "decoder")
+      fail(TADM_ERROR_MODEL, where + ": base weights module must be \"encoder\" or \"decoder\"");
+    Sha256 expected{};
+    if (!from_hex(f.at("sha256").get<std::string>(), expected))
+      fail(TADM_ERROR_MODEL, where + ": base weights sha256 is not 64 hex digits");
+    for (const fs::path& d : dirs) {
+      std::error_code ec;
+      if (!fs::is_regular_file(d / file, ec)) continue;
+      b.path = d / file;
+      b.bytes = read_bundle_file(b.path);
+      if (sha256(b.bytes) != expected)
+        fail(TADM_ERROR_MODEL, "the " + name + " base weights " + b.path.string() + " have SHA-256 " +
+                                   short_hash(sha256(b.bytes)) + ", not the " + to_hex(expected) + " that model " + model +
+                                   " needs (folder " + d.string() + "); refusing to load a different file");
+      break;
+    }
+    if (b.path.empty()) {
+      std::string searched;
+      for (const auto& d : dirs) searched += (searched.empty() ? "" : ", ") + d.string();
+      const std::string env = base_weights_env(name);
+      fail(TADM_ERROR_MODEL, "model " + model + " needs the " + name + " base weights " + file + " (SHA-256 " +
+                                 to_hex(expected) + "), and no folder has them (searched: " +
+                                 (searched.empty() ? std::string("nothing") : searched) + "); set $" + env +
+                                 " to the folder that holds them");
+    }
+    out.push_back(std::move(b));
+  }
+  return out;
 }
 
 }  // namespace
@@ -103,6 +165,10 @@ Bundle load_bundle(const fs::path& dir) {
                                    " does not match the SHA-256 in its manifest (damaged or replaced)");
       (std::string(role) == "encoder" ? b.encoder : b.decoder) = std::move(bytes);
     }
+    if (j.contains("memory")) b.tile_bytes_per_pixel = j["memory"].value("tile_bytes_per_pixel", b.tile_bytes_per_pixel);
+    if (b.tile_bytes_per_pixel < 16 || b.tile_bytes_per_pixel > 65536)
+      fail(TADM_ERROR_MODEL, where + ": memory.tile_bytes_per_pixel is outside 16..65536");
+    if (j.contains("base_weights")) b.base_weights = resolve_base_weights(j["base_weights"], b.identity.name, where);
   } catch (const nlohmann::json::exception& e) {
     fail(TADM_ERROR_MODEL, where + " is invalid: " + e.what());
   }
@@ -126,6 +192,15 @@ std::vector<fs::path> bundle_search_path(const std::string& model_dir) {
   if (const fs::path self = engine_binary_path(); !self.empty() && *TADM_MODEL_DIR_FROM_LIBDIR)
     dirs.push_back((self.parent_path() / TADM_MODEL_DIR_FROM_LIBDIR).lexically_normal());
   if (*TADM_SOURCE_MODEL_DIR && running_from_build_tree()) dirs.emplace_back(TADM_SOURCE_MODEL_DIR);
+  return dirs;
+}
+
+std::vector<fs::path> base_weights_search_path(const std::string& name) {
+  std::vector<fs::path> dirs;
+  if (const char* v = std::getenv(base_weights_env(name).c_str()); v && fs::path(v).is_absolute()) dirs.emplace_back(v);
+  if (const fs::path self = engine_binary_path(); !self.empty() && *TADM_BASE_DIR_FROM_LIBDIR)
+    dirs.push_back((self.parent_path() / TADM_BASE_DIR_FROM_LIBDIR / name).lexically_normal());
+  if (*TADM_BUILD_BASE_WEIGHTS_DIR && running_from_build_tree()) dirs.push_back(fs::path(TADM_BUILD_BASE_WEIGHTS_DIR) / name);
   return dirs;
 }
 

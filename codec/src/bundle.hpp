@@ -13,6 +13,15 @@
 
 namespace tadm {
 
+// Third-party weights a bundle builds on (the latent family: TAEF2's encoder and decoder), never
+// shipped inside bundles: found by file name in a base-weights folder and verified by SHA-256.
+struct BaseWeights {
+  std::string module;              // "encoder" or "decoder": the TorchScript module they fill
+  std::string prefix;              // parameter-name prefix in that module ("m.enc.")
+  std::filesystem::path path;      // where they were found
+  std::vector<std::uint8_t> bytes; // torch.save state dict, verified against the manifest
+};
+
 struct Bundle {
   std::filesystem::path dir;
   ModelIdentity identity;  // sha256 = SHA-256 of manifest.json's bytes
@@ -23,6 +32,8 @@ struct Bundle {
   std::optional<LrTraining> lr_training;  // manifest "lr_codec": a model for lossy thumbnails
   std::vector<std::uint8_t> encoder;  // TorchScript bytes, verified against the manifest
   std::vector<std::uint8_t> decoder;
+  std::vector<BaseWeights> base_weights;
+  std::uint32_t tile_bytes_per_pixel = 256;  // model activations per full-resolution tile pixel
 };
 
 // Read and verify a bundle directory. Throws TADM_ERROR_MODEL naming the file and the problem.
@@ -33,6 +44,12 @@ Bundle load_bundle(const std::filesystem::path& dir);
 // so that an installed tree works under any prefix and when moved), then, only for binaries in
 // the build tree, the source tree's model/bundles. Relative $TADM_MODEL_PATH entries are ignored.
 std::vector<std::filesystem::path> bundle_search_path(const std::string& model_dir);
+
+// Where the base weights named `name` (e.g. "taef2") are looked up, in order: $TADM_<NAME>_DIR
+// (absolute), <libdir>/../share/tadm/base/<name> beside the library, and, only for binaries in the
+// build tree, the folder the build was configured with (-DTADM_BASE_WEIGHTS_DIR, default
+// ../shared/models next to the source tree).
+std::vector<std::filesystem::path> base_weights_search_path(const std::string& name);
 
 // A plain bundle name -> its directory, or empty if it is not plain or no folder has it.
 std::filesystem::path find_bundle(const std::string& name, const std::string& model_dir);

@@ -10,12 +10,14 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <sstream>
 
 #include "bundle.hpp"
 #include "error.hpp"
 #include "tiling.hpp"
 #include "torch_allocator.hpp"
+#include "torch_state_dict.hpp"
 
 namespace tadm {
 
@@ -45,6 +47,25 @@ torch::jit::Module load_module(const std::vector<std::uint8_t>& bytes, const std
     if (const auto nl = msg.find('\n'); nl != std::string::npos) msg.resize(nl);
     fail(TADM_ERROR_MODEL, what + " is not a loadable TorchScript module: " + msg);
   }
+}
+
+// Base weights (TAEF2's, for the latent family) are not inside the bundle: its modules hold empty
+// placeholders under `prefix`, filled here from the verified state dict. Every entry must land on
+// an empty placeholder and every placeholder must be filled, or the model would compute garbage.
+void fill_base_weights(torch::jit::Module& module, const BaseWeights& base, const std::string& owner) {
+  const std::string what = "the base weights " + base.path.string();
+  std::map<std::string, torch::Tensor> params;
+  for (const auto& p : module.named_parameters(true)) params.emplace(p.name, p.value);
+  torch::NoGradGuard no_grad;
+  for (auto& [name, value] : read_state_dict(base.bytes, what)) {
+    const auto it = params.find(base.prefix + name);
+    if (it == params.end() || it->second.numel() != 0)
+      fail(TADM_ERROR_MODEL, what + " hold \"" + name + "\", which " + owner + " has no empty place for");
+    it->second.set_data(value.to(it->second.device(), torch::kFloat32));
+  }
+  for (const auto& [name, value] : params)
+    if (name.starts_with(base.prefix) && value.numel() == 0)
+      fail(TADM_ERROR_MODEL, owner + " needs \"" + name.substr(base.prefix.size()) + "\", which " + what + " lack");
 }
 
 // bfloat16 convolutions run about 1.7x faster than float32 where the CPU has native bf16 dot
@@ -105,6 +126,11 @@ class LearnedRescaler final : public Rescaler {
         device_(device),
         encoder_(load_module(bundle_.encoder, "the encoder of model " + bundle_.identity.name, device)),
         decoder_(load_module(bundle_.decoder, "the decoder of model " + bundle_.identity.name, device)) {
+    for (const BaseWeights& base : bundle_.base_weights)
+      fill_base_weights(base.module == "encoder" ? encoder_ : decoder_, base,
+                        "the " + base.module + " of model " + bundle_.identity.name);
+    bundle_.base_weights.clear();
+    bundle_.base_weights.shrink_to_fit();
     bundle_.encoder.clear();
     bundle_.encoder.shrink_to_fit();
     bundle_.decoder.clear();
@@ -118,9 +144,10 @@ class LearnedRescaler final : public Rescaler {
   std::optional<LrTraining> lr_training() const override { return bundle_.lr_training; }
   // Down: the edge-padded copy of the photo. Up: the blended output planes, their weights and
   // the crop to the stored size. Tiles: the activations of this family's bodies, about 256 bytes
-  // per full-resolution tile pixel in float32 (a 2048x2048 tile peaked near 1 GiB; model cards).
-  MemoryUse downscale_memory() const override { return {14, 256}; }
-  MemoryUse upscale_memory() const override { return {28, 256}; }
+  // per full-resolution tile pixel in float32 for the pixel family (a 2048x2048 tile peaked near
+  // 1 GiB; model cards); manifests may say more (memory.tile_bytes_per_pixel).
+  MemoryUse downscale_memory() const override { return {14, bundle_.tile_bytes_per_pixel}; }
+  MemoryUse upscale_memory() const override { return {28, bundle_.tile_bytes_per_pixel}; }
 
   Planes downscale(const Planes& hr, Scale s, RunContext& ctx) override {
     check_scale(s);

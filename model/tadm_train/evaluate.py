@@ -106,6 +106,10 @@ def load_bundle(path: str):
 def load_checkpoint(path: str, which: str = "ema"):
     from .models import build_model
     ck = torch.load(path)
+    if ck.get("family") == "latent-rescaler":  # dfrm.py: one module between TAEF2's halves
+        from .dfrm import build_codec, load_net
+        enc, dec = build_codec(ck["config"], net=load_net(ck, which))
+        return LearnedCodec(enc.eval(), dec.eval(), int(ck["config"]["scale"])), ck
     enc, dec = build_model(ck["config"])
     sfx = "_ema" if which == "ema" and "encoder_ema" in ck else ""
     enc.load_state_dict(ck["encoder" + sfx])
@@ -113,7 +117,7 @@ def load_checkpoint(path: str, which: str = "ema"):
     return LearnedCodec(enc.eval(), dec.eval(), int(ck["config"]["scale"])), ck
 
 
-def evaluate(codec, files, ref=None, log=print):
+def evaluate(codec, files, ref=None, log=print, lp=None):
     rows = []
     for f in files:
         a = load_rgb(f)
@@ -132,6 +136,9 @@ def evaluate(codec, files, ref=None, log=print):
              "bpp": (len(data) + CONTAINER_OVERHEAD) * 8.0 / (w * h),
              "psnr": psnr(a, out), "ssim": ssim(a, out),
              "enc_mps": w * h / 1e6 / t_enc, "dec_mps": w * h / 1e6 / t_dec}
+        if lp is not None:
+            from .lpips import lpips
+            r["lpips"] = lpips(a, out, lp)
         if ref is not None:  # distance of the thumbnail from the classic (bicubic) thumbnail
             lr_ref = ref.encode(a)
             r["lr_psnr_vs_bicubic"] = psnr(lr_ref, lr)
@@ -225,7 +232,7 @@ def main(argv=None):
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--limit", type=int, default=None, help="first N images only")
     ap.add_argument("--lpips", action="store_true",
-                    help="lossy thumbnails: also LPIPS-squeeze (../shared/models/lpips-squeeze) of every method")
+                    help="also LPIPS-squeeze (../shared/models/lpips-squeeze) of every method")
     ap.add_argument("--rate-scale", type=int, default=None,
                     help="lossy thumbnails: the classic scale whose file size is the budget (default: the model's)")
     args = ap.parse_args(argv)
@@ -271,29 +278,38 @@ def main(argv=None):
         return
 
     print(f"== {name} on {len(files)} images")
-    rows = evaluate(codec, files, ref=None if args.classic else classic)
+    lp = None
+    if args.lpips:
+        from .lpips import load as load_lpips
+        lp = load_lpips()
+    rows = evaluate(codec, files, ref=None if args.classic else classic, lp=lp)
     s = summarize(rows)
     if not args.classic:
         print(f"== classic bicubic x{scale}")
-        rows_c = evaluate(classic, files)
+        rows_c = evaluate(classic, files, lp=lp)
         sc = summarize(rows_c)
     else:
         rows_c, sc = None, None
 
     lines = [f"# Evaluation: {name}, scale {scale}, {len(files)} images from `{args.data}`", "",
              "Real path: 8-bit LR, PNG (PIL optimize, level 9), bpp includes 130 container bytes; "
-             "RGB PSNR / SSIM (Gaussian 11x11, sigma 1.5) on full 8-bit images.", "",
-             "| method | bpp | PSNR dB | SSIM | rate vs bicubic LR | LR PSNR vs bicubic LR | decode MP/s |",
-             "|---|---|---|---|---|---|---|"]
+             "RGB PSNR / SSIM (Gaussian 11x11, sigma 1.5) on full 8-bit images; LPIPS-squeeze (v0.1, lower is "
+             "better) with --lpips.", "",
+             "| method | bpp | PSNR dB | SSIM | LPIPS-squeeze | rate vs bicubic LR | LR PSNR vs bicubic LR | decode MP/s |",
+             "|---|---|---|---|---|---|---|---|"]
+
+    def lpc(x):
+        return f"{x['lpips']:.4f}" if "lpips" in x else "-"
     if sc is not None:
-        lines.append(f"| classic bicubic x{scale} | {sc['bpp']:.4f} | {sc['psnr']:.2f} | {sc['ssim']:.4f} | 1.000 | - | - |")
+        lines.append(f"| classic bicubic x{scale} | {sc['bpp']:.4f} | {sc['psnr']:.2f} | {sc['ssim']:.4f} | {lpc(sc)} | "
+                     "1.000 | - | - |")
         ratio = s["png_bytes"] and (sum(r["png_bytes"] + CONTAINER_OVERHEAD for r in rows) /
                                     sum(r["png_bytes"] + CONTAINER_OVERHEAD for r in rows_c))
-        lines.append(f"| {name} | {s['bpp']:.4f} | {s['psnr']:.2f} | {s['ssim']:.4f} | {ratio:.3f} | "
+        lines.append(f"| {name} | {s['bpp']:.4f} | {s['psnr']:.2f} | {s['ssim']:.4f} | {lpc(s)} | {ratio:.3f} | "
                      f"{s['lr_psnr_vs_bicubic']:.2f} | {s['dec_mps']:.2f} ({args.threads} thr) |")
         s["rate_ratio_vs_bicubic"] = ratio
     else:
-        lines.append(f"| {name} | {s['bpp']:.4f} | {s['psnr']:.2f} | {s['ssim']:.4f} | 1.000 | - | - |")
+        lines.append(f"| {name} | {s['bpp']:.4f} | {s['psnr']:.2f} | {s['ssim']:.4f} | {lpc(s)} | 1.000 | - | - |")
     lines += ["", "Per image:", "", "| image | bpp | PSNR | SSIM |" + (" classic bpp | classic PSNR | classic SSIM |" if rows_c else ""),
               "|---|---|---|---|" + ("---|---|---|" if rows_c else "")]
     for i, r in enumerate(rows):

@@ -41,9 +41,15 @@ def sha256_file(p: str) -> str:
     return h.hexdigest()
 
 
-def script_and_save(m: nn.Module, path: str, weights_dtype: torch.dtype):
+def script_and_save(m: nn.Module, path: str, weights_dtype: torch.dtype, base_prefix: str = ""):
+    """Script, store weights as `weights_dtype`; parameters under `base_prefix` (third-party base
+    weights, e.g. TAEF2's) are saved as empty placeholders that the runtime fills by SHA-256."""
     # float16 storage halves the bundle; loaders cast the module back to float32 (the I/O contract)
     sm = torch.jit.script(ChannelsLast(m).eval()).to(weights_dtype)
+    if base_prefix:
+        for name, p in sm.named_parameters():
+            if name.startswith(base_prefix):
+                p.data = torch.empty(0, dtype=p.dtype)
     tmp = path + ".tmp"
     sm.save(tmp)
     os.replace(tmp, path)
@@ -85,11 +91,15 @@ def main(argv=None):
     ap.add_argument("--lr-overlap", type=int, default=None,
                     help="tile overlap hint in LR px (default: the theoretical receptive radius); "
                          "measure a smaller one with tadm_train.tiling")
+    ap.add_argument("--tile-bytes-per-pixel", type=int, default=1536,
+                    help="latent family: activation bytes per full-resolution tile pixel (manifest memory)")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
 
     ck = torch.load(args.checkpoint)
     cfg = ck["config"]
+    if ck.get("family", cfg.get("family")) == "latent-rescaler":
+        return export_latent(ck, args)
     enc, dec = build_model(cfg)
     sfx = "_ema" if args.weights == "ema" and "encoder_ema" in ck else ""
     # best_ema.pt holds the EMA weights under the plain keys, with the validation that chose them
@@ -158,6 +168,90 @@ def main(argv=None):
         manifest["training"]["val_psnr_db"] = round(float(ck.get("val", {}).get("psnr", ck.get("best_val_psnr", 0))), 3)
     mp = os.path.join(args.out, "manifest.json")
     data = (json.dumps(manifest, indent=2) + "\n").encode()
+    with open(mp + ".tmp", "wb") as f:
+        f.write(data)
+    os.replace(mp + ".tmp", mp)
+    print(f"bundle {args.out}: encoder {os.path.getsize(ep) / 1e6:.2f} MB, decoder {os.path.getsize(dp) / 1e6:.2f} MB, "
+          f"step {step}; bundle sha256 {hashlib.sha256(data).hexdigest()}")
+
+
+def fill_base_weights(module, prefix: str, sd: dict) -> None:
+    """What the C++ runtime does (torch_rescaler.cpp): base weights into the empty placeholders."""
+    params = dict(module.named_parameters())
+    for k, v in sd.items():
+        params[prefix + k].data = v.float()
+    empty = [n for n, p in module.named_parameters() if n.startswith(prefix) and p.numel() == 0]
+    if empty:
+        raise RuntimeError(f"base weights left {len(empty)} placeholders empty, e.g. {empty[0]}")
+
+
+def export_latent(ck: dict, args) -> None:
+    """A latent-family bundle (dfrm.py): encoder.pt = TAEF2 encoder + G_e + F, decoder.pt = F^-1 +
+    G_d + TAEF2 decoder, with TAEF2's weights left out (manifest "base_weights")."""
+    from . import dfrm, taef2
+    cfg = ck["config"]
+    s = int(cfg["scale"])
+    net = dfrm.load_net(ck, args.weights)
+    wdt = getattr(torch, args.weights_dtype)
+    e, d = dfrm.build_codec(cfg, net=net)
+    os.makedirs(args.out, exist_ok=True)
+    ep, dp = os.path.join(args.out, "encoder.pt"), os.path.join(args.out, "decoder.pt")
+    script_and_save(e, ep, wdt, base_prefix="m.enc.")
+    script_and_save(d, dp, wdt, base_prefix="m.dec.")
+    # the eager reference with the stored rounding of the trained weights
+    ref = dfrm.build(cfg)
+    ref.load_state_dict({k: v.to(wdt).to(v.dtype) if v.is_floating_point() else v for k, v in net.state_dict().items()})
+    e_ref, d_ref = dfrm.build_codec(cfg, net=ref.eval())
+    folder = taef2.weights_dir(None)
+    for path, eager, prefix, file, shapes in (
+            (dp, d_ref, "m.dec.", "taef2_decoder.pth", [(1, 3, 16, 16), (1, 3, 7, 12)]),
+            (ep, e_ref, "m.enc.", "taef2_encoder.pth", [(1, 3, 16 * s, 16 * s), (1, 3, 7 * s, 12 * s)])):
+        loaded = torch.jit.load(path).float().eval()
+        fill_base_weights(loaded, prefix, torch.load(taef2.checked_file(folder, file)))
+        g = torch.Generator().manual_seed(0)
+        for shp in shapes:
+            x = torch.rand(*shp, generator=g)
+            with torch.no_grad():
+                a, b = eager(x), loaded(x)
+            diff = float((a - b).abs().max())
+            print(f"  verify {os.path.basename(path)} input {list(shp)} -> {list(b.shape)}: max |diff| {diff:.2e}")
+            if diff > 1e-4:
+                raise RuntimeError(f"{path}: TorchScript differs from eager by {diff}")
+    config_path = ck.get("config_path", "")
+    step = int(ck.get("step", 0))
+    overlap = args.lr_overlap if args.lr_overlap is not None else max(2, 128 // s)
+    manifest = {
+        "format": "tadm-model-bundle", "format_version": 1,
+        "name": args.name, "version": args.version, "family": "latent-rescaler", "scale": s,
+        "files": {"encoder": {"path": "encoder.pt", "sha256": sha256_file(ep)},
+                  "decoder": {"path": "decoder.pt", "sha256": sha256_file(dp)}},
+        "base_weights": {
+            "name": "taef2",
+            "source": "https://github.com/madebyollin/taesd (commit 5cccb12dc72074a4be35680c3b108548a7c69978), MIT",
+            "files": [{"file": "taef2_encoder.pth", "sha256": taef2.SHA256["taef2_encoder.pth"],
+                       "module": "encoder", "prefix": "m.enc."},
+                      {"file": "taef2_decoder.pth", "sha256": taef2.SHA256["taef2_decoder.pth"],
+                       "module": "decoder", "prefix": "m.dec."}]},
+        "weights_dtype": args.weights_dtype,
+        "io": {"layout": "NCHW", "dtype": "float32", "color": "RGB", "range": [0, 1],
+               "encoder": ("HR [1,3,H,W], H and W multiples of scale -> LR [1,3,H/scale,W/scale], unclamped; "
+                           "the runtime stores round(clamp(v,0,1)*255)"),
+               "decoder": "LR [1,3,h,w] with values k/255 -> HR [1,3,h*scale,w*scale]; the runtime clamps to [0,1]"},
+        # TAEF2's decoder works at full resolution with 64 channels: several such activations are
+        # alive at once (measured: bench/speed/model_speed.sh)
+        "memory": {"tile_bytes_per_pixel": args.tile_bytes_per_pixel},
+        "receptive_field_lr": overlap,
+        "tile": {"lr_tile": args.lr_tile, "lr_overlap": overlap},
+        "parameters": {"encoder": count_params(e.encoder), "decoder": count_params(d.decoder),
+                       "base_encoder": count_params(e.enc), "base_decoder": count_params(d.dec)},
+        "training": {"config": config_path, "run": cfg["name"], "iterations": step,
+                     "wall_time_hours": round(float(ck.get("wall_time_s", 0.0)) / 3600.0, 3),
+                     "weights": "ema (best validation)" if "val" in ck else args.weights},
+    }
+    if "val" in ck:
+        manifest["training"]["val"] = {k: round(float(v), 4) for k, v in ck["val"].items() if math.isfinite(float(v))}
+    mp = os.path.join(args.out, "manifest.json")
+    data = (json.dumps(manifest, indent=2, allow_nan=False) + "\n").encode()
     with open(mp + ".tmp", "wb") as f:
         f.write(data)
     os.replace(mp + ".tmp", mp)

@@ -1,0 +1,107 @@
+"""The latent rescaler (dfrm.py) and its bundle export: invertibility, the real 8-bit path, losses
+that reach every trained part, and an exported bundle that computes what the eager model does once
+the runtime fills in TAEF2's weights.
+
+    cd model && OMP_NUM_THREADS=1 /usr/bin/python3 -m unittest tests.test_dfrm -v
+"""
+import argparse
+import json
+import os
+import tempfile
+import unittest
+
+import torch
+
+from tadm_train import dfrm, export, taef2
+
+torch.set_num_threads(1)
+HAVE_TAEF2 = os.path.isdir(taef2.weights_dir())
+
+
+def small_cfg(scale: int = 16) -> dict:
+    return {"name": "dfrm-test", "family": "latent-rescaler", "scale": scale,
+            "model": {"ch": 16, "guide_ch": 8, "enc_blocks": 1, "fuse_blocks": 1, "dec_blocks": 1,
+                      "latent_ch": 16, "latent_blocks": 1, "inn_blocks": 3, "inn_hidden": 8}}
+
+
+def randomized(net: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
+    """Perturb every weight (the zero-initialised ones too), so F is not the identity."""
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in net.parameters():
+            p.add_(0.05 * torch.randn(p.shape, generator=g))
+    return net
+
+
+class TestInvertible(unittest.TestCase):
+    def test_inverse_is_exact(self):
+        inn = randomized(dfrm.Invertible(6, 8, 1.0))
+        f = torch.rand(2, 3, 9, 7)
+        y = inn(f)
+        self.assertGreater(float((y - f).abs().max()), 1e-3)  # not the identity
+        self.assertLess(float((inn.inverse(y) - f).abs().max()), 1e-5)
+
+    def test_every_channel_is_transformed(self):
+        inn = randomized(dfrm.Invertible(3, 8, 1.0), seed=1)
+        f = torch.rand(1, 3, 8, 8)
+        d = (inn(f) - f).abs().amax((0, 2, 3))
+        self.assertTrue(bool((d > 1e-4).all()), d)
+
+
+class TestLatentRescaler(unittest.TestCase):
+    def test_shapes_and_start(self):
+        for s in (16, 32):
+            net = dfrm.build(small_cfg(s))
+            x = torch.rand(1, 3, 2 * s, 3 * s)
+            z = torch.randn(1, 32, 2 * s // 8, 3 * s // 8)
+            y = net.thumbnail(x, z)
+            self.assertEqual(tuple(y.shape), (1, 3, 2, 3))
+            # untrained: F is the identity and the fusion's output conv is zero -> the bicubic thumbnail
+            self.assertLess(float((y - net.bicubic(x)).abs().max()), 1e-6)
+            self.assertEqual(tuple(net.restore_latent(y).shape), tuple(z.shape))
+
+    def test_losses_reach_every_trained_part(self):
+        net = randomized(dfrm.build(small_cfg()))
+        dec = torch.nn.Conv2d(32, 3, 1)  # stands in for TAEF2's decoder (the shapes are what matter here)
+        dec = torch.nn.Sequential(torch.nn.Upsample(scale_factor=8.0), dec)
+        for p in dec.parameters():
+            p.requires_grad_(False)
+        x = torch.rand(2, 3, 64, 64)
+        z = torch.randn(2, 32, 8, 8)
+        W = {"thumb": 1.0, "z": 1.0, "pix": 1.0}
+        terms = dfrm.losses(net, dec, None, x, z, W, 4, torch.Generator().manual_seed(0))
+        self.assertTrue(all(torch.isfinite(v) for v in terms.values()))
+        terms["total"].backward()
+        for name in ("encoder.latent", "encoder.guide", "encoder.fuse_out", "inn.blocks", "decoder.head"):
+            g = sum(float(p.grad.abs().sum()) for n, p in net.named_parameters() if n.startswith(name) and p.grad is not None)
+            self.assertGreater(g, 0.0, name)
+
+
+@unittest.skipUnless(HAVE_TAEF2, f"TAEF2 weights folder {taef2.weights_dir()} absent")
+class TestExport(unittest.TestCase):
+    def test_bundle_leaves_taef2_out_and_matches_eager(self):
+        cfg = small_cfg()
+        net = randomized(dfrm.build(cfg))
+        with tempfile.TemporaryDirectory() as d:
+            ck_path = os.path.join(d, "ck.pt")
+            torch.save({"config": cfg, "family": "latent-rescaler", "dfrm": net.state_dict(), "step": 7}, ck_path)
+            out = os.path.join(d, "tadm16")
+            # export_latent verifies the scripted modules, with TAEF2 filled in, against eager ones
+            export.main(["--checkpoint", ck_path, "--name", "tadm16", "--version", "t", "--out", out,
+                         "--lr-tile", "32", "--weights", "raw"])
+            with open(os.path.join(out, "manifest.json")) as f:
+                man = json.load(f)
+            self.assertEqual(man["family"], "latent-rescaler")
+            self.assertEqual([f["sha256"] for f in man["base_weights"]["files"]],
+                             [taef2.SHA256["taef2_encoder.pth"], taef2.SHA256["taef2_decoder.pth"]])
+            # TAEF2's 1.34 M parameters per side are not in the files, only empty placeholders
+            for side, prefix in (("encoder", "m.enc."), ("decoder", "m.dec.")):
+                m = torch.jit.load(os.path.join(out, side + ".pt"))
+                base = [p for n, p in m.named_parameters() if n.startswith(prefix)]
+                self.assertGreater(len(base), 50)
+                self.assertTrue(all(p.numel() == 0 for p in base))
+                self.assertLess(os.path.getsize(os.path.join(out, side + ".pt")), 1_000_000)
+
+
+if __name__ == "__main__":
+    unittest.main()
