@@ -117,8 +117,8 @@ int main(int argc, char** argv) {
       "  tadmenc - - < photo.png | tadmdec - restored.png\n"
       "Batch mode: with -o DIR, every path is an input; folders need -r and their trees are mirrored:\n"
       "  tadmenc -r -o encoded/ photos/ extra.jpg   (photos/a/x.png -> encoded/a/x.tadm)\n\n"
-      "Models: the default is the learned bundle for the scale (pix16 for 16, pix32 for 32) when it\n"
-      "is installed. 'classic' is the BASELINE: antialiased bicubic downscale, bicubic or Lanczos\n"
+      "Models: the default is the learned bundle for the scale (pix16 for 16, pix32 for 32; with\n"
+      "--profile perceptual the latent models tadm16, tadm32) when it is installed. 'classic' is the BASELINE: antialiased bicubic downscale, bicubic or Lanczos\n"
       "upscale; any scale 2..64. Alpha is stored in the thumbnail and rescaled classically; 16-bit\n"
       "input gives an 8-bit thumbnail and a 16-bit restored image.",
       "tadmenc"};
@@ -130,6 +130,7 @@ int main(int argc, char** argv) {
   tadm_device device = TADM_DEVICE_AUTO;
   tadm_container_format container = TADM_CONTAINER_TADM;
   tadm_lr_codec lr_codec = TADM_LR_AUTO;
+  tadm_profile profile = TADM_PROFILE_FIDELITY;
   int lr_quality = 0;
   bool lr_lossless = false;
   std::uint32_t target_bytes = 0;
@@ -155,6 +156,13 @@ int main(int argc, char** argv) {
           "", "scale"));
   app.add_option("-m,--model", model, "Model: classic (baseline), a bundle name, or a bundle directory");
   app.add_option("--model-dir", model_dir, "Extra directory to look up bundle names in");
+  static const std::map<std::string, tadm_profile> kProfiles{{"fidelity", TADM_PROFILE_FIDELITY},
+                                                             {"perceptual", TADM_PROFILE_PERCEPTUAL}};
+  app.add_option("--profile", profile,
+                 "Which default model, when --model is not given: fidelity (pix16/pix32: highest PSNR, fast)\n"
+                 "or perceptual (tadm16/tadm32: the latent models, texture instead of blur, slower)")
+      ->transform(CLI::CheckedTransformer(kProfiles, CLI::ignore_case))
+      ->excludes("--model");
   app.add_option("--png-effort", effort, "Thumbnail PNG compression effort, 0..3 (default 2)")->check(CLI::Range(0, 3));
   app.add_option("--refine", refine,
                  "Learned models: optimise the thumbnail for N gradient steps through the model's decoder,\n"
@@ -222,6 +230,7 @@ int main(int argc, char** argv) {
   s.refine_iterations = refine;
   s.container = container;
   s.lr_codec = lr_codec;
+  s.profile = profile;
   s.lr_quality = lr_quality;
   s.lr_lossless = lr_lossless ? 1 : 0;
   s.target_bytes = target_bytes;

@@ -173,6 +173,13 @@ int tadm_version_int(void) { return TADM_VERSION; }
 
 const char* tadm_default_model(uint32_t scale) { return tadm::default_model_name(scale); }
 
+const char* tadm_default_model_for(uint32_t scale, tadm_profile profile) {
+  int p = 0;  // read as an int: a caller may pass any value through the enum
+  std::memcpy(&p, &profile, sizeof p);
+  if (p != TADM_PROFILE_FIDELITY && p != TADM_PROFILE_PERCEPTUAL) return nullptr;
+  return tadm::default_model_name(scale, profile);
+}
+
 tadm_status tadm_image_create(uint32_t width, uint32_t height, uint32_t channels, uint32_t bit_depth,
                               tadm_image** out) {
   if (!out) return TADM_ERROR_INVALID_ARGUMENT;

@@ -237,9 +237,10 @@ fs::path find_bundle(const std::string& name, const std::string& model_dir) {
   return {};
 }
 
-const char* default_model_name(std::uint32_t scale) {
-  if (scale == 0 || scale == 16) return "pix16";
-  if (scale == 32) return "pix32";
+const char* default_model_name(std::uint32_t scale, tadm_profile profile) {
+  const bool perceptual = profile == TADM_PROFILE_PERCEPTUAL;
+  if (scale == 0 || scale == 16) return perceptual ? "tadm16" : "pix16";
+  if (scale == 32) return perceptual ? "tadm32" : "pix32";
   return "classic";
 }
 

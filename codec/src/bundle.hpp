@@ -73,8 +73,9 @@ std::filesystem::path engine_binary_path();
 // LibTorch module are used; an installed copy never looks there).
 bool running_from_build_tree();
 
-// The model used when none is named: the learned bundle for the scale ("pix16" for 0 = default
-// or 16, "pix32" for 32), else "classic". A static string (tadm_default_model returns it).
-const char* default_model_name(std::uint32_t scale);
+// The model used when none is named: the learned bundle of the profile's family for the scale
+// (fidelity: "pix16" for 0 = default or 16, "pix32" for 32; perceptual: "tadm16", "tadm32"), else
+// "classic". A static string (tadm_default_model and tadm_default_model_for return it).
+const char* default_model_name(std::uint32_t scale, tadm_profile profile = TADM_PROFILE_FIDELITY);
 
 }  // namespace tadm

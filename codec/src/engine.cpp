@@ -117,12 +117,17 @@ Encoder::Encoder(const tadm_encoder_settings& settings) : settings_(settings) {
   if (settings.refine_iterations < 0 || settings.refine_iterations > kMaxRefineIterations)
     fail(TADM_ERROR_INVALID_ARGUMENT, "refine iterations " + std::to_string(settings.refine_iterations) +
                                           " is outside 0.." + std::to_string(kMaxRefineIterations));
+  static_assert(sizeof(tadm_profile) == sizeof(int));
+  int profile = 0;
+  std::memcpy(&profile, &settings.profile, sizeof profile);
+  if (profile != TADM_PROFILE_FIDELITY && profile != TADM_PROFILE_PERCEPTUAL)
+    fail(TADM_ERROR_INVALID_ARGUMENT, "profile " + std::to_string(profile) + " is not fidelity (0) or perceptual (1)");
   std::string spec = settings.model ? settings.model : "";
   if (spec.empty()) {
     // The default: the learned bundle for the scale; the baseline only for scales no learned
     // bundle serves (learned bundles are square). A missing default bundle or runtime is an
     // error, never a silent downgrade.
-    spec = asymmetric ? "classic" : default_model_name(settings.scale);
+    spec = asymmetric ? "classic" : default_model_name(settings.scale, settings.profile);
   }
   rescaler_ = open_model(spec, ModelSource::kUser, model_dir, ResampleFilter::kBicubic, settings.device);
   // The caller's strings need not outlive this call: keep no pointer to them (as Decoder does).

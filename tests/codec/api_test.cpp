@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstddef>
+#include <cstring>
 #include <fstream>
 #include <memory>
 #include <tuple>
@@ -47,6 +48,29 @@ INSTANTIATE_TEST_SUITE_P(Sizes, SizeAndScale,
                                            std::make_tuple(1u, 1u, 16u), std::make_tuple(100u, 75u, 32u),
                                            std::make_tuple(64u, 640u, 32u), std::make_tuple(7u, 9u, 2u),
                                            std::make_tuple(130u, 130u, 64u)));
+
+TEST(Api, ProfilesNameTheirFamilysDefaultModel) {
+  EXPECT_STREQ(tadm_default_model_for(0, TADM_PROFILE_FIDELITY), "pix16");
+  EXPECT_STREQ(tadm_default_model_for(32, TADM_PROFILE_FIDELITY), tadm_default_model(32));
+  EXPECT_STREQ(tadm_default_model_for(0, TADM_PROFILE_PERCEPTUAL), "tadm16");
+  EXPECT_STREQ(tadm_default_model_for(16, TADM_PROFILE_PERCEPTUAL), "tadm16");
+  EXPECT_STREQ(tadm_default_model_for(32, TADM_PROFILE_PERCEPTUAL), "tadm32");
+  EXPECT_STREQ(tadm_default_model_for(8, TADM_PROFILE_PERCEPTUAL), "classic");
+  const int bad = 7;  // an out-of-range value, as a C caller may pass
+  tadm_profile bad_profile;
+  std::memcpy(&bad_profile, &bad, sizeof bad);
+  EXPECT_EQ(tadm_default_model_for(16, bad_profile), nullptr);
+  tadm_encoder_settings s;
+  tadm_encoder_default_settings(&s);
+  EXPECT_EQ(s.profile, TADM_PROFILE_FIDELITY);
+  s.profile = bad_profile;
+  s.model = "classic";
+  tadm_encoder* enc = nullptr;
+  char err[512] = {};
+  EXPECT_EQ(tadm_encoder_create(&s, &enc, err, sizeof err), TADM_ERROR_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(err).find("profile 7"), std::string::npos) << err;
+  EXPECT_EQ(enc, nullptr);
+}
 
 TEST(Api, ClassicIsBetterThanNothingAndSmooth) {
   // A smooth image survives 4x classic rescaling well; this catches a broken resampler.

@@ -59,10 +59,20 @@ typedef enum tadm_status {
 TADM_API const char* tadm_status_string(tadm_status status);
 TADM_API const char* tadm_version_string(void);  /* "0.1.0" */
 TADM_API int tadm_version_int(void);             /* TADM_VERSION of the library that runs */
+/* What the default model optimises (the encoder's `profile` setting, tadmenc --profile). */
+typedef enum tadm_profile {
+  TADM_PROFILE_FIDELITY = 0,   /* the pixel models (pix16, pix32): highest PSNR, fastest decode */
+  TADM_PROFILE_PERCEPTUAL = 1  /* the latent models (tadm16, tadm32): TAEF2's decoder renders texture
+                                  where the fidelity models blur; slower to decode */
+} tadm_profile;
+
 /* The model used when none is named (tadmenc, the encoder, the FFmpeg filter): the learned
  * bundle for the scale ("pix16" for 0 = default or 16, "pix32" for 32), "classic" for scales no
  * learned bundle serves. A static string; whether the bundle is installed is not checked. */
 TADM_API const char* tadm_default_model(uint32_t scale);
+/* The same for a profile: fidelity as above; perceptual "tadm16" / "tadm32" (0 = 16), "classic"
+ * for other scales. NULL for a profile outside the enum. */
+TADM_API const char* tadm_default_model_for(uint32_t scale, tadm_profile profile);
 
 typedef enum tadm_device {
   TADM_DEVICE_AUTO = 0, /* CUDA when this build has it and a GPU is present, else CPU */
@@ -253,7 +263,9 @@ typedef struct tadm_encoder_settings {
                               be set); 0 = the same as `scale`. Learned bundles serve only their
                               own square scale: unequal scales need the classic model, which is
                               also the default for them (spec/container.md section 5) */
-  uint8_t reserved[40];    /* (was 44 before scale_y: the struct's size and layout are unchanged) */
+  tadm_profile profile;    /* which family `model` = NULL picks: TADM_PROFILE_FIDELITY (default) or
+                              TADM_PROFILE_PERCEPTUAL (see tadm_default_model_for) */
+  uint8_t reserved[36];    /* (was 44 before scale_y and profile: the struct's size and layout are unchanged) */
 } tadm_encoder_settings;
 
 typedef struct tadm_encoder tadm_encoder;
