@@ -4,6 +4,8 @@
 
 #include <openssl/evp.h>
 
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
 
 #include "tadm/container.hpp"
@@ -166,6 +168,86 @@ TEST(Learned, PrecisionsAgree) {
   EXPECT_EQ(tadm_decoder_create(&bad, &dec, err, sizeof err), TADM_ERROR_INVALID_ARGUMENT);
   EXPECT_EQ(dec, nullptr);
   EXPECT_NE(std::string(err).find("precision"), std::string::npos) << err;
+}
+
+// ---------------------------------------------------------------- the latent family (tadm16)
+
+std::string read_text(const fs::path& p) {
+  std::ifstream in(p);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+void replace_all(std::string& text, const std::string& from, const std::string& to) {
+  for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
+    text.replace(at, from.size(), to);
+}
+
+// Unsets an environment variable on scope exit.
+struct EnvVar {
+  std::string name;
+  EnvVar(std::string n, const std::string& value) : name(std::move(n)) { setenv(name.c_str(), value.c_str(), 1); }
+  ~EnvVar() { unsetenv(name.c_str()); }
+};
+
+// A kodim23 crop through tadm16: TAEF2's weights come from the base-weights folder (the bundle
+// holds placeholders), the thumbnail stays close to the classic one and the restoration is a
+// photo, not noise.
+TEST(Latent, RoundTripThroughTheBaseWeights) {
+  REQUIRE_BUNDLE("tadm16");
+  tadm_image* raw = nullptr;
+  ASSERT_EQ(tadm_image_read_file((kKodak / "kodim23.png").c_str(), nullptr, &raw, nullptr, 0), TADM_OK);
+  ImagePtr photo(raw);
+  tadm_image* crop_raw = nullptr;
+  ASSERT_EQ(tadm_image_create(256, 256, 3, 8, &crop_raw), TADM_OK);
+  ImagePtr crop(crop_raw);
+  for (uint32_t y = 0; y < 256; ++y)
+    std::memcpy(crop->pixels + y * crop->row_bytes, photo->pixels + (y + 128) * photo->row_bytes + 3 * 256, 3 * 256);
+  tadm_encoder_settings es;
+  tadm_encoder_default_settings(&es);
+  es.profile = TADM_PROFILE_PERCEPTUAL;
+  es.threads = 2;
+  tadm_cpp::Encoder enc(es);
+  EXPECT_EQ(enc.model().rfind("tadm16", 0), 0u) << enc.model();
+  const auto bytes = enc.encode(*crop);
+  ImagePtr back = tadm_cpp::Decoder(default_decoder()).decode(bytes);
+  ImagePtr classic = tadm_cpp::Decoder(default_decoder()).decode(tadm_cpp::Encoder(classic_encoder(16)).encode(*crop));
+  std::printf("kodim23 crop 16x: tadm16 %.2f dB, classic %.2f dB\n", psnr(*crop, *back), psnr(*crop, *classic));
+  EXPECT_GT(psnr(*crop, *back), psnr(*crop, *classic) - 1.0);
+  EXPECT_GT(psnr(*crop, *back), 20.0);
+}
+
+// Missing or wrong base weights: a MODEL error naming the folder(s) and the expected SHA-256;
+// a manifest whose placeholders do not match the weights is refused, not run half-filled.
+TEST(Latent, BaseWeightsMissingWrongOrMisplacedAreClearErrors) {
+  REQUIRE_BUNDLE("tadm16");
+  TempDir tmp;
+  const std::string enc_hash = "10a4e1021e89d7551eaf161352da8dbd0b1aa83872ae28b150c1df1ce2f147b6";
+  std::string msg;
+  // No folder has weights named "taef2-absent".
+  fs::copy(kBundles / "tadm16", tmp.path / "absent", fs::copy_options::recursive);
+  std::string text = read_text(tmp.path / "absent" / "manifest.json");
+  replace_all(text, "\"name\": \"taef2\"", "\"name\": \"taef2-absent\"");
+  std::ofstream(tmp.path / "absent" / "manifest.json") << text;
+  EXPECT_EQ(create_encoder_status((tmp.path / "absent").string(), &msg), TADM_ERROR_MODEL);
+  EXPECT_NE(msg.find("taef2-absent base weights taef2_encoder.pth"), std::string::npos) << msg;
+  EXPECT_NE(msg.find(enc_hash), std::string::npos) << msg;
+  EXPECT_NE(msg.find("TADM_TAEF2_ABSENT_DIR"), std::string::npos) << msg;
+  // The user's folder comes first and holds another file under the expected name.
+  fs::create_directories(tmp.path / "wrong");
+  fs::copy_file(kBundles / "tadm16" / "encoder.pt", tmp.path / "wrong" / "taef2_encoder.pth");
+  {
+    EnvVar env("TADM_TAEF2_DIR", (tmp.path / "wrong").string());
+    EXPECT_EQ(create_encoder_status((kBundles / "tadm16").string(), &msg), TADM_ERROR_MODEL);
+    EXPECT_NE(msg.find((tmp.path / "wrong").string()), std::string::npos) << msg;
+    EXPECT_NE(msg.find(enc_hash), std::string::npos) << msg;
+  }
+  // Right weights, wrong placeholders.
+  fs::copy(kBundles / "tadm16", tmp.path / "misplaced", fs::copy_options::recursive);
+  text = read_text(tmp.path / "misplaced" / "manifest.json");
+  replace_all(text, "\"prefix\": \"m.enc.\"", "\"prefix\": \"m.elsewhere.\"");
+  std::ofstream(tmp.path / "misplaced" / "manifest.json") << text;
+  EXPECT_EQ(create_encoder_status((tmp.path / "misplaced").string(), &msg), TADM_ERROR_MODEL);
+  EXPECT_NE(msg.find("no empty place"), std::string::npos) << msg;
 }
 
 // kodim23 through the default model of `scale` (0 = the default scale) and through classic.
