@@ -100,6 +100,13 @@ def load_bundle(path: str):
     # weights may be stored as float16 (manifest weights_dtype); the contract computes in float32
     enc = torch.jit.load(os.path.join(path, man["files"]["encoder"]["path"])).float().eval()
     dec = torch.jit.load(os.path.join(path, man["files"]["decoder"]["path"])).float().eval()
+    if "base_weights" in man:  # the latent family: TAEF2's weights fill the modules' placeholders
+        from . import taef2
+        from .export import fill_base_weights
+        folder = taef2.weights_dir(None)
+        for f in man["base_weights"]["files"]:
+            fill_base_weights(enc if f["module"] == "encoder" else dec, f["prefix"],
+                              torch.load(taef2.checked_file(folder, f["file"])))
     return LearnedCodec(enc, dec, int(man["scale"])), man
 
 

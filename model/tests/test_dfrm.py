@@ -10,9 +10,10 @@ import os
 import tempfile
 import unittest
 
+import numpy as np
 import torch
 
-from tadm_train import dfrm, export, taef2
+from tadm_train import dfrm, evaluate, export, taef2
 
 torch.set_num_threads(1)
 HAVE_TAEF2 = os.path.isdir(taef2.weights_dir())
@@ -101,6 +102,12 @@ class TestExport(unittest.TestCase):
                 self.assertGreater(len(base), 50)
                 self.assertTrue(all(p.numel() == 0 for p in base))
                 self.assertLess(os.path.getsize(os.path.join(out, side + ".pt")), 1_000_000)
+            # evaluate.py loads it as the C++ runtime does (placeholders filled) and runs the real path
+            codec, _ = evaluate.load_bundle(out)
+            a = (np.random.default_rng(0).random((40, 56, 3)) * 255).astype(np.uint8)
+            lr = codec.encode(a)
+            self.assertEqual(lr.shape, (3, 4, 3))
+            self.assertEqual(codec.decode(lr, 40, 56).shape, (40, 56, 3))
 
 
 if __name__ == "__main__":
