@@ -13,10 +13,6 @@ namespace tadm {
 
 namespace {
 
-void log(tadm_log_fn fn, void* user, tadm_log_level level, const std::string& message) {
-  if (fn) fn(user, level, message.c_str());
-}
-
 // Maps a stage's own 0..1 to the call's overall progress and honours cancellation.
 std::function<void(float)> stage_progress(tadm_progress_fn fn, void* user, float from, float to,
                                           const char* stage) {
@@ -124,14 +120,15 @@ Encoder::Encoder(const tadm_encoder_settings& settings) : settings_(settings) {
     // error, never a silent downgrade.
     spec = asymmetric ? "classic" : default_model_name(settings.scale);
   }
-  rescaler_ = open_model(spec, ModelSource::kUser, model_dir, ResampleFilter::kBicubic, settings.device);
+  rescaler_ = open_model(spec, ModelSource::kUser, model_dir, ResampleFilter::kBicubic, settings.device, settings.log,
+                         settings.user);
   // The caller's strings need not outlive this call: keep no pointer to them (as Decoder does).
   settings_.model = nullptr;
   settings_.model_dir = nullptr;
   const std::uint32_t native = rescaler_->native_scale();
   if (settings.refine_iterations > 0 && native == 0)
-    log(settings.log, settings.user, TADM_LOG_WARNING,
-        "thumbnail refinement needs a learned model; the classic rescaler encodes without it");
+    log_message(settings.log, settings.user, TADM_LOG_WARNING,
+                "thumbnail refinement needs a learned model; the classic rescaler encodes without it");
   scale_.x = settings.scale ? settings.scale : (native ? native : 16);
   scale_.y = settings.scale_y ? settings.scale_y : scale_.x;
   if (native && (scale_.x != native || scale_.y != native))
@@ -167,17 +164,17 @@ void Encoder::choose_lr_codec(const tadm_encoder_settings& settings) {
   lr_.threads = resolve_threads(settings.threads);
   const bool lossy = lr_.codec != LrCodec::kPng && !lr_.lossless;
   if (trained && !trained_for_it)
-    log(settings.log, settings.user, TADM_LOG_WARNING,
-        "model " + model + " was trained on " + trained->codec + " thumbnails; a " +
-            (lossy ? std::string("lossy ") : std::string("lossless ")) + lr_codec_name(lr_.codec) +
-            " thumbnail will restore worse");
+    log_message(settings.log, settings.user, TADM_LOG_WARNING,
+                "model " + model + " was trained on " + trained->codec + " thumbnails; a " +
+                    (lossy ? std::string("lossy ") : std::string("lossless ")) + lr_codec_name(lr_.codec) +
+                    " thumbnail will restore worse");
   else if (!trained && lossy && rescaler_->native_scale() != 0)
-    log(settings.log, settings.user, TADM_LOG_WARNING,
-        "model " + model + " was trained on lossless thumbnails; a lossy " + std::string(lr_codec_name(lr_.codec)) +
-            " thumbnail will restore worse");
+    log_message(settings.log, settings.user, TADM_LOG_WARNING,
+                "model " + model + " was trained on lossless thumbnails; a lossy " + std::string(lr_codec_name(lr_.codec)) +
+                    " thumbnail will restore worse");
   if (lossy && settings.refine_iterations > 0)
-    log(settings.log, settings.user, TADM_LOG_WARNING,
-        "thumbnail refinement needs a lossless thumbnail; encoding the lossy one without it");
+    log_message(settings.log, settings.user, TADM_LOG_WARNING,
+                "thumbnail refinement needs a lossless thumbnail; encoding the lossy one without it");
   if (lr_.codec != LrCodec::kPng && settings.container != TADM_CONTAINER_TADM)
     fail(TADM_ERROR_UNSUPPORTED, "HEIF and AVIF files hold a lossless thumbnail of their own; a " +
                                      std::string(lr_codec_name(lr_.codec)) + " thumbnail needs the .tadm container");
@@ -313,7 +310,7 @@ Decoder::Decoder(const tadm_decoder_settings& settings) : settings_(settings) {
                                           " is not auto (0), fp32 (1) or bf16 (2)");
   if (!model_spec_.empty())
     rescaler_ = open_model(model_spec_, ModelSource::kUser, model_dir_, classic_filter(settings.classic_upscaler),
-                           settings.device);
+                           settings.device, settings.log, settings.user);
 }
 
 Rescaler& Decoder::model_for(const container::File& file) {
@@ -322,7 +319,7 @@ Rescaler& Decoder::model_for(const container::File& file) {
   const ModelIdentity wanted{file.model_name, file.model_version, file.model_sha256};
   if (!rescaler_ || (model_spec_.empty() && wanted != cached_for_)) {
     rescaler_ = open_model(file.model_name, ModelSource::kFile, model_dir_, classic_filter(settings_.classic_upscaler),
-                           settings_.device);
+                           settings_.device, settings_.log, settings_.user);
     cached_for_ = wanted;
   }
   const ModelIdentity& id = rescaler_->identity();
@@ -332,7 +329,7 @@ Rescaler& Decoder::model_for(const container::File& file) {
                              " (SHA-256 " + to_hex(file.model_sha256).substr(0, 16) + "...), but model " +
                              id.name + " " + id.version + " has SHA-256 " + to_hex(id.sha256).substr(0, 16) + "...";
     if (!settings_.force_model) fail(TADM_ERROR_MODEL_MISMATCH, what + "; force the model to decode anyway");
-    log(settings_.log, settings_.user, TADM_LOG_WARNING, what + "; decoding anyway as forced");
+    log_message(settings_.log, settings_.user, TADM_LOG_WARNING, what + "; decoding anyway as forced");
   }
   return *rescaler_;
 }
@@ -364,9 +361,9 @@ Image Decoder::decode(std::span<const std::uint8_t> input) {
                     "decoding this file to " + size_text(file.width, file.height));
   const auto codec = static_cast<LrCodec>(file.lr_codec);
   if (const auto trained = model.lr_training(); trained && trained->codec != lr_codec_name(codec))
-    log(settings_.log, settings_.user, TADM_LOG_WARNING,
-        "model " + model.identity().name + " was trained on " + trained->codec + " thumbnails, this one is " +
-            lr_codec_name(codec));
+    log_message(settings_.log, settings_.user, TADM_LOG_WARNING,
+                "model " + model.identity().name + " was trained on " + trained->codec + " thumbnails, this one is " +
+                    lr_codec_name(codec));
   Image lr = decode_lr(file.lr_image, codec, file.lr_width, file.lr_height, settings_.limits);
   if (lr.width != file.lr_width || lr.height != file.lr_height || lr.bit_depth != 8)
     fail(TADM_ERROR_CORRUPT, "the stored thumbnail does not match the container's LR size");

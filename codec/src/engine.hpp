@@ -39,7 +39,7 @@ class Encoder {
   void choose_lr_codec(const tadm_encoder_settings& settings);
   std::vector<std::uint8_t> code_thumbnail(const Image& lr_image, container::File& file);
   tadm_encoder_settings settings_;
-  std::unique_ptr<Rescaler> rescaler_;
+  std::shared_ptr<Rescaler> rescaler_;  // a learned model is shared with the process's other handles
   Scale scale_;
   LrEncodeOptions lr_;
   int lr_quality_min_ = 1;
@@ -59,7 +59,8 @@ class Decoder {
   tadm_decoder_settings settings_;
   std::string model_spec_;
   std::string model_dir_;
-  std::unique_ptr<Rescaler> rescaler_;  // cached between files that name the same bundle identity
+  std::shared_ptr<Rescaler> rescaler_;  // kept between files that name the same bundle identity; a
+                                        // learned one is shared with the process's other handles
   ModelIdentity cached_for_;             // the identity the file asked for when rescaler_ was opened
 };
 

@@ -17,8 +17,11 @@
  * Threads: functions without a handle (tadm_image_*, tadm_file_info_read, tadm_list_models, ...)
  * may be called from any number of threads at once. A handle (tadm_encoder, tadm_decoder) may be
  * used by one thread at a time: it keeps its last error and statistics; use one handle per
- * thread (they share nothing, so a learned model is loaded once per handle). Handles may be
- * created, used and destroyed on different threads.
+ * thread. Handles share loaded models: a learned bundle is loaded once per process and device
+ * (its identity: name, version and manifest SHA-256) and used by every handle that asks for it,
+ * concurrently, until the last of them is destroyed (the log callback of the handle that loads it
+ * gets an INFO line "model NAME VERSION loaded from DIR"). Handles may be created, used and
+ * destroyed on different threads.
  *
  * Container errors (spec/container.md section 7.3) map to statuses: `unsupported_version` and
  * `unknown_critical` -> TADM_ERROR_UNSUPPORTED, `limit_exceeded` -> TADM_ERROR_LIMIT, every

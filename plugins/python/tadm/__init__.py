@@ -5,8 +5,9 @@
     pixels = tadm.decode(data)                            # numpy H x W x C, uint8 or uint16
     tadm.info(data)["width"], tadm.thumbnail(data).shape
 
-Reusable ``Encoder`` / ``Decoder`` objects load their model once for many files. Calls run
-without the GIL, so threads encode or decode in parallel (one call at a time per object).
+Reusable ``Encoder`` / ``Decoder`` objects load their model once for many files (objects in one
+process share a loaded model). Calls run without the GIL, so threads encode or decode in
+parallel (one call at a time per object).
 Failures raise a subclass of ``tadm.Error`` (``CorruptError``, ``ModelError``, ...) whose
 ``status`` names the library status and whose message is the library's.
 """

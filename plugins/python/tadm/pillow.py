@@ -25,7 +25,7 @@ _SIGNATURE = b"\x89TADM\r\n\x1a"
 # Keyword arguments of tadm.Decoder used by load(); change before opening files.
 decoder_options = {}
 
-# One decoder per thread and options: a learned model is loaded once, not per image.
+# One decoder per thread and options, kept between images; the decoders share one loaded model.
 _local = threading.local()
 
 
