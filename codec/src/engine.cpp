@@ -39,6 +39,24 @@ std::vector<std::uint8_t> optional_blob(const std::optional<std::vector<std::uin
   return v ? *v : std::vector<std::uint8_t>{};
 }
 
+// The alpha of a file whose writer left out an alpha that was opaque everywhere.
+Planes opaque_alpha(std::uint32_t width, std::uint32_t height) {
+  Planes a(width, height, 1);
+  std::fill(a.data.begin(), a.data.end(), 1.0f);
+  return a;
+}
+
+Metadata file_metadata(const container::File& file) {
+  Metadata md;
+  md.icc = optional_blob(file.icc);
+  md.exif = optional_blob(file.exif);
+  md.xmp = optional_blob(file.xmp);
+  if (file.cicp)
+    md.cicp = std::array<std::uint8_t, 4>{file.cicp->colour_primaries, file.cicp->transfer_characteristics,
+                                          file.cicp->matrix_coefficients, file.cicp->full_range};
+  return md;
+}
+
 }  // namespace
 
 container::Limits container_limits(const tadm_limits& limits) {
@@ -70,6 +88,37 @@ std::string invalid_file_message(std::span<const std::uint8_t> bytes) {
   const tadm_container_format f = interop::sniff(bytes);
   if (f == TADM_CONTAINER_TADM) return "not a valid .tadm file";
   return std::string("the TADM header in this ") + (f == TADM_CONTAINER_HEIF ? "HEIF" : "AVIF") + " file is invalid";
+}
+
+container::File read_container(std::span<const std::uint8_t> input, const tadm_limits& limits, int threads) {
+  std::vector<std::uint8_t> storage;
+  container::File file;
+  if (container::Error e = container::read(as_tadm(input, limits, threads, storage), container_limits(limits), file))
+    fail(container_status(e.code), invalid_file_message(input) + ": " + e.message);
+  return file;
+}
+
+Image decode_stored_thumbnail(const container::File& file, const tadm_limits& limits) {
+  Image lr = decode_lr(file.lr_image, static_cast<LrCodec>(file.lr_codec), file.lr_width, file.lr_height, limits);
+  if (lr.width != file.lr_width || lr.height != file.lr_height || lr.bit_depth != 8)
+    fail(TADM_ERROR_CORRUPT, "the stored thumbnail does not match the container's LR size");
+  return lr;
+}
+
+Image thumbnail_image(const container::File& file, const tadm_limits& limits) {
+  Image lr = decode_stored_thumbnail(file, limits);
+  const bool gray = (file.flags & container::kFlagGrayscale) != 0;
+  const bool alpha = (file.flags & container::kFlagAlpha) != 0;
+  if (lr.is_gray() != gray || lr.has_alpha() != alpha) {
+    // A learned encoder's colour thumbnail of a gray original, or an opaque alpha the writer left out.
+    check_memory(planes_bytes(lr.width, lr.height, 4) + 2 * image_bytes(lr.width, lr.height, 4, 8), limits,
+                 "converting the thumbnail");
+    std::optional<Planes> a = alpha_plane(lr);
+    if (alpha && !a) a = opaque_alpha(lr.width, lr.height);
+    lr = to_image(rgb_planes(lr), alpha ? &*a : nullptr, gray, 8);
+  }
+  lr.metadata = file_metadata(file);
+  return lr;
 }
 
 // The smallest tile the budget may shrink a learned model's tiles to: below it margins would
@@ -342,16 +391,12 @@ static std::uint64_t decode_fixed_bytes(std::uint64_t w, std::uint64_t h, std::u
 }
 
 Image Decoder::decode(std::span<const std::uint8_t> input) {
-  std::vector<std::uint8_t> storage;
-  const std::span<const std::uint8_t> bytes = as_tadm(input, settings_.limits, resolve_threads(settings_.threads), storage);
-  container::File file;
-  if (container::Error e = container::read(bytes, container_limits(settings_.limits), file))
-    fail(container_status(e.code), invalid_file_message(input) + ": " + e.message);
+  const int threads = resolve_threads(settings_.threads);
+  const container::File file = read_container(input, settings_.limits, threads);
   check_image_limits(file.width, file.height, settings_.limits, "the stored image");
   Rescaler& model = model_for(file);
   const bool gray = (file.flags & container::kFlagGrayscale) != 0;
   const bool alpha = (file.flags & container::kFlagAlpha) != 0;
-  const int threads = resolve_threads(settings_.threads);
   RunContext ctx{threads, settings_.limits, stage_progress(settings_.progress, settings_.user, 0.0f, 0.95f, "upscaling"),
                  settings_.precision};
   const std::uint32_t depth = settings_.output_bit_depth ? static_cast<std::uint32_t>(settings_.output_bit_depth)
@@ -364,26 +409,16 @@ Image Decoder::decode(std::span<const std::uint8_t> input) {
     log_message(settings_.log, settings_.user, TADM_LOG_WARNING,
                 "model " + model.identity().name + " was trained on " + trained->codec + " thumbnails, this one is " +
                     lr_codec_name(codec));
-  Image lr = decode_lr(file.lr_image, codec, file.lr_width, file.lr_height, settings_.limits);
-  if (lr.width != file.lr_width || lr.height != file.lr_height || lr.bit_depth != 8)
-    fail(TADM_ERROR_CORRUPT, "the stored thumbnail does not match the container's LR size");
+  const Image lr = decode_stored_thumbnail(file, settings_.limits);
   const Planes hr = model.upscale(rgb_planes(lr), Scale{file.scale_x, file.scale_y}, file.width, file.height, ctx);
   std::optional<Planes> a;
   if (alpha) {
     a = alpha_plane(lr);
-    if (a) a = resample(*a, file.width, file.height, classic_filter(settings_.classic_upscaler), threads);
-    else {  // the writer dropped an alpha that was opaque everywhere
-      a = Planes(file.width, file.height, 1);
-      std::fill(a->data.begin(), a->data.end(), 1.0f);
-    }
+    a = a ? resample(*a, file.width, file.height, classic_filter(settings_.classic_upscaler), threads)
+          : opaque_alpha(file.width, file.height);
   }
   Image out = to_image(hr, a ? &*a : nullptr, gray, depth);
-  out.metadata.icc = optional_blob(file.icc);
-  out.metadata.exif = optional_blob(file.exif);
-  out.metadata.xmp = optional_blob(file.xmp);
-  if (file.cicp)
-    out.metadata.cicp = std::array<std::uint8_t, 4>{file.cicp->colour_primaries, file.cicp->transfer_characteristics,
-                                                    file.cicp->matrix_coefficients, file.cicp->full_range};
+  out.metadata = file_metadata(file);
   stage_progress(settings_.progress, settings_.user, 1.0f, 1.0f, "done")(1.0f);
   return out;
 }
