@@ -89,21 +89,16 @@ std::pair<std::uint32_t, std::uint32_t> fit_box(std::uint32_t w, std::uint32_t h
   return {side(w, box_w), side(h, box_h)};
 }
 
-// --max-size from the stored thumbnail when it is at least as large as the wanted size (in both
-// dimensions) and libtadm reads its codec (PNG, JPEG, WebP); else null, and the caller decodes fully.
+// --max-size from the stored thumbnail (any codec) when it is at least as large as the wanted
+// size in both dimensions; else null, and the caller decodes fully.
 tadm_cpp::ImagePtr thumbnail_fit(const std::vector<std::uint8_t>& bytes, const tadm_limits& limits, std::uint32_t box_w,
                                  std::uint32_t box_h, Verbosity& verbosity) {
   std::string error;
   const InfoPtr info = read_info(bytes, limits, &error);
   if (!info) throw std::runtime_error(error);
   const auto [w, h] = fit_box(info->width, info->height, box_w, box_h);
-  if (w > info->lr_width || h > info->lr_height || info->lr_codec > 2) return nullptr;
-  std::uint8_t* data = nullptr;
-  std::size_t size = 0;
-  char err[512] = {};
-  const tadm_status st = tadm_extract_thumbnail(bytes.data(), bytes.size(), &limits, &data, &size, err, sizeof err);
-  tadm_cpp::check(st, err);
-  tadm_cpp::ImagePtr lr = tadm_cpp::read_image_memory(tadm_cpp::take_buffer(data, size), &limits);
+  if (w > info->lr_width || h > info->lr_height) return nullptr;
+  tadm_cpp::ImagePtr lr = tadm_cpp::decode_thumbnail(bytes, &limits);
   const std::string note = "--max-size: " + std::to_string(w) + "x" + std::to_string(h) + " from the stored " +
                            std::to_string(lr->width) + "x" + std::to_string(lr->height) + " thumbnail; no model run";
   log_callback(&verbosity, TADM_LOG_INFO, note.c_str());
@@ -215,7 +210,7 @@ int main(int argc, char** argv) {
       app.add_option("--max-size", max_size,
                      "WxH: a display-size image inside W x H with the original's aspect ratio (never larger than\n"
                      "the original). When the stored thumbnail is at least that size it is scaled down and no\n"
-                     "model runs (PNG/JPEG/WebP thumbnails; that output has 8 bits and no ICC/EXIF/XMP); otherwise\n"
+                     "model runs (any thumbnail codec; that output has 8 bits, with the file's ICC/EXIF/XMP); otherwise\n"
                      "the full decode is scaled down (antialiased bicubic)")
           ->check(CLI::Validator(
               [](const std::string& v) {

@@ -7,7 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup-debian.sh
 bash tools/build.sh release
-ctest --test-dir build/release --output-on-failure -j2
+# -LE package: the Debian package check (CTest label `package`) is a second full build; run it with
+# `ctest --test-dir build/release -L package`.
+ctest --test-dir build/release --output-on-failure -j2 -LE package
 
 # Fuzz smoke: $FUZZ_SECONDS (default 20) per target, engine and container instrumented with ASan +
 # UBSan + coverage (long campaigns and the allocation-failure mode: tests/README.md, Fuzzing).
@@ -86,4 +88,4 @@ bash tools/build.sh asan
 check_instrumented build/asan/codec/libtadm_engine.a __asan_ __ubsan_
 check_instrumented build/asan/container/libtadm_container.a __asan_ __ubsan_
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  ctest --test-dir build/asan --output-on-failure -j2
+  ctest --test-dir build/asan --output-on-failure -j2 -LE package

@@ -8,6 +8,7 @@
 #include <new>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "bundle.hpp"
@@ -67,6 +68,20 @@ tadm_status guarded(std::string& message, Fn&& fn) {
     set_safely(message, "internal error: ", e.what());
     return TADM_ERROR_INTERNAL;
   }
+}
+
+// The inspection calls (file bytes in, an `error` buffer): NULL arguments refused, then `fn`
+// guarded and its message (empty on success) written to `error`.
+template <typename Fn>
+tadm_status inspect(bool arguments_ok, char* error, std::size_t error_size, Fn&& fn) {
+  if (!arguments_ok) {
+    set_message(error, error_size, "NULL data or output pointer");
+    return TADM_ERROR_INVALID_ARGUMENT;
+  }
+  std::string msg;
+  const tadm_status st = guarded(msg, std::forward<Fn>(fn));
+  set_message(error, error_size, msg);
+  return st;
 }
 
 uint8_t* copy_out(const std::vector<uint8_t>& bytes) {
@@ -519,14 +534,9 @@ const char* tadm_decoder_last_error(const tadm_decoder* decoder) {
 
 tadm_status tadm_extract_thumbnail(const uint8_t* data, size_t size, const tadm_limits* limits, uint8_t** png,
                                    size_t* png_size, char* error, size_t error_size) {
-  if (!png || !png_size || (!data && size)) {
-    set_message(error, error_size, "NULL data or output pointer");
-    return TADM_ERROR_INVALID_ARGUMENT;
-  }
-  *png = nullptr;
-  *png_size = 0;
-  std::string msg;
-  const tadm_status st = guarded(msg, [&] {
+  return inspect(png && png_size && (data || !size), error, error_size, [&] {
+    *png = nullptr;
+    *png_size = 0;
     std::vector<uint8_t> bytes, storage;
     const tadm_limits resolved = tadm::resolve_limits(limits);
     const auto l = tadm::container_limits(resolved);
@@ -536,25 +546,23 @@ tadm_status tadm_extract_thumbnail(const uint8_t* data, size_t size, const tadm_
     *png = copy_out(bytes);
     *png_size = bytes.size();
   });
-  set_message(error, error_size, msg);
-  return st;
+}
+
+tadm_status tadm_decode_thumbnail(const uint8_t* data, size_t size, const tadm_limits* limits, tadm_image** out,
+                                  char* error, size_t error_size) {
+  return inspect(out && (data || !size), error, error_size, [&] {
+    *out = nullptr;
+    const tadm_limits resolved = tadm::resolve_limits(limits);
+    *out = to_public(tadm::thumbnail_image(tadm::read_container({data, size}, resolved, 1), resolved));
+  });
 }
 
 tadm_status tadm_file_info_read(const uint8_t* data, size_t size, const tadm_limits* limits, tadm_file_info** out,
                                 char* error, size_t error_size) {
-  if (!out || (!data && size)) {
-    set_message(error, error_size, "NULL data or output pointer");
-    return TADM_ERROR_INVALID_ARGUMENT;
-  }
-  *out = nullptr;
-  std::string msg;
-  const tadm_status st = guarded(msg, [&] {
-    tadm::container::File f;
-    std::vector<uint8_t> storage;
-    const tadm_limits resolved = tadm::resolve_limits(limits);
+  return inspect(out && (data || !size), error, error_size, [&] {
+    *out = nullptr;
     const std::span<const uint8_t> input{data, size};
-    if (auto e = tadm::container::read(tadm::as_tadm(input, resolved, 1, storage), tadm::container_limits(resolved), f))
-      fail(tadm::container_status(e.code), tadm::invalid_file_message(input) + ": " + e.message);
+    const tadm::container::File f = tadm::read_container(input, tadm::resolve_limits(limits), 1);
     // Owned until handed out: the string work below may throw (bad_alloc) and must not leak it.
     std::unique_ptr<tadm_file_info, decltype(&tadm_file_info_free)> info(
         static_cast<tadm_file_info*>(std::calloc(1, sizeof(tadm_file_info))), &tadm_file_info_free);
@@ -606,8 +614,6 @@ tadm_status tadm_file_info_read(const uint8_t* data, size_t size, const tadm_lim
     }
     *out = info.release();
   });
-  set_message(error, error_size, msg);
-  return st;
 }
 
 void tadm_file_info_free(tadm_file_info* info) {

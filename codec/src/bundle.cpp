@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
+#include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
 
 #include "error.hpp"
@@ -108,7 +110,7 @@ std::vector<BaseWeights> resolve_base_weights(const nlohmann::json& j, const std
 
 }  // namespace
 
-Bundle load_bundle(const fs::path& dir) {
+Bundle load_bundle(const fs::path& dir, BundleParts parts) {
   const fs::path manifest_path = dir / "manifest.json";
   if (!fs::is_regular_file(manifest_path))
     fail(TADM_ERROR_MODEL, "model bundle " + dir.string() + " has no manifest.json");
@@ -159,6 +161,7 @@ Bundle load_bundle(const fs::path& dir) {
       Sha256 expected{};
       if (!from_hex(f.at("sha256").get<std::string>(), expected))
         fail(TADM_ERROR_MODEL, where + ": " + role + " sha256 is not 64 hex digits");
+      if (parts == BundleParts::kManifest) continue;
       std::vector<std::uint8_t> bytes = read_bundle_file(dir / rel);
       if (sha256(bytes) != expected)
         fail(TADM_ERROR_MODEL, "model bundle file " + (dir / rel).string() +
@@ -244,8 +247,63 @@ const char* default_model_name(std::uint32_t scale, tadm_profile profile) {
   return "classic";
 }
 
-std::unique_ptr<Rescaler> open_model(const std::string& spec, ModelSource source, const std::string& model_dir,
-                                     ResampleFilter classic_upscale, tadm_device device) {
+namespace {
+
+// The learned models loaded in this process, for open_model. The key is everything that changes
+// the loaded modules: the bundle identity (the manifest's SHA-256 covers the weight files' hashes)
+// and the device asked for (AUTO and CPU are loaded apart even where they resolve alike: telling
+// needs LibTorch, which only the runtime module links).
+struct LoadedKey {
+  std::string name, version;
+  Sha256 sha256;
+  tadm_device device;
+  auto operator<=>(const LoadedKey&) const = default;
+};
+
+struct LoadedModels {
+  std::mutex mutex;  // held while a model loads: a second handle waits for it rather than loading it again
+  std::map<LoadedKey, std::weak_ptr<Rescaler>> models;
+};
+
+// Never destroyed: a handle may outlive static destruction (one held by another static object).
+LoadedModels& loaded_models() {
+  static auto* models = new LoadedModels;
+  return *models;
+}
+
+std::shared_ptr<Rescaler> shared_learned_model(const fs::path& dir, const ModelIdentity& id, tadm_device device,
+                                               tadm_log_fn log, void* log_user) {
+  std::shared_ptr<Rescaler> model;
+  std::string note;  // logged once the lock is released: a log callback may create a handle itself
+  {
+    LoadedModels& loaded = loaded_models();
+    const std::lock_guard lock(loaded.mutex);
+    std::erase_if(loaded.models, [](const auto& entry) { return entry.second.expired(); });
+    if (const auto it = loaded.models.find(LoadedKey{id.name, id.version, id.sha256, device});
+        it != loaded.models.end())
+      model = it->second.lock();
+    if (!model) {
+      Bundle bundle = load_bundle(dir);  // the manifest again, with the weight files it names
+      const ModelIdentity found = bundle.identity;
+      model = make_learned_rescaler(std::move(bundle), device);
+      loaded.models[LoadedKey{found.name, found.version, found.sha256, device}] = model;
+      note = "model " + found.name + " " + found.version + " loaded from " + dir.string() + " (SHA-256 " +
+             to_hex(found.sha256).substr(0, 16) + "...)";
+    }
+  }
+  if (note.empty())
+    log_message(log, log_user, TADM_LOG_DEBUG,
+                "model " + id.name + " " + id.version + " is already loaded in this process; shared");
+  else
+    log_message(log, log_user, TADM_LOG_INFO, note);
+  return model;
+}
+
+}  // namespace
+
+std::shared_ptr<Rescaler> open_model(const std::string& spec, ModelSource source, const std::string& model_dir,
+                                     ResampleFilter classic_upscale, tadm_device device, tadm_log_fn log,
+                                     void* log_user) {
   if (spec == "classic") return make_classic_rescaler(classic_upscale);
   fs::path dir;
   if (source == ModelSource::kUser && spec.find('/') != std::string::npos) {
@@ -267,11 +325,11 @@ std::unique_ptr<Rescaler> open_model(const std::string& spec, ModelSource source
                                  "); use --model classic, --model-dir, $TADM_MODEL_PATH or a bundle directory path");
     }
   }
-  Bundle bundle = load_bundle(dir);
-  if (source == ModelSource::kFile && bundle.identity.name != spec)
-    fail(TADM_ERROR_MODEL, "model bundle " + dir.string() + " is named \"" + bundle.identity.name +
+  const Bundle manifest = load_bundle(dir, BundleParts::kManifest);
+  if (source == ModelSource::kFile && manifest.identity.name != spec)
+    fail(TADM_ERROR_MODEL, "model bundle " + dir.string() + " is named \"" + manifest.identity.name +
                                "\" in its manifest, not \"" + spec + "\"");
-  return make_learned_rescaler(std::move(bundle), device);
+  return shared_learned_model(dir, manifest.identity, device, log, log_user);
 }
 
 }  // namespace tadm

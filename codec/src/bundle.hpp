@@ -36,8 +36,12 @@ struct Bundle {
   std::uint32_t tile_bytes_per_pixel = 256;  // model activations per full-resolution tile pixel
 };
 
+// What load_bundle reads: the manifest alone (identity, geometry, file names and hashes checked
+// for form), or the manifest and the TorchScript files, verified against it.
+enum class BundleParts { kManifest, kAll };
+
 // Read and verify a bundle directory. Throws TADM_ERROR_MODEL naming the file and the problem.
-Bundle load_bundle(const std::filesystem::path& dir);
+Bundle load_bundle(const std::filesystem::path& dir, BundleParts parts = BundleParts::kAll);
 
 // Where bundle names are looked up, in order: `model_dir`, $TADM_MODEL_PATH (':'-separated),
 // the models installed beside the library that holds this code (<libdir>/../share/tadm/models,
@@ -59,8 +63,14 @@ std::filesystem::path find_bundle(const std::string& name, const std::string& mo
 enum class ModelSource { kUser, kFile };
 
 // Resolve "classic", a bundle name or (from the user) a bundle directory to a ready rescaler.
-std::unique_ptr<Rescaler> open_model(const std::string& spec, ModelSource source, const std::string& model_dir,
-                                     ResampleFilter classic_upscale, tadm_device device);
+// Learned models are shared by every handle of the process: one loaded per bundle identity (the
+// manifest's name, version and SHA-256, which pins the weight files' hashes) and device, held
+// weakly, so it is freed when the last handle using it goes. A request reads the bundle's
+// manifest; the weight files are read, verified and loaded only when no handle holds that model
+// (then `log` gets an INFO line "model NAME VERSION loaded from DIR ..."). Safe from any thread.
+std::shared_ptr<Rescaler> open_model(const std::string& spec, ModelSource source, const std::string& model_dir,
+                                     ResampleFilter classic_upscale, tadm_device device, tadm_log_fn log,
+                                     void* log_user);
 
 // The learned runtime (LibTorch); in a build without it, throws TADM_ERROR_UNSUPPORTED.
 std::unique_ptr<Rescaler> make_learned_rescaler(Bundle bundle, tadm_device device);

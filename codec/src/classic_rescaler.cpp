@@ -27,7 +27,7 @@ class ClassicRescaler final : public Rescaler {
   MemoryUse downscale_memory() const override { return {8, 0}; }
   MemoryUse upscale_memory() const override { return {20, 0}; }
 
-  Planes downscale(const Planes& hr, Scale scale, RunContext& ctx) override {
+  Planes downscale(const Planes& hr, Scale scale, RunContext& ctx) const override {
     const std::uint32_t w = (hr.width + scale.x - 1) / scale.x, h = (hr.height + scale.y - 1) / scale.y;
     Planes out = resample(hr, w, h, ResampleFilter::kBicubic, ctx.threads);
     ctx.progress(1.0f);
@@ -35,7 +35,7 @@ class ClassicRescaler final : public Rescaler {
   }
 
   Planes upscale(const Planes& lr, Scale, std::uint32_t width, std::uint32_t height,
-                 RunContext& ctx) override {
+                 RunContext& ctx) const override {
     Planes out = resample(lr, width, height, up_, ctx.threads);
     ctx.progress(1.0f);
     return out;

@@ -13,10 +13,6 @@ namespace tadm {
 
 namespace {
 
-void log(tadm_log_fn fn, void* user, tadm_log_level level, const std::string& message) {
-  if (fn) fn(user, level, message.c_str());
-}
-
 // Maps a stage's own 0..1 to the call's overall progress and honours cancellation.
 std::function<void(float)> stage_progress(tadm_progress_fn fn, void* user, float from, float to,
                                           const char* stage) {
@@ -41,6 +37,24 @@ bool lr_codec_from_name(const std::string& name, LrCodec& out) {
 
 std::vector<std::uint8_t> optional_blob(const std::optional<std::vector<std::uint8_t>>& v) {
   return v ? *v : std::vector<std::uint8_t>{};
+}
+
+// The alpha of a file whose writer left out an alpha that was opaque everywhere.
+Planes opaque_alpha(std::uint32_t width, std::uint32_t height) {
+  Planes a(width, height, 1);
+  std::fill(a.data.begin(), a.data.end(), 1.0f);
+  return a;
+}
+
+Metadata file_metadata(const container::File& file) {
+  Metadata md;
+  md.icc = optional_blob(file.icc);
+  md.exif = optional_blob(file.exif);
+  md.xmp = optional_blob(file.xmp);
+  if (file.cicp)
+    md.cicp = std::array<std::uint8_t, 4>{file.cicp->colour_primaries, file.cicp->transfer_characteristics,
+                                          file.cicp->matrix_coefficients, file.cicp->full_range};
+  return md;
 }
 
 }  // namespace
@@ -74,6 +88,37 @@ std::string invalid_file_message(std::span<const std::uint8_t> bytes) {
   const tadm_container_format f = interop::sniff(bytes);
   if (f == TADM_CONTAINER_TADM) return "not a valid .tadm file";
   return std::string("the TADM header in this ") + (f == TADM_CONTAINER_HEIF ? "HEIF" : "AVIF") + " file is invalid";
+}
+
+container::File read_container(std::span<const std::uint8_t> input, const tadm_limits& limits, int threads) {
+  std::vector<std::uint8_t> storage;
+  container::File file;
+  if (container::Error e = container::read(as_tadm(input, limits, threads, storage), container_limits(limits), file))
+    fail(container_status(e.code), invalid_file_message(input) + ": " + e.message);
+  return file;
+}
+
+Image decode_stored_thumbnail(const container::File& file, const tadm_limits& limits) {
+  Image lr = decode_lr(file.lr_image, static_cast<LrCodec>(file.lr_codec), file.lr_width, file.lr_height, limits);
+  if (lr.width != file.lr_width || lr.height != file.lr_height || lr.bit_depth != 8)
+    fail(TADM_ERROR_CORRUPT, "the stored thumbnail does not match the container's LR size");
+  return lr;
+}
+
+Image thumbnail_image(const container::File& file, const tadm_limits& limits) {
+  Image lr = decode_stored_thumbnail(file, limits);
+  const bool gray = (file.flags & container::kFlagGrayscale) != 0;
+  const bool alpha = (file.flags & container::kFlagAlpha) != 0;
+  if (lr.is_gray() != gray || lr.has_alpha() != alpha) {
+    // A learned encoder's colour thumbnail of a gray original, or an opaque alpha the writer left out.
+    check_memory(planes_bytes(lr.width, lr.height, 4) + 2 * image_bytes(lr.width, lr.height, 4, 8), limits,
+                 "converting the thumbnail");
+    std::optional<Planes> a = alpha_plane(lr);
+    if (alpha && !a) a = opaque_alpha(lr.width, lr.height);
+    lr = to_image(rgb_planes(lr), alpha ? &*a : nullptr, gray, 8);
+  }
+  lr.metadata = file_metadata(file);
+  return lr;
 }
 
 // The smallest tile the budget may shrink a learned model's tiles to: below it margins would
@@ -129,14 +174,15 @@ Encoder::Encoder(const tadm_encoder_settings& settings) : settings_(settings) {
     // error, never a silent downgrade.
     spec = asymmetric ? "classic" : default_model_name(settings.scale, settings.profile);
   }
-  rescaler_ = open_model(spec, ModelSource::kUser, model_dir, ResampleFilter::kBicubic, settings.device);
+  rescaler_ = open_model(spec, ModelSource::kUser, model_dir, ResampleFilter::kBicubic, settings.device, settings.log,
+                         settings.user);
   // The caller's strings need not outlive this call: keep no pointer to them (as Decoder does).
   settings_.model = nullptr;
   settings_.model_dir = nullptr;
   const std::uint32_t native = rescaler_->native_scale();
   if (settings.refine_iterations > 0 && native == 0)
-    log(settings.log, settings.user, TADM_LOG_WARNING,
-        "thumbnail refinement needs a learned model; the classic rescaler encodes without it");
+    log_message(settings.log, settings.user, TADM_LOG_WARNING,
+                "thumbnail refinement needs a learned model; the classic rescaler encodes without it");
   scale_.x = settings.scale ? settings.scale : (native ? native : 16);
   scale_.y = settings.scale_y ? settings.scale_y : scale_.x;
   if (native && (scale_.x != native || scale_.y != native))
@@ -172,17 +218,17 @@ void Encoder::choose_lr_codec(const tadm_encoder_settings& settings) {
   lr_.threads = resolve_threads(settings.threads);
   const bool lossy = lr_.codec != LrCodec::kPng && !lr_.lossless;
   if (trained && !trained_for_it)
-    log(settings.log, settings.user, TADM_LOG_WARNING,
-        "model " + model + " was trained on " + trained->codec + " thumbnails; a " +
-            (lossy ? std::string("lossy ") : std::string("lossless ")) + lr_codec_name(lr_.codec) +
-            " thumbnail will restore worse");
+    log_message(settings.log, settings.user, TADM_LOG_WARNING,
+                "model " + model + " was trained on " + trained->codec + " thumbnails; a " +
+                    (lossy ? std::string("lossy ") : std::string("lossless ")) + lr_codec_name(lr_.codec) +
+                    " thumbnail will restore worse");
   else if (!trained && lossy && rescaler_->native_scale() != 0)
-    log(settings.log, settings.user, TADM_LOG_WARNING,
-        "model " + model + " was trained on lossless thumbnails; a lossy " + std::string(lr_codec_name(lr_.codec)) +
-            " thumbnail will restore worse");
+    log_message(settings.log, settings.user, TADM_LOG_WARNING,
+                "model " + model + " was trained on lossless thumbnails; a lossy " + std::string(lr_codec_name(lr_.codec)) +
+                    " thumbnail will restore worse");
   if (lossy && settings.refine_iterations > 0)
-    log(settings.log, settings.user, TADM_LOG_WARNING,
-        "thumbnail refinement needs a lossless thumbnail; encoding the lossy one without it");
+    log_message(settings.log, settings.user, TADM_LOG_WARNING,
+                "thumbnail refinement needs a lossless thumbnail; encoding the lossy one without it");
   if (lr_.codec != LrCodec::kPng && settings.container != TADM_CONTAINER_TADM)
     fail(TADM_ERROR_UNSUPPORTED, "HEIF and AVIF files hold a lossless thumbnail of their own; a " +
                                      std::string(lr_codec_name(lr_.codec)) + " thumbnail needs the .tadm container");
@@ -318,7 +364,7 @@ Decoder::Decoder(const tadm_decoder_settings& settings) : settings_(settings) {
                                           " is not auto (0), fp32 (1) or bf16 (2)");
   if (!model_spec_.empty())
     rescaler_ = open_model(model_spec_, ModelSource::kUser, model_dir_, classic_filter(settings.classic_upscaler),
-                           settings.device);
+                           settings.device, settings.log, settings.user);
 }
 
 Rescaler& Decoder::model_for(const container::File& file) {
@@ -327,7 +373,7 @@ Rescaler& Decoder::model_for(const container::File& file) {
   const ModelIdentity wanted{file.model_name, file.model_version, file.model_sha256};
   if (!rescaler_ || (model_spec_.empty() && wanted != cached_for_)) {
     rescaler_ = open_model(file.model_name, ModelSource::kFile, model_dir_, classic_filter(settings_.classic_upscaler),
-                           settings_.device);
+                           settings_.device, settings_.log, settings_.user);
     cached_for_ = wanted;
   }
   const ModelIdentity& id = rescaler_->identity();
@@ -337,7 +383,7 @@ Rescaler& Decoder::model_for(const container::File& file) {
                              " (SHA-256 " + to_hex(file.model_sha256).substr(0, 16) + "...), but model " +
                              id.name + " " + id.version + " has SHA-256 " + to_hex(id.sha256).substr(0, 16) + "...";
     if (!settings_.force_model) fail(TADM_ERROR_MODEL_MISMATCH, what + "; force the model to decode anyway");
-    log(settings_.log, settings_.user, TADM_LOG_WARNING, what + "; decoding anyway as forced");
+    log_message(settings_.log, settings_.user, TADM_LOG_WARNING, what + "; decoding anyway as forced");
   }
   return *rescaler_;
 }
@@ -350,16 +396,12 @@ static std::uint64_t decode_fixed_bytes(std::uint64_t w, std::uint64_t h, std::u
 }
 
 Image Decoder::decode(std::span<const std::uint8_t> input) {
-  std::vector<std::uint8_t> storage;
-  const std::span<const std::uint8_t> bytes = as_tadm(input, settings_.limits, resolve_threads(settings_.threads), storage);
-  container::File file;
-  if (container::Error e = container::read(bytes, container_limits(settings_.limits), file))
-    fail(container_status(e.code), invalid_file_message(input) + ": " + e.message);
+  const int threads = resolve_threads(settings_.threads);
+  const container::File file = read_container(input, settings_.limits, threads);
   check_image_limits(file.width, file.height, settings_.limits, "the stored image");
   Rescaler& model = model_for(file);
   const bool gray = (file.flags & container::kFlagGrayscale) != 0;
   const bool alpha = (file.flags & container::kFlagAlpha) != 0;
-  const int threads = resolve_threads(settings_.threads);
   RunContext ctx{threads, settings_.limits, stage_progress(settings_.progress, settings_.user, 0.0f, 0.95f, "upscaling"),
                  settings_.precision};
   const std::uint32_t depth = settings_.output_bit_depth ? static_cast<std::uint32_t>(settings_.output_bit_depth)
@@ -369,29 +411,19 @@ Image Decoder::decode(std::span<const std::uint8_t> input) {
                     "decoding this file to " + size_text(file.width, file.height));
   const auto codec = static_cast<LrCodec>(file.lr_codec);
   if (const auto trained = model.lr_training(); trained && trained->codec != lr_codec_name(codec))
-    log(settings_.log, settings_.user, TADM_LOG_WARNING,
-        "model " + model.identity().name + " was trained on " + trained->codec + " thumbnails, this one is " +
-            lr_codec_name(codec));
-  Image lr = decode_lr(file.lr_image, codec, file.lr_width, file.lr_height, settings_.limits);
-  if (lr.width != file.lr_width || lr.height != file.lr_height || lr.bit_depth != 8)
-    fail(TADM_ERROR_CORRUPT, "the stored thumbnail does not match the container's LR size");
+    log_message(settings_.log, settings_.user, TADM_LOG_WARNING,
+                "model " + model.identity().name + " was trained on " + trained->codec + " thumbnails, this one is " +
+                    lr_codec_name(codec));
+  const Image lr = decode_stored_thumbnail(file, settings_.limits);
   const Planes hr = model.upscale(rgb_planes(lr), Scale{file.scale_x, file.scale_y}, file.width, file.height, ctx);
   std::optional<Planes> a;
   if (alpha) {
     a = alpha_plane(lr);
-    if (a) a = resample(*a, file.width, file.height, classic_filter(settings_.classic_upscaler), threads);
-    else {  // the writer dropped an alpha that was opaque everywhere
-      a = Planes(file.width, file.height, 1);
-      std::fill(a->data.begin(), a->data.end(), 1.0f);
-    }
+    a = a ? resample(*a, file.width, file.height, classic_filter(settings_.classic_upscaler), threads)
+          : opaque_alpha(file.width, file.height);
   }
   Image out = to_image(hr, a ? &*a : nullptr, gray, depth);
-  out.metadata.icc = optional_blob(file.icc);
-  out.metadata.exif = optional_blob(file.exif);
-  out.metadata.xmp = optional_blob(file.xmp);
-  if (file.cicp)
-    out.metadata.cicp = std::array<std::uint8_t, 4>{file.cicp->colour_primaries, file.cicp->transfer_characteristics,
-                                                    file.cicp->matrix_coefficients, file.cicp->full_range};
+  out.metadata = file_metadata(file);
   stage_progress(settings_.progress, settings_.user, 1.0f, 1.0f, "done")(1.0f);
   return out;
 }

@@ -39,7 +39,7 @@ class Encoder {
   void choose_lr_codec(const tadm_encoder_settings& settings);
   std::vector<std::uint8_t> code_thumbnail(const Image& lr_image, container::File& file);
   tadm_encoder_settings settings_;
-  std::unique_ptr<Rescaler> rescaler_;
+  std::shared_ptr<Rescaler> rescaler_;  // a learned model is shared with the process's other handles
   Scale scale_;
   LrEncodeOptions lr_;
   int lr_quality_min_ = 1;
@@ -59,7 +59,8 @@ class Decoder {
   tadm_decoder_settings settings_;
   std::string model_spec_;
   std::string model_dir_;
-  std::unique_ptr<Rescaler> rescaler_;  // cached between files that name the same bundle identity
+  std::shared_ptr<Rescaler> rescaler_;  // kept between files that name the same bundle identity; a
+                                        // learned one is shared with the process's other handles
   ModelIdentity cached_for_;             // the identity the file asked for when rescaler_ was opened
 };
 
@@ -70,6 +71,16 @@ std::span<const std::uint8_t> as_tadm(std::span<const std::uint8_t> bytes, const
                                       std::vector<std::uint8_t>& storage);
 // "not a valid .tadm file" / "not a valid TADM header in this HEIF file", for reader messages.
 std::string invalid_file_message(std::span<const std::uint8_t> bytes);
+// The fields of a file of any supported container (as_tadm), read and validated against the
+// limits. Throws tadm::Error with the container's status and invalid_file_message.
+container::File read_container(std::span<const std::uint8_t> bytes, const tadm_limits& limits, int threads);
+// The stored thumbnail decoded by its codec (decode_lr), 8-bit with the channels it holds, checked
+// against the container's LR size. What a decoder upscales; no model runs.
+Image decode_stored_thumbnail(const container::File& file, const tadm_limits& limits);
+// The thumbnail as tadm_decode_thumbnail returns it: decode_stored_thumbnail in the channel layout
+// of the decoded image (the file's gray and alpha flags; converted as the decoder converts when the
+// stream holds another), with the file's ICC, EXIF, XMP and CICP.
+Image thumbnail_image(const container::File& file, const tadm_limits& limits);
 tadm_status container_status(container::ErrorCode code);
 
 }  // namespace tadm

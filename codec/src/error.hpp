@@ -20,6 +20,11 @@ class __attribute__((visibility("default"))) Error : public std::runtime_error {
   tadm_status status_;
 };
 
+// A message to the caller's log callback, if it set one.
+inline void log_message(tadm_log_fn fn, void* user, tadm_log_level level, const std::string& message) {
+  if (fn) fn(user, level, message.c_str());
+}
+
 [[noreturn]] inline void fail(tadm_status status, std::string message) {
   throw Error(status, std::move(message));
 }

@@ -60,6 +60,9 @@ struct LrTraining {
   int quality_max = 100;
 };
 
+// One learned rescaler serves every handle of the process that uses its bundle (open_model), from
+// several threads at once: downscale and upscale are const and keep all per-call state (tiles,
+// progress, threads, precision) on the stack or in the RunContext, never in the object.
 class Rescaler {
  public:
   virtual ~Rescaler() = default;
@@ -68,10 +71,10 @@ class Rescaler {
   // 2..64 works on each axis (classic).
   virtual std::uint32_t native_scale() const = 0;
   // HR RGB planes -> LR RGB planes of ceil(W/scale.x) x ceil(H/scale.y), not yet quantised.
-  virtual Planes downscale(const Planes& hr, Scale scale, RunContext& ctx) = 0;
+  virtual Planes downscale(const Planes& hr, Scale scale, RunContext& ctx) const = 0;
   // LR RGB planes (8-bit values / 255) -> RGB planes of exactly width x height.
   virtual Planes upscale(const Planes& lr, Scale scale, std::uint32_t width, std::uint32_t height,
-                         RunContext& ctx) = 0;
+                         RunContext& ctx) const = 0;
   virtual std::optional<LrTraining> lr_training() const { return std::nullopt; }
   virtual MemoryUse downscale_memory() const = 0;
   virtual MemoryUse upscale_memory() const = 0;

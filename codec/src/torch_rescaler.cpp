@@ -149,7 +149,7 @@ class LearnedRescaler final : public Rescaler {
   MemoryUse downscale_memory() const override { return {14, bundle_.tile_bytes_per_pixel}; }
   MemoryUse upscale_memory() const override { return {28, bundle_.tile_bytes_per_pixel}; }
 
-  Planes downscale(const Planes& hr, Scale s, RunContext& ctx) override {
+  Planes downscale(const Planes& hr, Scale s, RunContext& ctx) const override {
     check_scale(s);
     const std::uint32_t scale = s.x;
     const std::uint32_t lw = (hr.width + scale - 1) / scale, lh = (hr.height + scale - 1) / scale;
@@ -162,7 +162,7 @@ class LearnedRescaler final : public Rescaler {
   }
 
   Planes upscale(const Planes& lr, Scale scale, std::uint32_t width, std::uint32_t height,
-                 RunContext& ctx) override {
+                 RunContext& ctx) const override {
     check_scale(scale);
     Planes full = run(decoder_, lr, TileDirection::kUp, lr.width, lr.height, ctx, "decoder");
     if (full.width == width && full.height == height) return full;
@@ -198,7 +198,7 @@ class LearnedRescaler final : public Rescaler {
   }
 
   Planes run(torch::jit::Module& module, const Planes& in, TileDirection dir, std::uint32_t lw,
-             std::uint32_t lh, RunContext& ctx, const char* role) {
+             std::uint32_t lh, RunContext& ctx, const char* role) const {
     torch::set_num_threads(ctx.threads);
     c10::InferenceMode guard;
     // AUTO uses bf16 on CPUs with native support only; on CUDA it stays float32 (never measured on a GPU).
@@ -235,7 +235,7 @@ class LearnedRescaler final : public Rescaler {
   // step). Tiles are refined one after another on the shared thumbnail, each optimising its core
   // against its core's HR pixels with the margins as fixed context. Each tile keeps the best
   // iterate seen, the encoder's own thumbnail included, so refinement never makes a core worse.
-  Planes refine(const Planes& hr, Planes lr, RunContext& ctx) {
+  Planes refine(const Planes& hr, Planes lr, RunContext& ctx) const {
     using torch::indexing::Slice;
     const int iterations = ctx.refine_iterations;
     const std::int64_t s = bundle_.scale;
@@ -313,8 +313,13 @@ class LearnedRescaler final : public Rescaler {
 
   Bundle bundle_;
   torch::Device device_;
-  torch::jit::Module encoder_;
-  torch::jit::Module decoder_;
+  // Shared by every handle that uses this bundle, run from several threads at once. Module::forward
+  // is not const in LibTorch, but it only reads the module: TorchScript inference on one module
+  // from several threads is safe when nothing writes to it (pytorch/pytorch#51452), and nothing
+  // does after the constructor (weights stay frozen; refinement differentiates the thumbnail only).
+  // Autocast and inference-mode state are thread-local; torch::set_num_threads is process-wide.
+  mutable torch::jit::Module encoder_;
+  mutable torch::jit::Module decoder_;
 };
 
 }  // namespace tadm

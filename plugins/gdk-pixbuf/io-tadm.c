@@ -3,8 +3,8 @@
  * The whole file is buffered (a .tadm is a few kilobytes), then at the end of the load:
  *  - the full size is announced through the size-prepared callback;
  *  - if the caller asked for a size no larger than twice the stored thumbnail on both axes
- *    (thumbnailers, file-manager icons), the stored LR image is returned as it is and no model
- *    runs; gdk-pixbuf scales it to the requested size;
+ *    (thumbnailers, file-manager icons), the stored LR image (any thumbnail codec) is returned as
+ *    it is and no model runs; gdk-pixbuf scales it to the requested size;
  *  - otherwise the file is decoded to full resolution with the model named in the file.
  * A size request of 0x0 (gdk_pixbuf_get_file_info) stops after the size. */
 #define GDK_PIXBUF_ENABLE_BACKEND
@@ -82,17 +82,9 @@ static GdkPixbuf* to_pixbuf(const tadm_image* im, GError** error) {
 }
 
 static GdkPixbuf* load_thumbnail(const guint8* data, gsize size, GError** error) {
-  uint8_t* png = NULL;
-  size_t png_size = 0;
-  char err[512] = "";
-  tadm_status st = tadm_extract_thumbnail(data, size, NULL, &png, &png_size, err, sizeof err);
-  if (st != TADM_OK) {
-    set_error(error, error_code(st), "cannot read the thumbnail", err);
-    return NULL;
-  }
   tadm_image* im = NULL;
-  st = tadm_image_read_memory(png, png_size, NULL, &im, err, sizeof err);
-  tadm_buffer_free(png);
+  char err[512] = "";
+  const tadm_status st = tadm_decode_thumbnail(data, size, NULL, &im, err, sizeof err);
   if (st != TADM_OK) {
     set_error(error, error_code(st), "cannot decode the thumbnail", err);
     return NULL;

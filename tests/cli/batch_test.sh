@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Batch mode of tadmenc / tadmdec (-o DIR, -r, --overwrite, --jobs): a mirrored tree, failures
 # listed while the rest is done, resuming by skipping finished outputs, identical bytes whatever
-# the number of jobs, usage errors before any work, and no partial output when interrupted.
+# the number of jobs (jobs sharing one loaded learned model), usage errors before any work, and no
+# partial output when interrupted.
 # usage: batch_test.sh BUILD_TOOLS_DIR KODAK_DIR
 set -uo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
@@ -77,6 +78,22 @@ enc_batch --quiet --jobs 2 -r -o j2 in 2>/dev/null
 check "--jobs 2 encodes the same bytes as --jobs 1" diff -r j1 j2
 "$dec" --quiet --jobs 2 -r -o restored-j2 out
 check "--jobs 2 decodes the same bytes as --jobs 1" diff -r restored restored-j2
+
+# --- --jobs 2 with the default learned model: the jobs' handles share one loaded model (one
+# "loaded from" line at -v, where each job would load its own) and write the bytes of --jobs 1
+if has_learned_runtime "$(dirname "$enc")"; then
+  "$enc" -v --jobs 2 --threads 1 -r -o learned in 2> learned-enc.err
+  check "tadmenc --jobs 2: the model is loaded once ($(grep -c ' loaded from ' learned-enc.err) load(s))" \
+    test "$(grep -c '^info: model .* loaded from ' learned-enc.err)" -eq 1
+  "$dec" -v --jobs 1 --threads 1 -r -o learned-j1 learned 2> learned-j1.err
+  "$dec" -v --jobs 2 --threads 1 -r -o learned-j2 learned 2> learned-j2.err
+  check "tadmdec --jobs 2: 3 decoded" grep -q "3 decoded, 0 skipped, 0 failed" learned-j2.err
+  check "tadmdec --jobs 2: the model is loaded once ($(grep -c ' loaded from ' learned-j2.err) load(s))" \
+    test "$(grep -c '^info: model .* loaded from ' learned-j2.err)" -eq 1
+  check "tadmdec --jobs 2 with a learned model decodes the same bytes as --jobs 1" diff -r learned-j1 learned-j2
+else
+  skipped "--jobs with a learned model (this build has no LibTorch runtime)"
+fi
 
 # --- files named one by one, and --quiet
 rc=0; "$enc" --quiet --model classic -o named in/a/one.png in/b/three.png 2> quiet.err || rc=$?

@@ -42,6 +42,11 @@ inline ImagePtr make_image(uint32_t w, uint32_t h, uint32_t channels = 3, uint32
   return im;
 }
 
+// The bytes at p (none for NULL), for comparing pixel buffers and metadata blobs.
+inline std::vector<uint8_t> blob(const uint8_t* p, size_t n) {
+  return p ? std::vector<uint8_t>(p, p + n) : std::vector<uint8_t>{};
+}
+
 inline double sample(const tadm_image& im, uint32_t x, uint32_t y, uint32_t c) {
   const size_t i = y * im.row_bytes + (size_t(x) * im.channels + c) * (im.bit_depth / 8);
   if (im.bit_depth == 16) {

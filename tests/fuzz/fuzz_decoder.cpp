@@ -1,7 +1,7 @@
 // libFuzzer target for the decoder front end through the public API: container parsing (.tadm,
 // and TADM-HEIF / TADM-AVIF through libheif and libavif, chosen by content), the LR PNG decode
-// (libpng with our limits), the classic upscale, tadm_file_info_read (what tadminfo shows) and
-// tadm_extract_thumbnail. The first input byte picks the mode:
+// (libpng with our limits), the classic upscale, tadm_file_info_read (what tadminfo shows),
+// tadm_extract_thumbnail and tadm_decode_thumbnail. The first input byte picks the mode:
 //   even: the rest is a .tadm, HEIF or AVIF file as is;
 //   odd:  the rest is a PNG stream, wrapped into a valid container (HEAD sizes taken from the
 //         PNG's IHDR bytes when present) so that mutations reach libpng and the rescaler
@@ -101,13 +101,30 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::fprintf(stderr, "tadm_extract_thumbnail: inconsistent result (%s)\n", tadm_status_string(xs));
     std::abort();
   }
-  // Without an injected allocation failure, the two inspection calls agree on whether the file is valid.
-  if (!inject.end() && (xs == TADM_OK) != (info_st == TADM_OK)) {
-    std::fprintf(stderr, "tadm_extract_thumbnail (%s) and tadm_file_info_read (%s) disagree\n",
-                 tadm_status_string(xs), tadm_status_string(info_st));
+  // The thumbnail's pixels, any codec: a success is the size the container declares, a failure
+  // says why.
+  tadm_image* thumb = nullptr;
+  const tadm_status ts = tadm_decode_thumbnail(file.data(), file.size(), nullptr, &thumb, err, sizeof err);
+  if (ts == TADM_OK ? !thumb || (info && (thumb->width != info->lr_width || thumb->height != info->lr_height))
+                    : (thumb || !err[0])) {
+    std::fprintf(stderr, "tadm_decode_thumbnail: inconsistent result (%s)\n", tadm_status_string(ts));
     std::abort();
   }
+  // Without an injected allocation failure, the two inspection calls agree on whether the file is
+  // valid, and a file they refuse has no thumbnail.
+  if (!inject.end()) {
+    if ((xs == TADM_OK) != (info_st == TADM_OK)) {
+      std::fprintf(stderr, "tadm_extract_thumbnail (%s) and tadm_file_info_read (%s) disagree\n",
+                   tadm_status_string(xs), tadm_status_string(info_st));
+      std::abort();
+    }
+    if (ts == TADM_OK && xs != TADM_OK) {
+      std::fprintf(stderr, "tadm_decode_thumbnail succeeded on a file tadm_extract_thumbnail refuses\n");
+      std::abort();
+    }
+  }
   tadm_buffer_free(png);
+  tadm_image_free(thumb);
   tadm_file_info_free(info);
   return 0;
 }

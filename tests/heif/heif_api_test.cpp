@@ -37,7 +37,6 @@ ImagePtr decode(const std::vector<uint8_t>& bytes) {
   return dec.decode(bytes);
 }
 
-std::vector<uint8_t> blob(const uint8_t* p, size_t n) { return p ? std::vector<uint8_t>(p, p + n) : std::vector<uint8_t>{}; }
 
 void expect_same(const tadm_image& a, const tadm_image& b) {
   ASSERT_EQ(a.width, b.width);
@@ -108,6 +107,12 @@ TEST_P(Containers, ThumbnailHasTheSamePixels) {
   ImagePtr pa(a), pb(b);
   ASSERT_EQ(a->channels, b->channels);
   EXPECT_EQ(blob(a->pixels, a->row_bytes * a->height), blob(b->pixels, b->row_bytes * b->height));
+  // tadm_decode_thumbnail gives the same pixels from the HEIF/AVIF primary image, with the layout
+  // of the decoded image.
+  ImagePtr ta = tadm_cpp::decode_thumbnail(tadm), tb = tadm_cpp::decode_thumbnail(other);
+  ASSERT_EQ(tb->channels, 4u);
+  EXPECT_EQ(blob(ta->pixels, ta->row_bytes * ta->height), blob(a->pixels, a->row_bytes * a->height));
+  EXPECT_EQ(blob(tb->pixels, tb->row_bytes * tb->height), blob(a->pixels, a->row_bytes * a->height));
 }
 
 TEST_P(Containers, DamagedFilesFailCleanly) {

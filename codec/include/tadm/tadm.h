@@ -17,8 +17,11 @@
  * Threads: functions without a handle (tadm_image_*, tadm_file_info_read, tadm_list_models, ...)
  * may be called from any number of threads at once. A handle (tadm_encoder, tadm_decoder) may be
  * used by one thread at a time: it keeps its last error and statistics; use one handle per
- * thread (they share nothing, so a learned model is loaded once per handle). Handles may be
- * created, used and destroyed on different threads.
+ * thread. Handles share loaded models: a learned bundle is loaded once per process and device
+ * (its identity: name, version and manifest SHA-256) and used by every handle that asks for it,
+ * concurrently, until the last of them is destroyed (the log callback of the handle that loads it
+ * gets an INFO line "model NAME VERSION loaded from DIR"). Handles may be created, used and
+ * destroyed on different threads.
  *
  * Container errors (spec/container.md section 7.3) map to statuses: `unsupported_version` and
  * `unknown_critical` -> TADM_ERROR_UNSUPPORTED, `limit_exceeded` -> TADM_ERROR_LIMIT, every
@@ -332,12 +335,24 @@ TADM_API const char* tadm_decoder_last_error(const tadm_decoder* decoder);
 
 /* ---------------------------------------------------------------- inspection */
 
-/* The stored LR PNG stream, byte for byte, without running any model. For HEIF and AVIF the
- * thumbnail is decoded and re-encoded as PNG (the pixels are identical; the bytes are not the
- * HEIF/AVIF's). */
+/* The stored thumbnail's stream, byte for byte, without running any model: PNG, or the codec
+ * tadm_file_info's lr_codec names (JPEG, WebP, JPEG XL, AVIF). For HEIF and AVIF the thumbnail is
+ * decoded and re-encoded as PNG (the pixels are identical; the bytes are not the HEIF/AVIF's).
+ * Free with tadm_buffer_free; tadm_decode_thumbnail gives the pixels of any of them. */
 TADM_API tadm_status tadm_extract_thumbnail(const uint8_t* data, size_t size,
                                             const tadm_limits* limits, uint8_t** png,
                                             size_t* png_size, char* error, size_t error_size);
+
+/* The stored thumbnail as pixels, whatever its codec (PNG, JPEG, WebP, JPEG XL, AVIF, and the
+ * primary image of TADM-HEIF / TADM-AVIF files), decoded as the decoder decodes it, without
+ * running any model: lr_width x lr_height, 8-bit, in the channel layout tadm_decoder_decode gives
+ * (gray for a gray original, alpha when the original has one; the stored pixels as they are when
+ * the stream has that layout, which tadmenc writes, else converted as the decoder converts), with
+ * the file's ICC profile, EXIF, XMP and CICP. Limits may be NULL for the defaults. A damaged file
+ * or thumbnail is TADM_ERROR_CORRUPT, a codec this build lacks TADM_ERROR_UNSUPPORTED; `error`
+ * says which. Free `*out` with tadm_image_free. */
+TADM_API tadm_status tadm_decode_thumbnail(const uint8_t* data, size_t size, const tadm_limits* limits,
+                                           tadm_image** out, char* error, size_t error_size);
 
 typedef struct tadm_chunk_info {
   char type[5];

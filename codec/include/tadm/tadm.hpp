@@ -95,6 +95,15 @@ inline ImagePtr resize(const tadm_image& image, std::uint32_t width, std::uint32
   return ImagePtr(im);
 }
 
+// The stored thumbnail's pixels, whatever its codec (tadm_decode_thumbnail); no model runs.
+inline ImagePtr decode_thumbnail(const std::vector<std::uint8_t>& file, const tadm_limits* limits = nullptr) {
+  tadm_image* im = nullptr;
+  char err[512] = {};
+  const tadm_status st = tadm_decode_thumbnail(file.data(), file.size(), limits, &im, err, sizeof err);
+  check(st, err);
+  return ImagePtr(im);
+}
+
 inline std::vector<std::uint8_t> write_png(const tadm_image& image) {
   std::uint8_t* data = nullptr;
   std::size_t size = 0;

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The .tadm gdk-pixbuf loader with a private loader cache (GDK_PIXBUF_MODULE_FILE) and a private
 # MIME database (XDG_DATA_DIRS): gdk-pixbuf-thumbnailer makes a thumbnail of a .tadm file, a
-# full-size load is the model's output, a thumbnail-size load is the stored thumbnail, and corrupt
-# files fail cleanly.
+# full-size load is the model's output, a thumbnail-size load is the stored thumbnail (a PNG or a
+# JPEG XL one), and corrupt files fail cleanly.
 # usage: gdk_pixbuf_test.sh TOOLS_DIR LOADER.so pixbuf_test MIME.xml QUERY_LOADERS KODAK_DIR [SANITIZE]
 # With SANITIZE=ON (an ASan build) the uninstrumented gdk-pixbuf programs that dlopen the loader
 # get the ASan runtime preloaded, and leak checking is off for them and for the GLib-based test
@@ -54,6 +54,10 @@ if has_learned_runtime "$bin"; then
 else
   skipped "the default learned model (this build has no LibTorch runtime)"
 fi
+# A JPEG XL thumbnail, lossless: the pixels of the PNG one, so the same expected images.
+"$bin/tadmenc" --quiet -m classic --lr-codec jxl --lr-lossless "$work/photo.png" "$work/jxl.tadm"
+cp "$work/full.png" "$work/jxl.full.png"; cp "$work/thumb.png" "$work/jxl.thumb.png"
+kinds="$kinds jxl"
 # Corrupt: one byte flipped inside the MODL chunk (the CRC catches it); truncated.
 cp "$work/photo.tadm" "$work/corrupt.tadm"
 printf 'X' | dd of="$work/corrupt.tadm" bs=1 seek=60 conv=notrunc status=none

@@ -452,21 +452,39 @@ py::bytes extract_thumbnail(const py::object& b, const Limits& limits) {
   return to_bytes(data, size);
 }
 
-// PNG or JPEG bytes to (pixels, metadata).
-py::tuple read_image(const py::object& b, const Limits& limits) {
-  ByteView v(b);
-  const tadm_limits l = limits.get();
+// Runs `call(&image, error, error_size)`, a C call that makes an image, without the GIL; returns
+// (pixels, metadata) or raises the library's error.
+template <typename Call>
+py::tuple image_and_metadata(Call&& call) {
   tadm_image* raw = nullptr;
   char err[1024] = {};
   tadm_status st;
   {
     py::gil_scoped_release nogil;
-    st = tadm_image_read_memory(v.data(), v.size(), &l, &raw, err, sizeof err);
+    st = call(&raw, err, sizeof err);
   }
   ImagePtr im(raw);
   if (st != TADM_OK) fail(st, err);
   py::dict meta = metadata_of(*im);
   return py::make_tuple(array_from_image(std::move(im)), meta);
+}
+
+// The stored thumbnail of a file, whatever its codec, to (pixels, metadata); no model runs.
+py::tuple decode_thumbnail(const py::object& b, const Limits& limits) {
+  ByteView v(b);
+  const tadm_limits l = limits.get();
+  return image_and_metadata([&](tadm_image** out, char* err, size_t size) {
+    return tadm_decode_thumbnail(v.data(), v.size(), &l, out, err, size);
+  });
+}
+
+// PNG, JPEG or WebP bytes to (pixels, metadata).
+py::tuple read_image(const py::object& b, const Limits& limits) {
+  ByteView v(b);
+  const tadm_limits l = limits.get();
+  return image_and_metadata([&](tadm_image** out, char* err, size_t size) {
+    return tadm_image_read_memory(v.data(), v.size(), &l, out, err, size);
+  });
 }
 
 py::bytes write_png(const py::array& a, const py::dict& meta) {
@@ -544,6 +562,7 @@ PYBIND11_MODULE(_tadm, m) {
 
   m.def("file_info", &file_info, py::arg("data"), py::arg("limits") = Limits{});
   m.def("extract_thumbnail", &extract_thumbnail, py::arg("data"), py::arg("limits") = Limits{});
+  m.def("decode_thumbnail", &decode_thumbnail, py::arg("data"), py::arg("limits") = Limits{});
   m.def("read_image", &read_image, py::arg("data"), py::arg("limits") = Limits{});
   m.def("write_png", &write_png, py::arg("array"), py::arg("metadata") = py::dict());
   m.def("list_models", &list_models, py::arg("model_dir") = py::none());

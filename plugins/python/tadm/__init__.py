@@ -5,13 +5,13 @@
     pixels = tadm.decode(data)                            # numpy H x W x C, uint8 or uint16
     tadm.info(data)["width"], tadm.thumbnail(data).shape
 
-Reusable ``Encoder`` / ``Decoder`` objects load their model once for many files. Calls run
-without the GIL, so threads encode or decode in parallel (one call at a time per object).
+Reusable ``Encoder`` / ``Decoder`` objects load their model once for many files (objects in one
+process share a loaded model). Calls run without the GIL, so threads encode or decode in
+parallel (one call at a time per object).
 Failures raise a subclass of ``tadm.Error`` (``CorruptError``, ``ModelError``, ...) whose
 ``status`` names the library status and whose message is the library's.
 """
 
-import io
 import os
 
 import numpy as np
@@ -161,20 +161,10 @@ def thumbnail_bytes(data_or_path):
 
 
 def thumbnail(data_or_path):
-    """The stored thumbnail as numpy H x W x C uint8, without running any model."""
-    data = _read_bytes(data_or_path)
-    stream = _tadm.extract_thumbnail(data)
-    if _tadm.file_info(data)["lr_codec"] in ("png", "jpeg"):
-        return _tadm.read_image(stream)[0]
-    # libtadm's public API reads PNG and JPEG only; Pillow reads WebP thumbnails too.
-    try:
-        from PIL import Image
-        with Image.open(io.BytesIO(stream)) as im:
-            a = np.asarray(im)
-    except Exception as e:  # Pillow missing, or without this codec
-        raise UnsupportedError("cannot decode this thumbnail's codec here: "
-                               f"{e}; tadm.thumbnail_bytes() gives the stream") from e
-    return a if a.ndim == 3 else a[:, :, np.newaxis]
+    """The stored thumbnail as numpy H x W x C uint8, whatever its codec (PNG, JPEG, WebP,
+    JPEG XL, AVIF), without running any model. C is the decoded image's: 1 gray, 2 gray+alpha,
+    3 RGB, 4 RGBA."""
+    return _tadm.decode_thumbnail(_read_bytes(data_or_path))[0]
 
 
 def write_png(array, metadata=None):

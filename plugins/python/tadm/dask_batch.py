@@ -5,8 +5,9 @@
 
 - The output tree mirrors the input tree: IN/a/b.png -> OUT/a/b.tadm (encode: .png, .jpg,
   .jpeg; decode: .tadm -> .png, with the original's ICC/EXIF/XMP and bit depth).
-- One model load per worker thread: each worker process keeps its Encoder/Decoder between
-  tasks (run workers with one thread each and let libtadm use the cores: ``--threads``).
+- One model load per worker process: each worker thread keeps its Encoder/Decoder between tasks,
+  and libtadm shares a loaded model among a process's handles (run workers with one thread each
+  and let libtadm use the cores: ``--threads``).
 - Resumable: an output that exists and is complete (a valid .tadm header, or a PNG that ends
   with IEND) is skipped, and outputs are written to a temporary file in the target folder and
   renamed, so an interrupted run never leaves a partial output under the final name.
@@ -30,7 +31,7 @@ DECODE_INPUTS = (".tadm",)
 # ------------------------------------------------------------------ on the workers
 
 _codecs = threading.local()
-_loads = 0  # models loaded in this process (read by the tests through Client.run)
+_loads = 0  # Encoder/Decoder handles made in this process (read by the tests through Client.run)
 _loads_lock = threading.Lock()
 
 

@@ -3,7 +3,7 @@
 
 Opening reads only the header (size and mode, no model runs); ``load()`` decodes with the model
 the file names. ``Image.thumbnail()`` / ``draft()`` to a size the stored thumbnail covers use
-the thumbnail itself, as Pillow's JPEG plugin uses DCT scaling.
+the thumbnail itself (any thumbnail codec), as Pillow's JPEG plugin uses DCT scaling.
 
 Modes: L, LA, RGB, RGBA (8-bit); 16-bit grayscale opens as I;16. Pillow has no 16-bit colour
 mode, so 16-bit colour files decode to 8 bits here (``tadm.decode`` keeps 16).
@@ -25,7 +25,7 @@ _SIGNATURE = b"\x89TADM\r\n\x1a"
 # Keyword arguments of tadm.Decoder used by load(); change before opening files.
 decoder_options = {}
 
-# One decoder per thread and options: a learned model is loaded once, not per image.
+# One decoder per thread and options, kept between images; the decoders share one loaded model.
 _local = threading.local()
 
 
@@ -75,7 +75,6 @@ class TadmImageFile(ImageFile.ImageFile):
         """Use the stored thumbnail when it is at least `size` (no model runs)."""
         h = self._tadm_header
         if (self._tadm_data is None or self._tadm_thumbnail or not size
-                or h["lr_codec"] not in ("png", "jpeg")
                 or h["lr_width"] < size[0] or h["lr_height"] < size[1]):
             return None
         self._tadm_thumbnail = True
@@ -90,7 +89,7 @@ class TadmImageFile(ImageFile.ImageFile):
             data, self._tadm_data = self._tadm_data, None
             try:
                 if self._tadm_thumbnail:
-                    pixels, meta = _tadm.read_image(_tadm.extract_thumbnail(data))
+                    pixels, meta = _tadm.decode_thumbnail(data)
                 else:
                     pixels, meta = _decoder(self._tadm_depth).decode_with_metadata(data)
             except Error as e:

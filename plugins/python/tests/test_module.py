@@ -131,6 +131,29 @@ class Inspection(unittest.TestCase):
         box = photo().reshape(32, 16, 48, 16, 3).mean(axis=(1, 3))
         self.assertGreater(psnr(t, box), 25.0)
 
+    def test_thumbnail_of_every_codec(self):
+        """JPEG XL and AVIF thumbnails (which no image reader of libtadm's reads) and WebP and JPEG
+        ones decode too: lossless ones to the PNG thumbnail's pixels, lossy ones close to them."""
+        png = tadm.thumbnail(self.data)
+        for codec in ("jxl", "avif", "webp", "jpeg"):
+            with self.subTest(codec=codec):
+                if codec != "jpeg":
+                    lossless = tadm.encode(PHOTO, model="classic", scale=16, lr_codec=codec, lr_lossless=True)
+                    self.assertEqual(tadm.info(lossless)["lr_codec"], codec)
+                    self.assertFalse(tadm.thumbnail_bytes(lossless).startswith(b"\x89PNG"))
+                    np.testing.assert_array_equal(tadm.thumbnail(lossless), png)
+                lossy = tadm.encode(PHOTO, model="classic", scale=16, lr_codec=codec, lr_quality=90)
+                t = tadm.thumbnail(lossy)
+                self.assertEqual((t.shape, t.dtype), (png.shape, png.dtype))
+                self.assertGreater(psnr(t, png), 25.0)  # WebP: 28 dB, its 4:2:0 chroma on a 48 x 32 image
+
+    def test_thumbnail_keeps_the_channel_layout(self):
+        for channels in (1, 2, 4):
+            with self.subTest(channels=channels):
+                data = tadm.encode(gradient(40, 64, channels, np.uint8), model="classic", scale=4, lr_codec="avif",
+                                   lr_lossless=True)
+                self.assertEqual(tadm.thumbnail(data).shape, (10, 16, channels))
+
     def test_list_models(self):
         models = tadm.list_models()
         self.assertEqual(models[0]["name"], "classic")

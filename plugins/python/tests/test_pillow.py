@@ -90,6 +90,19 @@ class Pillow(unittest.TestCase):
             im.thumbnail((24, 16))
             self.assertEqual(im.size, (24, 16))
 
+    @unittest.skipUnless(os.path.exists(PHOTO), f"{PHOTO} is missing")
+    def test_draft_uses_jxl_and_avif_thumbnails(self):
+        for codec in ("jxl", "avif"):
+            with self.subTest(codec=codec):
+                data = tadm.encode(PHOTO, model="classic", scale=16, lr_codec=codec)
+                with Image.open(io.BytesIO(data)) as im:
+                    im.draft("RGB", (48, 32))
+                    self.assertEqual(im.size, (48, 32))
+                    np.testing.assert_array_equal(np.asarray(im), tadm.thumbnail(data))
+                with Image.open(io.BytesIO(data)) as im:
+                    im.thumbnail((24, 16))
+                    self.assertEqual(im.size, (24, 16))
+
     def test_bad_files(self):
         good = tadm.encode(gradient(64, 64, 3, np.uint8), model="classic")
         for name, data in (("truncated", good[: len(good) // 2]), ("garbage", good[:8] + b"\0" * 100)):
