@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <cstddef>
 #include <cstring>
 #include <memory>
 #include <new>
@@ -162,6 +163,17 @@ tadm_image* to_public(const tadm::Image& im) {
   return out;
 }
 
+// A caller built against an older tadm.h passes a smaller settings struct: its fields are taken,
+// the ones past its struct_size keep their defaults (tadm.h, conventions).
+template <class S>
+bool settings_with_defaults(const S* in, void (*defaults)(S*), std::size_t min_size, S& out) {
+  if (!in || in->struct_size < min_size || in->struct_size > sizeof(S)) return false;
+  defaults(&out);
+  std::memcpy(&out, in, in->struct_size);
+  out.struct_size = sizeof(S);
+  return true;
+}
+
 }  // namespace
 
 extern "C" {
@@ -189,8 +201,7 @@ int tadm_version_int(void) { return TADM_VERSION; }
 const char* tadm_default_model(uint32_t scale) { return tadm::default_model_name(scale); }
 
 const char* tadm_default_model_for(uint32_t scale, tadm_profile profile) {
-  int p = 0;  // read as an int: a caller may pass any value through the enum
-  std::memcpy(&p, &profile, sizeof p);
+  const int p = tadm::enum_value(profile);
   if (p != TADM_PROFILE_FIDELITY && p != TADM_PROFILE_PERCEPTUAL) return nullptr;
   return tadm::default_model_name(scale, profile);
 }
@@ -424,14 +435,18 @@ tadm_status tadm_encoder_create(const tadm_encoder_settings* settings, tadm_enco
                                 size_t error_size) {
   if (!out) return TADM_ERROR_INVALID_ARGUMENT;
   *out = nullptr;
-  if (!settings || settings->struct_size != sizeof(tadm_encoder_settings)) {
-    set_message(error, error_size, "settings must come from tadm_encoder_default_settings()");
+  tadm_encoder_settings full;
+  if (!settings_with_defaults(settings, tadm_encoder_default_settings, offsetof(tadm_encoder_settings, limits), full)) {
+    set_message(error, error_size, "settings must come from tadm_encoder_default_settings() (struct_size " +
+                                       std::to_string(settings ? settings->struct_size : 0) + " is not between " +
+                                       std::to_string(offsetof(tadm_encoder_settings, limits)) + " and " +
+                                       std::to_string(sizeof full) + ")");
     return TADM_ERROR_INVALID_ARGUMENT;
   }
   std::string msg;
   const tadm_status st = guarded(msg, [&] {
     auto enc = std::make_unique<tadm_encoder>();
-    enc->impl = std::make_unique<tadm::Encoder>(*settings);
+    enc->impl = std::make_unique<tadm::Encoder>(full);
     const auto& id = enc->impl->rescaler().identity();
     enc->model_label = id.name + " " + id.version + " " + tadm::to_hex(id.sha256);
     *out = enc.release();
@@ -490,14 +505,18 @@ tadm_status tadm_decoder_create(const tadm_decoder_settings* settings, tadm_deco
                                 size_t error_size) {
   if (!out) return TADM_ERROR_INVALID_ARGUMENT;
   *out = nullptr;
-  if (!settings || settings->struct_size != sizeof(tadm_decoder_settings)) {
-    set_message(error, error_size, "settings must come from tadm_decoder_default_settings()");
+  tadm_decoder_settings full;
+  if (!settings_with_defaults(settings, tadm_decoder_default_settings, offsetof(tadm_decoder_settings, limits), full)) {
+    set_message(error, error_size, "settings must come from tadm_decoder_default_settings() (struct_size " +
+                                       std::to_string(settings ? settings->struct_size : 0) + " is not between " +
+                                       std::to_string(offsetof(tadm_decoder_settings, limits)) + " and " +
+                                       std::to_string(sizeof full) + ")");
     return TADM_ERROR_INVALID_ARGUMENT;
   }
   std::string msg;
   const tadm_status st = guarded(msg, [&] {
     auto dec = std::make_unique<tadm_decoder>();
-    dec->impl = std::make_unique<tadm::Decoder>(*settings);
+    dec->impl = std::make_unique<tadm::Decoder>(full);
     *out = dec.release();
   });
   set_message(error, error_size, msg);

@@ -151,22 +151,16 @@ Encoder::Encoder(const tadm_encoder_settings& settings) : settings_(settings) {
   if (settings.scale_y != 0 && settings.scale == 0)
     fail(TADM_ERROR_INVALID_ARGUMENT, "a vertical scale (scale_y) needs the horizontal one (scale) too");
   const bool asymmetric = settings.scale_y != 0 && settings.scale_y != settings.scale;
-  // A C caller may store any int in the enum: read it as an int (loading an out-of-range enum is UB).
-  static_assert(sizeof(tadm_container_format) == sizeof(int));
-  int container = 0;
-  std::memcpy(&container, &settings.container, sizeof container);
-  if (container != TADM_CONTAINER_TADM && container != TADM_CONTAINER_HEIF && container != TADM_CONTAINER_AVIF)
-    fail(TADM_ERROR_INVALID_ARGUMENT, "container " + std::to_string(container) + " is not tadm (0), heif (1) or avif (2)");
+  check_enum(enum_value(settings.container), TADM_CONTAINER_TADM, TADM_CONTAINER_AVIF, "container",
+             "tadm (0), heif (1) or avif (2)");
+  check_enum(enum_value(settings.device), TADM_DEVICE_AUTO, TADM_DEVICE_CUDA, "device", "auto (0), cpu (1) or cuda (2)");
   if (settings.png_effort < 0 || settings.png_effort > 3)
     fail(TADM_ERROR_INVALID_ARGUMENT, "PNG effort " + std::to_string(settings.png_effort) + " is outside 0..3");
   if (settings.refine_iterations < 0 || settings.refine_iterations > kMaxRefineIterations)
     fail(TADM_ERROR_INVALID_ARGUMENT, "refine iterations " + std::to_string(settings.refine_iterations) +
                                           " is outside 0.." + std::to_string(kMaxRefineIterations));
-  static_assert(sizeof(tadm_profile) == sizeof(int));
-  int profile = 0;
-  std::memcpy(&profile, &settings.profile, sizeof profile);
-  if (profile != TADM_PROFILE_FIDELITY && profile != TADM_PROFILE_PERCEPTUAL)
-    fail(TADM_ERROR_INVALID_ARGUMENT, "profile " + std::to_string(profile) + " is not fidelity (0) or perceptual (1)");
+  check_enum(enum_value(settings.profile), TADM_PROFILE_FIDELITY, TADM_PROFILE_PERCEPTUAL, "profile",
+             "fidelity (0) or perceptual (1)");
   std::string spec = settings.model ? settings.model : "";
   if (spec.empty()) {
     // The default: the learned bundle for the scale; the baseline only for scales no learned
@@ -193,8 +187,7 @@ Encoder::Encoder(const tadm_encoder_settings& settings) : settings_(settings) {
 }
 
 void Encoder::choose_lr_codec(const tadm_encoder_settings& settings) {
-  int codec = 0;  // read as an int: a C caller may store any value in the enum
-  std::memcpy(&codec, &settings.lr_codec, sizeof codec);
+  const int codec = enum_value(settings.lr_codec);
   const std::optional<LrTraining> trained = rescaler_->lr_training();
   const std::string model = rescaler_->identity().name;
   if (codec == TADM_LR_AUTO) {
@@ -359,9 +352,11 @@ Decoder::Decoder(const tadm_decoder_settings& settings) : settings_(settings) {
   settings_.model_dir = nullptr;
   if (settings.output_bit_depth != 0 && settings.output_bit_depth != 8 && settings.output_bit_depth != 16)
     fail(TADM_ERROR_INVALID_ARGUMENT, "output bit depth must be 0, 8 or 16");
-  if (settings.precision < TADM_PRECISION_AUTO || settings.precision > TADM_PRECISION_BF16)
-    fail(TADM_ERROR_INVALID_ARGUMENT, "precision " + std::to_string(static_cast<int>(settings.precision)) +
-                                          " is not auto (0), fp32 (1) or bf16 (2)");
+  check_enum(enum_value(settings.precision), TADM_PRECISION_AUTO, TADM_PRECISION_BF16, "precision",
+             "auto (0), fp32 (1) or bf16 (2)");
+  check_enum(enum_value(settings.device), TADM_DEVICE_AUTO, TADM_DEVICE_CUDA, "device", "auto (0), cpu (1) or cuda (2)");
+  check_enum(enum_value(settings.classic_upscaler), TADM_UPSCALER_BICUBIC, TADM_UPSCALER_LANCZOS, "classic upscaler",
+             "bicubic (0) or lanczos (1)");
   if (!model_spec_.empty())
     rescaler_ = open_model(model_spec_, ModelSource::kUser, model_dir_, classic_filter(settings.classic_upscaler),
                            settings.device, settings.log, settings.user);

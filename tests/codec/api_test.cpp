@@ -375,6 +375,54 @@ TEST(Api, InvalidArgumentsAreRejected) {
   EXPECT_STREQ(tadm_status_string(TADM_ERROR_LIMIT), "limit exceeded");
 }
 
+// A caller built against an older tadm.h passes a smaller struct: the fields past its struct_size
+// keep their defaults (here: limits a newer caller would have set to refuse the image); sizes
+// below `limits` or above sizeof are refused, as are enum values outside their enums.
+TEST(Api, OlderSmallerSettingsGetDefaultsForTheTail) {
+  ImagePtr im = make_image(64, 48);
+  tadm_encoder_settings s = classic_encoder(16);
+  s.limits.max_dimension = 8;  // past the older struct: must not be read
+  s.struct_size = offsetof(tadm_encoder_settings, limits);
+  std::vector<uint8_t> bytes;
+  ASSERT_NO_THROW(bytes = tadm_cpp::Encoder(s).encode(*im));
+  tadm_decoder_settings d = default_decoder();
+  d.limits.max_dimension = 8;
+  d.output_bit_depth = 8;
+  d.struct_size = offsetof(tadm_decoder_settings, limits);
+  EXPECT_EQ(tadm_cpp::Decoder(d).decode(bytes)->width, 64u);
+  tadm_encoder* enc = nullptr;
+  char err[256] = {};
+  for (uint32_t size : {uint32_t(offsetof(tadm_encoder_settings, limits) - 4), uint32_t(sizeof(tadm_encoder_settings) + 4)}) {
+    s.struct_size = size;
+    EXPECT_EQ(tadm_encoder_create(&s, &enc, err, sizeof err), TADM_ERROR_INVALID_ARGUMENT) << size;
+    EXPECT_NE(std::string(err).find("struct_size " + std::to_string(size)), std::string::npos) << err;
+  }
+  tadm_decoder* dec = nullptr;
+  d.struct_size = sizeof(tadm_decoder_settings) + 8;
+  EXPECT_EQ(tadm_decoder_create(&d, &dec, err, sizeof err), TADM_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(dec, nullptr);
+}
+
+TEST(Api, EnumsOutsideTheirRangeAreRefused) {
+  const int nine = 9;
+  char err[256] = {};
+  tadm_encoder_settings s = classic_encoder(16);
+  std::memcpy(&s.device, &nine, sizeof nine);
+  tadm_encoder* enc = nullptr;
+  EXPECT_EQ(tadm_encoder_create(&s, &enc, err, sizeof err), TADM_ERROR_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(err).find("device 9"), std::string::npos) << err;
+  tadm_decoder* dec = nullptr;
+  tadm_decoder_settings d = default_decoder();
+  std::memcpy(&d.classic_upscaler, &nine, sizeof nine);
+  EXPECT_EQ(tadm_decoder_create(&d, &dec, err, sizeof err), TADM_ERROR_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(err).find("classic upscaler 9"), std::string::npos) << err;
+  d = default_decoder();
+  std::memcpy(&d.device, &nine, sizeof nine);
+  EXPECT_EQ(tadm_decoder_create(&d, &dec, err, sizeof err), TADM_ERROR_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(err).find("device 9"), std::string::npos) << err;
+  EXPECT_EQ(dec, nullptr);
+}
+
 TEST(Api, PngReaderRejectsDamageAndBombs) {
   ImagePtr im = make_image(50, 40);
   const auto png = tadm_cpp::write_png(*im);

@@ -3,7 +3,12 @@
  * Conventions (as in libavif / dav1d / libjxl):
  *  - opaque handles, created and destroyed in pairs;
  *  - settings structs are filled by tadm_*_default_settings() before use; they carry
- *    `struct_size` and reserved room so fields can be added without breaking the ABI;
+ *    `struct_size` and reserved room so fields can be added without breaking the ABI. A caller
+ *    built against an older tadm.h passes its smaller struct: any struct_size from the offset of
+ *    `limits` (every release has the fields before it) up to sizeof is accepted, and the fields
+ *    past struct_size keep their defaults; a larger one (a newer header than the library) is
+ *    refused with TADM_ERROR_INVALID_ARGUMENT. Enum fields holding values outside their enum are
+ *    refused the same way;
  *  - every call that can fail returns a tadm_status, and tadm_status_string() names it (calls
  *    that cannot fail return nothing or the value asked for: the *_free / *_destroy functions,
  *    the *_default_settings functions, accessors and version queries);
