@@ -294,6 +294,26 @@ def build_codec(cfg: dict, taef2_dir: Optional[str] = None, net: Optional[Latent
     return LatentEncoderSide(net.encoder, enc), LatentDecoderSide(net.decoder, dec)
 
 
+def load_net_from_bundle(path: str) -> LatentRescaler:
+    """The rescaler inside an exported latent bundle (its TorchScript modules hold G_e + F and
+    F^-1 + G_d under m.encoder. / m.decoder.; float16 weights come back as float32)."""
+    with open(os.path.join(path, "manifest.json")) as f:
+        man = json.load(f)
+    cfg = {"scale": man["scale"], "model": man["training"]["model"]}
+    net = build(cfg)
+    sd = {}
+    for side in ("encoder", "decoder"):
+        for k, v in torch.jit.load(os.path.join(path, side + ".pt")).state_dict().items():
+            if k.startswith(f"m.{side}."):
+                sd[k[2:]] = v.float()
+    # the net's top-level aliases (norm, inn, bicubic, head) are the sides' modules
+    for k in net.state_dict():
+        if k not in sd:
+            sd[k] = sd.get("encoder." + k, sd.get("decoder." + k))
+    net.load_state_dict(sd)
+    return net.eval()
+
+
 def load_net(ck: dict, which: str = "ema") -> LatentRescaler:
     """The rescaler of a dfrm.py checkpoint (checkpoint.pt: EMA or raw weights; best_ema.pt)."""
     net = build(ck["config"])

@@ -246,7 +246,8 @@ def export_latent(ck: dict, args) -> None:
                        "base_encoder": count_params(e.enc), "base_decoder": count_params(d.dec)},
         "training": {"config": config_path, "run": cfg["name"], "iterations": step,
                      "wall_time_hours": round(float(ck.get("wall_time_s", 0.0)) / 3600.0, 3),
-                     "weights": "ema (best validation)" if "val" in ck else args.weights},
+                     "weights": "ema (best validation)" if "val" in ck else args.weights,
+                     "model": cfg["model"]},
     }
     if "val" in ck:
         manifest["training"]["val"] = {k: round(float(v), 4) for k, v in ck["val"].items() if math.isfinite(float(v))}

@@ -13,7 +13,7 @@ import unittest
 import numpy as np
 import torch
 
-from tadm_train import dfrm, evaluate, export, taef2
+from tadm_train import dfrm, enhancer, evaluate, export, latent_prior, taef2
 
 torch.set_num_threads(1)
 HAVE_TAEF2 = os.path.isdir(taef2.weights_dir())
@@ -78,6 +78,36 @@ class TestLatentRescaler(unittest.TestCase):
             self.assertGreater(g, 0.0, name)
 
 
+class TestEnhancer(unittest.TestCase):
+    def make(self):
+        prior_cfg = {"model": {"channels": [16, 32], "blocks": 1, "temb": 32, "groups": 8}}
+        cfg = {"enhancer": {"tpm": {"ch": 8, "blocks": 1, "t_min": 10.0, "t_max": 400.0, "t_init": 100.0},
+                            "refiner": {"ch": 16, "blocks": 1, "temb": 32, "groups": 8}}}
+        return enhancer.build(cfg, prior_cfg)
+
+    def test_schedule_matches_the_table(self):
+        ab = latent_prior.cosine_alpha_bar(1000)
+        t = torch.tensor([0.0, 10.0, 100.0, 400.0])
+        self.assertLess(float((enhancer.cosine_ab(t) - ab[t.long()]).abs().max()), 2e-3)
+
+    def test_start_and_gradients(self):
+        enh = self.make()
+        z = torch.randn(2, 32, 6, 10)
+        out, t = enh(z)
+        self.assertEqual(tuple(out.shape), tuple(z.shape))
+        self.assertTrue(torch.allclose(t, torch.full((2,), 100.0), atol=1.0), t)  # every tile at t_init
+        same, _ = enh(z, refine=False)
+        self.assertTrue(torch.allclose(out, same))  # R is zero at the start
+        fixed, tf = enh(z, t_fixed=250.0)
+        self.assertTrue(torch.equal(tf, torch.full((2,), 250.0)))
+        randomized(enh, seed=3)
+        out, t = enh(z)
+        out.square().mean().backward()
+        for part in ("tpm", "refiner", "unet"):
+            g = sum(float(p.grad.abs().sum()) for n, p in enh.named_parameters() if n.startswith(part) and p.grad is not None)
+            self.assertGreater(g, 0.0, part)
+
+
 @unittest.skipUnless(HAVE_TAEF2, f"TAEF2 weights folder {taef2.weights_dir()} absent")
 class TestExport(unittest.TestCase):
     def test_bundle_leaves_taef2_out_and_matches_eager(self):
@@ -108,6 +138,10 @@ class TestExport(unittest.TestCase):
             lr = codec.encode(a)
             self.assertEqual(lr.shape, (3, 4, 3))
             self.assertEqual(codec.decode(lr, 40, 56).shape, (40, 56, 3))
+            # the enhancer's trainer reads the rescaler back out of the bundle
+            back = dfrm.load_net_from_bundle(out)
+            for k, v in net.state_dict().items():
+                self.assertLess(float((back.state_dict()[k] - v.to(torch.float16).float()).abs().max()), 1e-6, k)
 
 
 if __name__ == "__main__":

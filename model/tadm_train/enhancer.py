@@ -1,0 +1,337 @@
+"""The one-step, timestep-aware latent enhancer of the latent family (TADM's second stage).
+
+The latent rescaler (dfrm.py) gives a reconstructed latent z_hat that has lost detail: the more
+detail lost, the noisier it looks to a diffusion model. The enhancer treats the normalised z_hat
+as the noisy latent z_t of the prior's forward process at a timestep t of its own choosing and
+takes one denoising step:
+
+    t      = TPM(z_hat)                          timestep prediction, one per tile, in [t_min, t_max]
+    v      = U(z_hat, t)                         the latent prior (latent_prior.py), v-prediction
+    z_0    = sqrt(ab_t) z_hat - sqrt(1 - ab_t) v   the fixed one-step update
+           + R(z_hat, v, t)                      hybrid scheduler: a learned, zero-initialised correction
+    x_hat  = D(z_0)                              TAEF2's decoder
+
+- TPM: conv + residual blocks on z_hat, per-channel mean and standard deviation pooled over the
+  tile, an MLP, a sigmoid mapped to [t_min, t_max] (TADM: 10..200 of SD's 1000 steps; no direct
+  supervision: t is whatever makes the decoded tile best). One t per tile keeps it tileable.
+- ab_t: the cosine schedule in closed form (Nichol & Dhariwal 2021, eq. 17), so t may be
+  fractional and the TPM differentiable.
+- R: concat(z_hat, v) -> conv + timestep-conditioned residual blocks -> zero-initialised conv.
+- Loss: w_pix * MSE(D(z_0), x) + w_lpips * LPIPS-squeeze(D(z_0), x) + w_z * MSE(z_0, z) on
+  normalised latents; the rescaler is frozen (its z_hat is what a decoder gets from a real 8-bit
+  thumbnail), the prior U-Net, TPM and R train.
+
+    cd model && OMP_NUM_THREADS=2 nice -n 10 /usr/bin/python3 -m tadm_train.enhancer --config configs/enh16.json
+
+Checkpoints, resume, logs and signals as in train.py.
+"""
+import argparse
+import json
+import math
+import os
+import random
+import time
+
+import numpy as np
+
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
+from . import dfrm, latent_cache, latent_prior, taef2  # noqa: E402
+from .latent_prior import TResBlock, timestep_embedding  # noqa: E402
+from .models import ResBlock, count_params, round8  # noqa: E402
+from .train import (EMA, Logger, atomic_save, load_config, lr_at, resume_source, rng_state,  # noqa: E402
+                    run_paths, save_checkpoint, set_rng_state, stop_on_signals, stop_reason)
+
+
+def cosine_ab(t: torch.Tensor, steps: int = 1000, s: float = 0.008) -> torch.Tensor:
+    """alpha_bar(t) of the cosine schedule for fractional t in [0, steps)."""
+    f = torch.cos(((t / steps) + s) / (1 + s) * (math.pi / 2)) ** 2
+    return f / (math.cos(s / (1 + s) * math.pi / 2) ** 2)
+
+
+class TimestepPredictor(nn.Module):
+    """TPM: normalised latent tile [N,32,h,w] -> one timestep per tile [N] in [t_min, t_max]."""
+
+    def __init__(self, ch: int = 32, blocks: int = 3, t_min: float = 10.0, t_max: float = 400.0,
+                 t_init: float = 100.0):
+        super().__init__()
+        self.t_min, self.t_max = t_min, t_max
+        self.inp = nn.Conv2d(taef2.LATENT_CHANNELS, ch, 3, padding=1)
+        self.body = nn.Sequential(*[ResBlock(ch) for _ in range(blocks)])
+        self.mlp = nn.Sequential(nn.Linear(2 * ch, 64), nn.SiLU(), nn.Linear(64, 1))
+        with torch.no_grad():  # start every tile at t_init
+            self.mlp[2].weight.mul_(0.01)
+            p = (t_init - t_min) / (t_max - t_min)
+            self.mlp[2].bias.fill_(math.log(p / (1 - p)))
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        h = self.body(self.inp(z))
+        stats = torch.cat([h.mean((2, 3)), h.std((2, 3))], 1)
+        return self.t_min + (self.t_max - self.t_min) * torch.sigmoid(self.mlp(stats)[:, 0])
+
+
+class Refiner(nn.Module):
+    """The hybrid scheduler's learned part: (z_t, v, t) -> a correction of the fixed step, 0 at start."""
+
+    def __init__(self, ch: int = 64, blocks: int = 4, temb: int = 128, groups: int = 16):
+        super().__init__()
+        self.temb_dim = temb
+        self.temb = nn.Sequential(nn.Linear(temb, temb), nn.SiLU(), nn.Linear(temb, temb))
+        self.inp = nn.Conv2d(2 * taef2.LATENT_CHANNELS, ch, 3, padding=1)
+        self.blocks = nn.ModuleList([TResBlock(ch, ch, temb, groups) for _ in range(blocks)])
+        self.out = nn.Conv2d(ch, taef2.LATENT_CHANNELS, 3, padding=1)
+        nn.init.zeros_(self.out.weight)
+        nn.init.zeros_(self.out.bias)
+
+    def forward(self, zt: torch.Tensor, v: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        e = self.temb(timestep_embedding(t, self.temb_dim))
+        h = self.inp(torch.cat([zt, v], 1))
+        for b in self.blocks:
+            h = b(h, e)
+        return self.out(h)
+
+
+class Enhancer(nn.Module):
+    """z_hat (TAEF2 latent, not normalised) -> (enhanced latent, t per tile). `t_fixed` >= 0
+    replaces the TPM (the fixed-t ablations); `refine=False` drops R (the fixed scheduler alone)."""
+
+    def __init__(self, unet: latent_prior.LatentUNet, tpm: TimestepPredictor, refiner: Refiner, steps: int = 1000):
+        super().__init__()
+        self.unet, self.tpm, self.refiner, self.steps = unet, tpm, refiner, steps
+
+    def forward(self, z: torch.Tensor, t_fixed: float = -1.0, refine: bool = True):
+        zn = self.unet.normalize(z)
+        t = self.tpm(zn) if t_fixed < 0 else torch.full((z.shape[0],), t_fixed, dtype=z.dtype)
+        ab = cosine_ab(t, self.steps)[:, None, None, None]
+        pz = latent_prior.pad_latent(zn, 2 ** (len(self.unet.down) - 1))
+        v = self.unet(pz, t)[..., :zn.shape[-2], :zn.shape[-1]]
+        z0 = ab.sqrt() * zn - (1 - ab).sqrt() * v
+        if refine:
+            z0 = z0 + self.refiner(zn, v, t)
+        return self.unet.denormalize(z0), t
+
+
+def build(cfg: dict, prior_cfg: dict) -> Enhancer:
+    e = cfg.get("enhancer", {})
+    tp = e.get("tpm", {})
+    rf = e.get("refiner", {})
+    return Enhancer(latent_prior.build(prior_cfg), TimestepPredictor(**tp), Refiner(**rf),
+                    int(prior_cfg.get("diffusion", {}).get("steps", 1000)))
+
+
+@torch.no_grad()
+def reconstructed_latent(net: dfrm.LatentRescaler, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    """What a decoder gets: the rescaler's latent from the real 8-bit thumbnail."""
+    return net.restore_latent(round8(net.thumbnail(x, z)))
+
+
+def decode_window(dec: nn.Module, z: torch.Tensor, x: torch.Tensor, p: int, gen: torch.Generator):
+    """TAEF2-decode a random p x p latent window of z; returns it and the matching pixels of x."""
+    L = z.shape[-1]
+    p = min(p, L)
+    oy, ox = (int(v) for v in torch.randint(0, L - p + 1, (2,), generator=gen))
+    rec = dec(z[..., oy:oy + p, ox:ox + p].contiguous(memory_format=torch.channels_last))
+    return rec, x[..., 8 * oy:8 * (oy + p), 8 * ox:8 * (ox + p)]
+
+
+@torch.no_grad()
+def validate(enh: Enhancer, net: dfrm.LatentRescaler, dec: nn.Module, lp, vz: torch.Tensor, vx: torch.Tensor,
+             fixed_t=(50.0, 200.0)) -> dict:
+    """16 whole val crops through the real 8-bit path: the rescaler alone, the enhancer with its
+    predicted t, and the fixed-t ablations; PSNR and LPIPS-squeeze of the decoded crops."""
+    enh.eval()
+    rows = {"off": [], "tpm": []}
+    rows.update({f"t{int(t)}": [] for t in fixed_t})
+    ts = []
+    for i in range(vz.shape[0]):
+        x, z = vx[i:i + 1].float() / 255.0, vz[i:i + 1]
+        zh = reconstructed_latent(net, x, z)
+        outs = {"off": zh}
+        outs["tpm"], t = enh(zh)
+        ts.append(float(t.mean()))
+        for tf in fixed_t:
+            outs[f"t{int(tf)}"], _ = enh(zh, t_fixed=tf)
+        for k, zz in outs.items():
+            rec = torch.round(dec(zz.contiguous(memory_format=torch.channels_last)).clamp(0, 1) * 255) / 255
+            rows[k].append((float(-10 * torch.log10(F.mse_loss(rec, x))), float(lp(rec, x, normalize=True).mean())))
+    enh.train()
+    out = {k: {"psnr": float(np.mean([a for a, _ in v])), "lpips": float(np.mean([b for _, b in v]))} for k, v in rows.items()}
+    out["t_mean"], out["t_min"], out["t_max"] = float(np.mean(ts)), float(np.min(ts)), float(np.max(ts))
+    return out
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--config", required=True)
+    ap.add_argument("--minutes", type=float, default=None)
+    ap.add_argument("--iterations", type=int, default=None)
+    ap.add_argument("--partial-cache", action="store_true")
+    ap.add_argument("--no-val", action="store_true")
+    ap.add_argument("--taef2-dir", default=None)
+    args = ap.parse_args(argv)
+
+    cfg = load_config(args.config)
+    t = cfg["train"]
+    if args.iterations is not None:
+        t["stop_at"] = args.iterations
+    torch.set_num_threads(int(t.get("threads", 1)))
+    P = run_paths(cfg)
+    log = Logger(os.path.join(P["log_dir"], "train.log"))
+    with open(os.path.join(P["log_dir"], "config.json"), "w") as f:
+        json.dump({k: v for k, v in cfg.items() if not k.startswith("_")}, f, indent=2)
+    seed = int(t.get("seed", 0))
+    torch.manual_seed(seed)
+    random.seed(seed)
+    np.random.seed(seed)
+
+    # the frozen rescaler (a dfrm.py checkpoint) and the prior's config (+ weights when trained)
+    rsrc = cfg["rescaler"]["checkpoint"]  # a dfrm.py checkpoint, or an exported bundle folder
+    rck = {} if os.path.isdir(rsrc) else torch.load(rsrc)
+    net = dfrm.load_net_from_bundle(rsrc) if os.path.isdir(rsrc) else dfrm.load_net(rck)
+    for p in net.parameters():
+        p.requires_grad_(False)
+    prior_cfg = load_config(cfg["prior"]["config"])
+    enh = build(cfg, prior_cfg)
+
+    s = latent_cache.settings_from(cfg)
+    d = latent_cache.cache_dir_for(s, P["cache"]) if args.partial_cache else \
+        latent_cache.build(s, P["cache"], taef2_dir=args.taef2_dir, log=log)
+    data = latent_cache.LatentCrops(d, images=latent_cache.load_images(s, P["cache"], log))
+    val = None
+    if not args.no_val and "val_cache" in cfg:
+        vs = dict(latent_cache.DEFAULTS, **cfg["val_cache"])
+        vc = latent_cache.LatentCrops(latent_cache.build(vs, P["cache"], taef2_dir=args.taef2_dir, log=log),
+                                      images=latent_cache.load_images(vs, P["cache"], log))
+        n = vc.latents.shape[0]
+        val = (vc.latents.float(), vc.rgb([(i, 0, 0) for i in range(n)], vc.latents.shape[-1]))
+    dec = taef2.load_decoder(args.taef2_dir).to(memory_format=torch.channels_last)
+    from .lpips import load as load_lpips
+    lp = load_lpips()
+    for p in lp.parameters():
+        p.requires_grad_(False)
+    opt = torch.optim.Adam(enh.parameters(), lr=t["lr"], betas=tuple(t.get("betas", [0.9, 0.99])))
+    ema = EMA([enh], float(t.get("ema", 0.999)))
+    gen = torch.Generator().manual_seed(seed)
+
+    step, wall, best = 0, 0.0, float("inf")
+    src = resume_source(P)
+    if src is not None:
+        ck = torch.load(src)
+        enh.load_state_dict(ck["enhancer"] if ck.get("enhancer") is not None else ck["enhancer_ema"])
+        ema.shadow[0].load_state_dict(ck["enhancer_ema"])
+        if ck.get("optimizer") is not None:
+            opt.load_state_dict(ck["optimizer"])
+        gen.set_state(ck["gen"])
+        set_rng_state(ck["rng"])
+        step, wall, best = ck["step"], ck["wall_time_s"], ck.get("best_val", float("inf"))
+        log(f"resumed from {src} at step {step} (trained {wall / 3600:.2f} h)")
+    else:
+        init = cfg["prior"].get("checkpoint")
+        if init and os.path.exists(init):
+            pk = torch.load(init)
+            enh.unet.load_state_dict(pk.get("prior_ema", pk.get("prior")))
+            log(f"prior U-Net from {init} (step {pk.get('step')})")
+        else:
+            zc = data.latents.float()
+            with torch.no_grad():
+                enh.unet.mean.copy_(zc.mean((0, 2, 3)).view_as(enh.unet.mean))
+                enh.unet.std.copy_(zc.std((0, 2, 3)).view_as(enh.unet.std))
+            log(f"no prior checkpoint ({init}): the U-Net starts untrained")
+        ema.shadow[0].load_state_dict(enh.state_dict())
+        log(f"new run {cfg['name']}: enhancer {count_params(enh)} params (TPM {count_params(enh.tpm)}, "
+            f"refiner {count_params(enh.refiner)}); rescaler {cfg['rescaler']['checkpoint']} step {rck.get('step')}")
+
+    def checkpoint():
+        save_checkpoint({
+            "config": {k: v for k, v in cfg.items() if not k.startswith("_")}, "prior_config": prior_cfg,
+            "config_path": cfg["_config_path"], "family": "latent-enhancer",
+            "step": step, "wall_time_s": wall, "best_val": best,
+            "enhancer": enh.state_dict(), "enhancer_ema": ema.shadow[0].state_dict(),
+            "optimizer": opt.state_dict(), "gen": gen.get_state(), "rng": rng_state(),
+        }, P, log, slim_drop=("optimizer", "enhancer"))
+
+    def run_val():
+        nonlocal best
+        if val is None:
+            return
+        t0 = time.time()
+        r = validate(ema.shadow[0], net, dec, lp, *val)
+        is_best = r["tpm"]["lpips"] < best
+        if is_best:
+            best = r["tpm"]["lpips"]
+            atomic_save({"step": step, "val": r, "enhancer": ema.shadow[0].state_dict(), "prior_config": prior_cfg,
+                         "config": {k: v for k, v in cfg.items() if not k.startswith("_")},
+                         "family": "latent-enhancer", "wall_time_s": wall}, os.path.join(P["ckpt_dir"], "best_ema.pt"))
+        parts = "; ".join(f"{k} {v['psnr']:.2f} dB / {v['lpips']:.4f}" for k, v in r.items() if isinstance(v, dict))
+        log(f"val step {step}: {parts}; t {r['t_mean']:.0f} ({r['t_min']:.0f}..{r['t_max']:.0f})"
+            f"{' [best]' if is_best else ''} ({time.time() - t0:.0f}s)")
+
+    total = int(t["iterations"])
+    stop_at = int(t.get("stop_at", total))
+    win, batch = int(cfg["data"]["window"]), int(cfg["data"]["batch"])
+    pix_window = int(cfg["data"].get("pix_window", 16))
+    W = cfg["loss"]
+    clip = float(t.get("grad_clip", 0.0))
+    Lg = cfg.get("log", {})
+    every, val_every = int(Lg.get("every", 20)), int(Lg.get("val_every", 500))
+    ck_every_s = 60.0 * float(Lg.get("ckpt_minutes", 5))
+    t_start = t_ck = t_log = time.time()
+    acc: dict = {}
+    stopped = "done"
+    stop_signal = stop_on_signals()
+    if step == 0:
+        run_val()
+    while step < min(total, stop_at):
+        t_it = time.time()
+        lr = lr_at(step, t)
+        for g in opt.param_groups:
+            g["lr"] = lr
+        z, pos = data.sample(batch, win, gen)
+        x = data.rgb(pos, win).float() / 255.0
+        zh = reconstructed_latent(net, x, z)
+        z0, tt = enh(zh)
+        rec, xs = decode_window(dec, z0, x, pix_window, gen)
+        terms = {"pix": F.mse_loss(rec, xs), "z": F.mse_loss(enh.unet.normalize(z0), enh.unet.normalize(z))}
+        loss = W.get("pix", 1.0) * terms["pix"] + W.get("z", 0.0) * terms["z"]
+        if W.get("lpips", 0) > 0:
+            terms["lpips"] = lp(rec, xs, normalize=True).mean()
+            loss = loss + W["lpips"] * terms["lpips"]
+        if not torch.isfinite(loss):
+            log(f"step {step}: non-finite loss, skipping batch")
+            step += 1
+            continue
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        if clip > 0:
+            torch.nn.utils.clip_grad_norm_(enh.parameters(), clip)
+        opt.step()
+        ema.update([enh], step)
+        step += 1
+        wall += time.time() - t_it
+        terms["t"] = tt.mean()
+        for k, v in terms.items():
+            acc[k] = acc.get(k, 0.0) + float(v)
+        acc["n"] = acc.get("n", 0) + 1
+        if step % every == 0:
+            n = acc.pop("n")
+            log(f"step {step}/{total} " + " ".join(f"{k} {v / n:.5f}" for k, v in acc.items()) +
+                f" lr {lr:.2e} {(time.time() - t_log) / n:.2f}s/it")
+            acc, t_log = {}, time.time()
+        if val_every and step % val_every == 0:
+            run_val()
+        if time.time() - t_ck > ck_every_s:
+            checkpoint()
+            t_ck = time.time()
+        if (why := stop_reason(stop_signal, args.minutes, t_start)):
+            stopped = why
+            break
+    if not (val_every and step % val_every == 0):
+        run_val()
+    checkpoint()
+    log(f"stopped at step {step} ({stopped}); trained {wall / 3600:.2f} h in all")
+
+
+if __name__ == "__main__":
+    main()
