@@ -232,7 +232,8 @@ class Encoder {
  public:
   Encoder(std::optional<std::string> model, std::optional<std::string> model_dir, long long scale, int threads,
           const std::string& device, const std::string& container, const std::string& lr_codec, int lr_quality,
-          bool lr_lossless, long long target_bytes, int refine_iterations, int png_effort, const Limits& limits)
+          bool lr_lossless, long long target_bytes, int refine_iterations, int png_effort, const Limits& limits,
+          const std::string& profile)
       : model_(std::move(model)), model_dir_(std::move(model_dir)) {
     tadm_encoder_settings s;
     tadm_encoder_default_settings(&s);
@@ -246,6 +247,8 @@ class Encoder {
         "container", container,
         {{"tadm", TADM_CONTAINER_TADM}, {"heif", TADM_CONTAINER_HEIF}, {"avif", TADM_CONTAINER_AVIF}});
     s.lr_codec = parse_lr_codec(lr_codec);
+    s.profile = parse_choice<tadm_profile>(
+        "profile", profile, {{"fidelity", TADM_PROFILE_FIDELITY}, {"perceptual", TADM_PROFILE_PERCEPTUAL}});
     if (lr_quality < 0 || lr_quality > 100) throw py::value_error("lr_quality must be in 1..100 (0 = default)");
     s.lr_quality = lr_quality;
     s.lr_lossless = lr_lossless ? 1 : 0;
@@ -537,12 +540,13 @@ PYBIND11_MODULE(_tadm, m) {
 
   py::class_<Encoder>(m, "Encoder")
       .def(py::init<std::optional<std::string>, std::optional<std::string>, long long, int, const std::string&,
-                    const std::string&, const std::string&, int, bool, long long, int, int, const Limits&>(),
+                    const std::string&, const std::string&, int, bool, long long, int, int, const Limits&,
+                    const std::string&>(),
            py::kw_only(), py::arg("model") = py::none(), py::arg("model_dir") = py::none(), py::arg("scale") = 0,
            py::arg("threads") = 0, py::arg("device") = "auto", py::arg("container") = "tadm",
            py::arg("lr_codec") = "auto", py::arg("lr_quality") = 0, py::arg("lr_lossless") = false,
            py::arg("target_bytes") = 0, py::arg("refine_iterations") = 0, py::arg("png_effort") = -1,
-           py::arg("limits") = Limits{})
+           py::arg("limits") = Limits{}, py::arg("profile") = "fidelity")
       .def("encode_array", &Encoder::encode_array, py::arg("array"), py::arg("metadata") = py::dict())
       .def("encode_file", &Encoder::encode_file, py::arg("path"))
       .def("encode_encoded", &Encoder::encode_encoded, py::arg("data"))

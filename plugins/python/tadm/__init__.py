@@ -67,19 +67,21 @@ class Encoder:
     "jpeg", "webp", "jxl", "avif" (None: the model's). lr_quality: 1..100 (None: the model's
     default). threads: 0 = all cores. container: "tadm", "heif" or "avif". refine: gradient steps
     that adjust the thumbnail through a learned decoder (slower encode, closer restoration).
+    profile: which default model when `model` is None: "fidelity" (pix16/pix32) or "perceptual"
+    (the latent models tadm16/tadm32).
     """
 
     def __init__(self, *, scale=None, model=None, target_bytes=None, lr_codec=None,
                  lr_quality=None, threads=0, device="auto", container="tadm", lr_lossless=False,
                  refine=0, model_dir=None, max_pixels=0, max_dimension=0, max_memory_mib=0,
-                 allow_corrupt=False):
+                 allow_corrupt=False, profile="fidelity"):
         self._impl = _tadm.Encoder(
             model=None if model is None else os.fspath(model),
             model_dir=None if model_dir is None else os.fspath(model_dir),
             scale=scale or 0, threads=threads, device=device, container=container,
             lr_codec=lr_codec or "auto", lr_quality=lr_quality or 0, lr_lossless=lr_lossless,
             target_bytes=target_bytes or 0, refine_iterations=refine,
-            limits=_limits(max_pixels, max_dimension, max_memory_mib, allow_corrupt))
+            limits=_limits(max_pixels, max_dimension, max_memory_mib, allow_corrupt), profile=profile)
 
     def encode(self, image, *, metadata=None):
         """Encode a numpy array (H x W or H x W x C, C 1..4, uint8 or uint16), a PNG/JPEG path

@@ -77,6 +77,17 @@ class RoundTrip(unittest.TestCase):
         classic = psnr(tadm.decode(tadm.encode(PHOTO, model="classic")), photo())
         self.assertGreater(learned, classic)
 
+    def test_perceptual_profile_picks_the_latent_model(self):
+        try:
+            enc = tadm.Encoder(profile="perceptual", threads=2)
+        except tadm.ModelError as e:  # no latent bundle installed: the error names it
+            self.assertIn("tadm16", str(e))
+            return
+        self.assertTrue(enc.model.startswith("tadm16 "), enc.model)
+        a = photo()[:256, :256]
+        out = tadm.decode(enc.encode(a), threads=2)
+        self.assertEqual(out.shape, a.shape)
+
     def test_reused_encoder_and_decoder(self):
         enc = tadm.Encoder(model="classic", scale=16, threads=1)
         self.assertEqual(enc.scale, 16)
@@ -255,6 +266,8 @@ class Errors(unittest.TestCase):
     def test_bad_arguments(self):
         with self.assertRaises(ValueError):
             tadm.Encoder(model="classic", lr_codec="gif")
+        with self.assertRaises(ValueError):
+            tadm.Encoder(model="classic", profile="pretty")
         with self.assertRaises(ValueError):
             tadm.Decoder(bit_depth=12)
         with self.assertRaises(TypeError):
