@@ -11,6 +11,7 @@
 #include <tadm/container.hpp>
 
 #include "../container/lr_streams.hpp"
+#include "../container/png_streams.hpp"
 #include "../container/vector_tools.hpp"
 
 #include <nlohmann/json.hpp>
@@ -158,6 +159,31 @@ tc::File minimal_file() {
   return f;
 }
 
+// The built-in classic rescaler's real identity (spec/model-bundle.md), so that decoders decode
+// these vectors without forcing: 64x48 at scale 16 with a 4x3 LR image.
+tc::File classic_file(const Bytes& lr_image, std::uint8_t flags = 0) {
+  tc::File f = minimal_file();
+  f.model_sha256 = model_hash("tadm classic rescaler 1: antialiased bicubic (a=-0.5) downscale");
+  f.width = 64;
+  f.height = 48;
+  f.lr_width = 4;
+  f.lr_height = 3;
+  f.flags = flags;
+  f.lr_image = lr_image;
+  return f;
+}
+
+// A hint grid of 2x2 tiles of 2x2 LR pixels: it covers a 4x3 LR image.
+tc::Hint hint_2x2(const std::vector<std::uint8_t>& values) {
+  tc::Hint h;
+  h.grid_width = 2;
+  h.grid_height = 2;
+  h.tile_width = 2;
+  h.tile_height = 2;
+  h.values = values;
+  return h;
+}
+
 tc::File all_metadata_file() {
   tc::File f;
   f.width = 64;
@@ -183,13 +209,7 @@ tc::File all_metadata_file() {
   f.xmp = tadm::testing::bytes_of(
       "<?xpacket begin=\"\xEF\xBB\xBF\" id=\"W5M0MpCehiHzreSzNTczkc9d\"?>"
       "<x:xmpmeta xmlns:x=\"adobe:ns:meta/\"/><?xpacket end=\"w\"?>");
-  tc::Hint h;
-  h.grid_width = 2;
-  h.grid_height = 2;
-  h.tile_width = 2;
-  h.tile_height = 2;
-  h.values = {10, 200, 55, 0};
-  f.hint = h;
+  f.hint = hint_2x2({10, 200, 55, 0});
   return f;
 }
 
@@ -229,8 +249,86 @@ void make_valid_lr_codecs(const Out& out) {
   }
 }
 
+// Files every reader accepts whose decoding the spec rules on (spec/container.md 4.3, 6.1, 6.3,
+// 6.9 and 8.1; spec/decoding.md): the flags against the LR image's channels, what an LR PNG may
+// hold, hints, unknown chunks, unequal scales and the minimum reader limits.
+void make_valid_decoding(const Out& out) {
+  namespace p = tadm::testing::png_streams;
+  const struct {
+    const char* name;
+    Bytes lr_image;
+    std::uint8_t flags;
+    const char* description;
+  } kVectors[] = {
+      {"flags_gray_rgb_png", tadm::testing::make_png(4, 3, 2), tc::kFlagGrayscale,
+       "grayscale flag with a 4x3 RGB PNG: decoders output one gray channel, 0.299 R + 0.587 G + 0.114 B of the "
+       "RGB they restore"},
+      {"flags_alpha_omitted", tadm::testing::make_png(4, 3, 2), tc::kFlagAlpha,
+       "alpha flag with a 4x3 RGB PNG (an opaque alpha left out): decoders output RGBA with alpha 255 everywhere"},
+      {"flags_png_alpha_ignored", tadm::testing::make_png(4, 3, 6), 0,
+       "no alpha flag with a 4x3 RGBA PNG: decoders ignore the PNG's alpha and output RGB"},
+      {"png_palette_trns", p::kPngPaletteTrns4x3, tc::kFlagAlpha,
+       "alpha flag with a 4x3 palette PNG whose tRNS gives indices 0, 1, 2 alpha 0, 85, 170: decoders output RGBA"},
+      {"png_interlaced", p::kPngInterlaced4x3, 0,
+       "4x3 RGB PNG with Adam7 interlace: readers decode it like a non-interlaced one"},
+      {"png_ancillary_chunks", p::kPngAncillary4x3, 0,
+       "4x3 RGB PNG with sRGB, gAMA, cHRM, pHYs and tEXt chunks, which writers must not write and decoders ignore"},
+      {"png_animated", p::kPngAnimated4x3, 0,
+       "4x3 RGB APNG of two frames: decoders use the IDAT image (the first frame) and ignore acTL, fcTL and fdAT"},
+  };
+  for (const auto& v : kVectors) {
+    const tc::File f = classic_file(v.lr_image, v.flags);
+    emit_valid(out, v.name, f, must_write(f), v.description);
+  }
+  {
+    tc::File f = classic_file(tadm::testing::make_png(4, 3, 2));
+    f.hint = hint_2x2({0, 64, 128, 255});
+    emit_valid(out, "hint_ignored", f, must_write(f),
+               "classic model with a 2x2 hint grid: no version 1 model reads hints, decoders output what they would "
+               "without it");
+  }
+  {
+    tc::File f = classic_file(tadm::testing::make_png(4, 3, 2));
+    RawFile r = tadm::testing::split(must_write(f));
+    const RawChunk keep{"keep", tadm::testing::bytes_of("safe to copy: lowercase fourth letter")};
+    const RawChunk drop{"droP", tadm::testing::bytes_of("unsafe to copy: uppercase fourth letter")};
+    r.chunks.insert(r.chunks.end() - 1, keep);
+    r.chunks.insert(r.chunks.end() - 1, drop);
+    f.unknown_optional = {{{'k', 'e', 'e', 'p'}, keep.data}, {{'d', 'r', 'o', 'P'}, drop.data}};
+    emit_valid(out, "unknown_copy_rules", f, tadm::testing::join(r),
+               "unknown optional chunks keep (lowercase fourth letter: safe to copy) and droP (uppercase: unsafe to "
+               "copy); readers skip both");
+  }
+  // Unequal scales, and sizes at the reader minimums (spec/container.md 8.1).
+  const struct {
+    const char* name;
+    Bytes lr_image;
+    std::uint32_t width, height;
+    std::uint16_t scale_x, scale_y;
+    const char* description;
+  } kSizes[] = {
+      {"asymmetric_classic", tadm::testing::make_png(4, 3, 2), 8, 192, 2, 64,
+       "8x192 at scale 2 x 64 (4x3 LR) with the classic model, which every decoder decodes at unequal scales"},
+      {"reader_minimum_dimension", p::kPngBlack1024x1, 65535, 1, 64, 2,
+       "65535x1 at scale 64 x 2 (1024x1 LR): a side at the minimum max_dimension every reader accepts"},
+      {"reader_minimum_pixels", p::kPngBlack128x64, 8192, 4096, 64, 64,
+       "8192x4096 = 2^25 pixels at scale 64 (128x64 LR): the minimum max_pixels every reader accepts"},
+  };
+  for (const auto& v : kSizes) {
+    tc::File f = classic_file(v.lr_image);
+    f.width = v.width;
+    f.height = v.height;
+    f.scale_x = v.scale_x;
+    f.scale_y = v.scale_y;
+    f.lr_width = (v.width + v.scale_x - 1) / v.scale_x;
+    f.lr_height = (v.height + v.scale_y - 1) / v.scale_y;
+    emit_valid(out, v.name, f, must_write(f), v.description);
+  }
+}
+
 void make_valid(const Out& out) {
   make_valid_lr_codecs(out);
+  make_valid_decoding(out);
   {
     const tc::File f = minimal_file();
     emit_valid(out, "minimal", f, must_write(f),
@@ -510,6 +608,13 @@ void make_invalid(const Out& out) {
                "LRIM holds only the 8-byte PNG signature; a PNG stream needs at least 33 bytes");
   emit_invalid(out, "lrim_16_bit", edit([](RawFile& r) { r.chunks[2].data = tadm::testing::make_png(1, 1, 2, 16); }),
                ErrorCode::kBadField, "LRIM is a valid 16-bit PNG; the LR image must be 8-bit");
+  {
+    // Writers refuse this PNG (the writer applies the reader's checks): replaced after writing.
+    RawFile r = tadm::testing::split(must_write(classic_file(tadm::testing::make_png(4, 3, 3))));
+    r.chunks[2].data = tadm::testing::png_streams::kPngPalette4Bit4x3;
+    emit_invalid(out, "lrim_palette_4_bit", tadm::testing::join(r), ErrorCode::kBadField,
+                 "LRIM is a valid palette PNG of bit depth 4; an LR PNG is 8-bit, palettes and gray included");
+  }
   emit_invalid(out, "modl_name_space", edit([](RawFile& r) { r.chunks[1].data[4] = ' '; }), ErrorCode::kBadField,
                "MODL name is 'cla sic': a space is not allowed in model names");
   // Names that are paths: a reader refuses them before any model lookup (issue 14).
