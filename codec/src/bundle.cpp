@@ -2,6 +2,7 @@
 
 #include <dlfcn.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
 #include <fstream>
@@ -123,21 +124,34 @@ Bundle load_bundle(const fs::path& dir, BundleParts parts) {
     const auto j = nlohmann::json::parse(manifest_bytes.begin(), manifest_bytes.end());
     if (j.at("format").get<std::string>() != "tadm-model-bundle")
       fail(TADM_ERROR_MODEL, where + ": \"format\" is not \"tadm-model-bundle\"");
-    if (j.at("format_version").get<int>() != 1)
+    // Integers must be JSON integers: nlohmann would read true or 16.7 as 1 or 16.
+    auto integer = [&](const nlohmann::json& v, const std::string& key) {
+      if (!v.is_number_integer()) fail(TADM_ERROR_MODEL, where + ": \"" + key + "\" is not an integer");
+      return v.get<std::int64_t>();
+    };
+    if (integer(j.at("format_version"), "format_version") != 1)
       fail(TADM_ERROR_MODEL, where + ": format_version " + j.at("format_version").dump() + " is not supported (this build reads 1)");
     b.identity.name = j.at("name").get<std::string>();
     b.identity.version = j.at("version").get<std::string>();
     b.family = j.at("family").get<std::string>();
-    b.scale = j.at("scale").get<std::uint32_t>();
-    if (b.scale < 2 || b.scale > 64) fail(TADM_ERROR_MODEL, where + ": scale " + std::to_string(b.scale) + " is outside 2..64");
+    const std::int64_t scale = integer(j.at("scale"), "scale");
+    if (scale < 2 || scale > 64) fail(TADM_ERROR_MODEL, where + ": scale " + std::to_string(scale) + " is outside 2..64");
+    b.scale = static_cast<std::uint32_t>(scale);
     if (!container::is_valid_model_name(b.identity.name))
       fail(TADM_ERROR_MODEL, where + ": name \"" + b.identity.name +
                                  "\" is not a plain name (1..64 of A-Z a-z 0-9 . _ -, starting with a letter or digit)");
-    if (b.identity.version.size() > 64) fail(TADM_ERROR_MODEL, where + ": version must be 0..64 characters");
-    if (j.contains("tile")) {
-      b.lr_tile = j["tile"].value("lr_tile", b.lr_tile);
-      b.lr_overlap = j["tile"].value("lr_overlap", b.lr_overlap);
-    }
+    if (b.identity.version.size() > 64 ||
+        !std::all_of(b.identity.version.begin(), b.identity.version.end(), [](char c) { return c >= 0x20 && c <= 0x7e; }))
+      fail(TADM_ERROR_MODEL, where + ": version must be 0..64 printable ASCII characters");
+    // Optional integers in 0..65536 (each is range-checked again below).
+    auto optional_integer = [&](const char* object, const char* key, std::uint32_t fallback) {
+      if (!j.contains(object) || !j[object].contains(key)) return fallback;
+      const std::int64_t v = integer(j[object][key], std::string(object) + "." + key);
+      if (v < 0 || v > 65536) fail(TADM_ERROR_MODEL, where + ": " + object + "." + key + " is outside 0..65536");
+      return static_cast<std::uint32_t>(v);
+    };
+    b.lr_tile = optional_integer("tile", "lr_tile", b.lr_tile);
+    b.lr_overlap = optional_integer("tile", "lr_overlap", b.lr_overlap);
     if (b.lr_tile < 8 || b.lr_tile > 4096 || b.lr_overlap > b.lr_tile)
       fail(TADM_ERROR_MODEL, where + ": tile geometry lr_tile " + std::to_string(b.lr_tile) + " / lr_overlap " +
                                  std::to_string(b.lr_overlap) + " is not usable");
@@ -146,8 +160,8 @@ Bundle load_bundle(const fs::path& dir, BundleParts parts) {
       t.codec = j["lr_codec"].get<std::string>();
       if (j.contains("lr_codec_settings") && j["lr_codec_settings"].contains("quality_trained")) {
         const auto& q = j["lr_codec_settings"]["quality_trained"];
-        t.quality_min = q.at(0).get<int>();
-        t.quality_max = q.at(1).get<int>();
+        t.quality_min = static_cast<int>(std::clamp<std::int64_t>(integer(q.at(0), "quality_trained[0]"), 0, 101));
+        t.quality_max = static_cast<int>(std::clamp<std::int64_t>(integer(q.at(1), "quality_trained[1]"), 0, 101));
       }
       if (t.quality_min < 1 || t.quality_max > 100 || t.quality_min > t.quality_max)
         fail(TADM_ERROR_MODEL, where + ": lr_codec_settings.quality_trained is not a range within 1..100");
@@ -168,7 +182,7 @@ Bundle load_bundle(const fs::path& dir, BundleParts parts) {
                                    " does not match the SHA-256 in its manifest (damaged or replaced)");
       (std::string(role) == "encoder" ? b.encoder : b.decoder) = std::move(bytes);
     }
-    if (j.contains("memory")) b.tile_bytes_per_pixel = j["memory"].value("tile_bytes_per_pixel", b.tile_bytes_per_pixel);
+    b.tile_bytes_per_pixel = optional_integer("memory", "tile_bytes_per_pixel", b.tile_bytes_per_pixel);
     if (b.tile_bytes_per_pixel < 16 || b.tile_bytes_per_pixel > 65536)
       fail(TADM_ERROR_MODEL, where + ": memory.tile_bytes_per_pixel is outside 16..65536");
     if (j.contains("base_weights")) b.base_weights = resolve_base_weights(j["base_weights"], b.identity.name, where);

@@ -111,9 +111,11 @@ Image from_rgba(const Rgba& rgba) {
   return im;
 }
 
-// Largest TADM header worth reading: its metadata chunks (ICC, EXIF, XMP, hint) are each limited
-// by max_metadata_bytes when the rebuilt .tadm is read; this bounds the allocation before that.
-std::uint64_t header_budget(const tadm_limits& limits) { return 4 * std::uint64_t{limits.max_metadata_bytes} + 65536; }
+// Largest TADM header worth reading: its optional chunks (ICC, EXIF, XMP, hint, unknown ones) are
+// each limited by max_metadata_bytes when the rebuilt .tadm is read, and a reader accepts at least
+// 64 chunks (spec/container.md 8.1); this bounds the allocation before that (the item's bytes are
+// in the file, which is already in memory).
+std::uint64_t header_budget(const tadm_limits& limits) { return 64 * std::uint64_t{limits.max_metadata_bytes} + 65536; }
 
 void check_lr_limits(std::uint64_t w, std::uint64_t h, const tadm_limits& limits) {
   if (w == 0 || h == 0) fail(TADM_ERROR_CORRUPT, "the primary image has zero width or height");

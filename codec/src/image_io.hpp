@@ -19,7 +19,9 @@ ImageFormat sniff_format(std::span<const std::uint8_t> bytes);
 // about is an error unless limits.allow_corrupt (then its message goes to `warning`, if given).
 // Throws tadm::Error.
 Image read_image(std::span<const std::uint8_t> bytes, const tadm_limits& limits, std::string* warning = nullptr);
-Image read_png(std::span<const std::uint8_t> bytes, const tadm_limits& limits, std::string* warning = nullptr);
+// exact_end: bytes after IEND are damage (LR thumbnails), not ignored (photos).
+Image read_png(std::span<const std::uint8_t> bytes, const tadm_limits& limits, std::string* warning = nullptr,
+               bool exact_end = false);
 Image read_jpeg(std::span<const std::uint8_t> bytes, const tadm_limits& limits, std::string* warning = nullptr);
 // P5 (PGM), P6 (PPM) or P7 (PAM) with 1..4 channels; maxval above 255 gives 16 bits, other
 // maxvals than 255 / 65535 are rescaled to the full range.

@@ -537,7 +537,7 @@ Image decode_lr(std::span<const std::uint8_t> payload, LrCodec codec, std::uint3
     switch (codec) {
       case LrCodec::kPng:
         check_decode_limits("PNG", width, height, 4, 0, limits);
-        image = read_png(payload, limits, nullptr);
+        image = read_png(payload, limits, nullptr, /*exact_end=*/true);
         image.metadata = {};
         if (image.bit_depth != 8) fail(TADM_ERROR_CORRUPT, "the PNG thumbnail is not 8-bit");
         break;

@@ -313,8 +313,8 @@ Image reduced(const Image& image) {
 
 // libpng allocates (and zero-fills) a chunk's declared length before reading it, so a few
 // hundred bytes declaring a 2 GB iTXt cost 2 GB: refuse a chunk longer than the bytes left
-// before libpng sees the stream (it is all in memory).
-void check_chunk_lengths(std::span<const std::uint8_t> bytes) {
+// before libpng sees the stream (it is all in memory). Returns the offset just past IEND.
+std::size_t check_chunk_lengths(std::span<const std::uint8_t> bytes) {
   std::size_t pos = 8;
   while (pos + 8 <= bytes.size()) {
     const std::uint64_t length = (std::uint64_t{bytes[pos]} << 24) | (std::uint64_t{bytes[pos + 1]} << 16) |
@@ -324,15 +324,20 @@ void check_chunk_lengths(std::span<const std::uint8_t> bytes) {
       fail(TADM_ERROR_CORRUPT, "PNG: chunk " + std::string(reinterpret_cast<const char*>(&bytes[pos + 4]), 4) +
                                    " declares " + std::to_string(length) + " bytes, but only " + std::to_string(left) +
                                    " remain (truncated or damaged)");
-    if (std::memcmp(&bytes[pos + 4], "IEND", 4) == 0) return;
+    if (std::memcmp(&bytes[pos + 4], "IEND", 4) == 0) return pos + 12 + static_cast<std::size_t>(length);
     pos += 12 + static_cast<std::size_t>(length);
   }
+  return bytes.size();  // no IEND: libpng reports the truncation
 }
 
 }  // namespace
 
-Image read_png(std::span<const std::uint8_t> bytes, const tadm_limits& limits, std::string* warning) {
-  check_chunk_lengths(bytes);
+Image read_png(std::span<const std::uint8_t> bytes, const tadm_limits& limits, std::string* warning,
+               bool exact_end) {
+  // A thumbnail stream ends at IEND (spec/container.md 6.3); photos from elsewhere may carry
+  // trailing bytes, which PNG readers ignore.
+  if (const std::size_t end = check_chunk_lengths(bytes); exact_end && end < bytes.size())
+    fail(TADM_ERROR_CORRUPT, "PNG: " + std::to_string(bytes.size() - end) + " bytes after IEND");
   Image image;
   std::vector<png_bytep> rows;
   ReadResult result;

@@ -150,7 +150,7 @@ class LearnedRescaler final : public Rescaler {
   MemoryUse upscale_memory() const override { return {28, bundle_.tile_bytes_per_pixel}; }
 
   Planes downscale(const Planes& hr, Scale s, RunContext& ctx) const override {
-    check_scale(s);
+    check_scale(s, TADM_ERROR_INVALID_ARGUMENT);
     const std::uint32_t scale = s.x;
     const std::uint32_t lw = (hr.width + scale - 1) / scale, lh = (hr.height + scale - 1) / scale;
     const Planes padded = pad_edge(hr, lw * scale, lh * scale);
@@ -163,7 +163,7 @@ class LearnedRescaler final : public Rescaler {
 
   Planes upscale(const Planes& lr, Scale scale, std::uint32_t width, std::uint32_t height,
                  RunContext& ctx) const override {
-    check_scale(scale);
+    check_scale(scale, TADM_ERROR_UNSUPPORTED);
     Planes full = run(decoder_, lr, TileDirection::kUp, lr.width, lr.height, ctx, "decoder");
     if (full.width == width && full.height == height) return full;
     if (full.width < width || full.height < height)
@@ -172,11 +172,12 @@ class LearnedRescaler final : public Rescaler {
   }
 
  private:
-  // A bundle serves its own square scale only.
-  void check_scale(Scale scale) const {
+  // A bundle serves its own square scale only: asking it for another is the caller's mistake when
+  // encoding, and a file this bundle cannot decode (spec/decoding.md section 4) when decoding.
+  void check_scale(Scale scale, tadm_status status) const {
     if (scale.x != bundle_.scale || scale.y != bundle_.scale)
-      fail(TADM_ERROR_INVALID_ARGUMENT, "model " + bundle_.identity.name + " works at scale " +
-                                            std::to_string(bundle_.scale) + ", not " + scale_text(scale));
+      fail(status, "model " + bundle_.identity.name + " works at scale " + std::to_string(bundle_.scale) + ", not " +
+                       scale_text(scale));
   }
 
   // The manifest's tile and margin, shrunk so that a tile with its margins covers at most

@@ -192,6 +192,59 @@ TEST(Hostile, BundleWithANameThatIsNotPlainIsRefusedAtLoad) {
   EXPECT_NE(std::string(err).find("\"pix 16\" is not a plain name"), std::string::npos) << err;
 }
 
+// Manifest integers must be JSON integers (nlohmann would read 16.7 as 16 and true as 1), and
+// the version printable ASCII (it goes into every file's MODL chunk).
+TEST(Hostile, ManifestFieldsOfTheWrongKindAreRefusedAtLoad) {
+  struct Case {
+    std::string from, to, expect;
+  };
+  const std::vector<Case> cases = {{"\"scale\": 16", "\"scale\": 16.7", "\"scale\" is not an integer"},
+                                   {"\"format_version\": 1", "\"format_version\": true", "\"format_version\" is not an integer"},
+                                   {"\"lr_tile\": ", "\"lr_tile\": 1.5, \"x\": ", "\"tile.lr_tile\" is not an integer"},
+                                   {"\"version\": \"", "\"version\": \"\\u0007", "printable ASCII"}};
+  for (const Case& c : cases) {
+    TempDir tmp;
+    fs::copy(fs::path(TADM_SOURCE_BUNDLES) / "pix16", tmp.path / "pix16", fs::copy_options::recursive);
+    const fs::path manifest = tmp.path / "pix16" / "manifest.json";
+    std::string text;
+    {
+      std::ifstream in(manifest, std::ios::binary);
+      text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+    const size_t at = text.find(c.from);
+    ASSERT_NE(at, std::string::npos) << c.from;
+    text.replace(at, c.from.size(), c.to);
+    std::ofstream(manifest, std::ios::binary) << text;
+    tadm_encoder_settings s = classic_encoder(16);
+    const std::string dir = (tmp.path / "pix16").string();
+    s.model = dir.c_str();
+    tadm_encoder* enc = nullptr;
+    char err[1024] = {};
+    EXPECT_EQ(tadm_encoder_create(&s, &enc, err, sizeof err), TADM_ERROR_MODEL) << c.to;
+    EXPECT_NE(std::string(err).find(c.expect), std::string::npos) << err;
+  }
+}
+
+// A thumbnail PNG ends at IEND (spec/container.md 6.3): bytes after it are damage, while a photo
+// given to the encoder may carry them (other readers ignore them there).
+TEST(Hostile, BytesAfterTheThumbnailsIendAreCorrupt) {
+  ImagePtr im = make_image(64, 48);
+  const auto valid = encode_classic(*im, 16);
+  tadm::container::File f;
+  ASSERT_FALSE(tadm::container::read(valid, tadm::container::Limits{}, f));
+  f.lr_image.insert(f.lr_image.end(), {'j', 'u', 'n', 'k'});
+  std::vector<uint8_t> file;
+  ASSERT_FALSE(tadm::container::write(f, file));
+  std::string message;
+  EXPECT_EQ(decode_status(file, default_decoder(), &message), TADM_ERROR_CORRUPT);
+  EXPECT_NE(message.find("4 bytes after IEND"), std::string::npos) << message;
+  auto photo = tadm_cpp::write_png(*im);
+  photo.insert(photo.end(), {'j', 'u', 'n', 'k'});
+  tadm_image* back = nullptr;
+  EXPECT_EQ(tadm_image_read_memory(photo.data(), photo.size(), nullptr, &back, nullptr, 0), TADM_OK);
+  tadm_image_free(back);
+}
+
 TEST(Hostile, ClassicWithAnotherVersionIsAMismatch) {
   ImagePtr im = make_image(64, 64);
   const auto valid = encode_classic(*im, 16);

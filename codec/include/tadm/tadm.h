@@ -301,7 +301,7 @@ TADM_API int tadm_encoder_lr_quality(const tadm_encoder* encoder);
 /* ---------------------------------------------------------------- decoder */
 
 typedef enum tadm_upscaler {
-  TADM_UPSCALER_BICUBIC = 0, /* classic files only */
+  TADM_UPSCALER_BICUBIC = 0, /* the upscaler of classic files, and of the alpha plane of learned ones */
   TADM_UPSCALER_LANCZOS = 1
 } tadm_upscaler;
 
