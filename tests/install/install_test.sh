@@ -51,6 +51,25 @@ else
   skipped "ffmpeg-tadm (the patched FFmpeg was not built for this tree)"
 fi
 
+# The latent model (tadm16) with TAEF2's weights installed beside the models (share/tadm/base),
+# found relative to the library like the bundles; without them a clear error, nothing written.
+if [ -f "$p/share/tadm/models/tadm16/manifest.json" ] && [ -f "$p/share/tadm/base/taef2/taef2_decoder.pth" ]; then
+  convert "$photo" -crop 256x192+256+160 +repage "$work/crop.png"
+  check "installed tadmenc --profile perceptual encodes with tadm16 and the installed TAEF2 weights" \
+    clean "$p/bin/tadmenc" --profile perceptual "$work/crop.png" "$work/l.tadm"
+  check "the file names tadm16" grep -q tadm16 <(clean "$p/bin/tadminfo" "$work/l.tadm")
+  check "installed tadmdec decodes it" clean "$p/bin/tadmdec" "$work/l.tadm" "$work/l.png"
+  check "the TAEF2 license notice is installed with the weights" grep -q "MIT" "$p/share/tadm/base/taef2/NOTICE"
+  mv "$p/share/tadm/base" "$p/share/tadm/base.away"
+  expect_fail "without the base weights decoding fails naming the folder and the expected SHA-256" \
+    "taef2 base weights taef2_(en|de)coder.pth .SHA-256 [0-9a-f]{64}.*share/tadm/base/taef2" \
+    clean "$p/bin/tadmdec" "$work/l.tadm" "$work/l2.png"
+  check "and writes nothing" test ! -e "$work/l2.png"
+  mv "$p/share/tadm/base.away" "$p/share/tadm/base"
+else
+  skipped "the latent model (tadm16 or the TAEF2 base weights are not installed in this tree)"
+fi
+
 # Without the models: a clear error naming where it looked, nothing written; classic on request.
 mv "$p/share/tadm/models" "$p/share/tadm/models.away"
 expect_fail "without models the default encode fails naming the folders searched" \
