@@ -194,6 +194,8 @@ def export_latent(ck: dict, args) -> None:
     net = dfrm.load_net(ck, args.weights)
     wdt = getattr(torch, args.weights_dtype)
     e, d = dfrm.build_codec(cfg, net=net)
+    # counted before saving: the scripted copies share these tensors, and their placeholders are emptied
+    base_params = {"base_encoder": count_params(e.enc), "base_decoder": count_params(d.dec)}
     os.makedirs(args.out, exist_ok=True)
     ep, dp = os.path.join(args.out, "encoder.pt"), os.path.join(args.out, "decoder.pt")
     script_and_save(e, ep, wdt, base_prefix="m.enc.")
@@ -243,7 +245,7 @@ def export_latent(ck: dict, args) -> None:
         "receptive_field_lr": overlap,
         "tile": {"lr_tile": args.lr_tile, "lr_overlap": overlap},
         "parameters": {"encoder": count_params(e.encoder), "decoder": count_params(d.decoder),
-                       "base_encoder": count_params(e.enc), "base_decoder": count_params(d.dec)},
+                       **base_params},
         "training": {"config": config_path, "run": cfg["name"], "iterations": step,
                      "wall_time_hours": round(float(ck.get("wall_time_s", 0.0)) / 3600.0, 3),
                      "weights": "ema (best validation)" if "val" in ck else args.weights,

@@ -190,8 +190,9 @@ struct EnvVar {
 };
 
 // A kodim23 crop through tadm16: TAEF2's weights come from the base-weights folder (the bundle
-// holds placeholders), the thumbnail stays close to the classic one and the restoration is a
-// photo, not noise.
+// holds placeholders), the thumbnail stays close to the classic one and the restoration is the
+// photo (an untrained bundle gives 13 dB). tadm16 trades PSNR for texture (its card: LPIPS-squeeze
+// far below classic, PSNR somewhat below), so PSNR is only bounded from below here.
 TEST(Latent, RoundTripThroughTheBaseWeights) {
   REQUIRE_BUNDLE("tadm16");
   tadm_image* raw = nullptr;
@@ -212,8 +213,19 @@ TEST(Latent, RoundTripThroughTheBaseWeights) {
   ImagePtr back = tadm_cpp::Decoder(default_decoder()).decode(bytes);
   ImagePtr classic = tadm_cpp::Decoder(default_decoder()).decode(tadm_cpp::Encoder(classic_encoder(16)).encode(*crop));
   std::printf("kodim23 crop 16x: tadm16 %.2f dB, classic %.2f dB\n", psnr(*crop, *back), psnr(*crop, *classic));
-  EXPECT_GT(psnr(*crop, *back), psnr(*crop, *classic) - 1.0);
+  EXPECT_GT(psnr(*crop, *back), psnr(*crop, *classic) - 2.0);
   EXPECT_GT(psnr(*crop, *back), 20.0);
+  // The thumbnail is still a thumbnail: close to the classic (bicubic) one.
+  const auto classic_bytes = tadm_cpp::Encoder(classic_encoder(16)).encode(*crop);
+  tadm::container::File fl, fc;
+  ASSERT_FALSE(tadm::container::read(bytes, {}, fl));
+  ASSERT_FALSE(tadm::container::read(classic_bytes, {}, fc));
+  tadm_image *ll = nullptr, *lc = nullptr;
+  ASSERT_EQ(tadm_image_read_memory(fl.lr_image.data(), fl.lr_image.size(), nullptr, &ll, nullptr, 0), TADM_OK);
+  ASSERT_EQ(tadm_image_read_memory(fc.lr_image.data(), fc.lr_image.size(), nullptr, &lc, nullptr, 0), TADM_OK);
+  ImagePtr pl(ll), pc(lc);
+  std::printf("thumbnail vs classic thumbnail: %.2f dB\n", psnr(*ll, *lc));
+  EXPECT_GT(psnr(*ll, *lc), 28.0);
 }
 
 // Missing or wrong base weights: a MODEL error naming the folder(s) and the expected SHA-256;
