@@ -56,14 +56,15 @@ TEST(Api, ProfilesNameTheirFamilysDefaultModel) {
   EXPECT_STREQ(tadm_default_model_for(16, TADM_PROFILE_PERCEPTUAL), "tadm16");
   EXPECT_STREQ(tadm_default_model_for(32, TADM_PROFILE_PERCEPTUAL), "tadm32");
   EXPECT_STREQ(tadm_default_model_for(8, TADM_PROFILE_PERCEPTUAL), "classic");
-  const int bad = 7;  // an out-of-range value, as a C caller may pass
-  tadm_profile bad_profile;
-  std::memcpy(&bad_profile, &bad, sizeof bad);
-  EXPECT_EQ(tadm_default_model_for(16, bad_profile), nullptr);
+  // An out-of-range value, as a C caller may pass it (an int through the C ABI; loading it
+  // through the enum type in C++ would itself be undefined behaviour).
+  const int bad = 7;
+  const auto as_c = reinterpret_cast<const char* (*)(uint32_t, int)>(&tadm_default_model_for);
+  EXPECT_EQ(as_c(16, bad), nullptr);
   tadm_encoder_settings s;
   tadm_encoder_default_settings(&s);
   EXPECT_EQ(s.profile, TADM_PROFILE_FIDELITY);
-  s.profile = bad_profile;
+  std::memcpy(&s.profile, &bad, sizeof bad);
   s.model = "classic";
   tadm_encoder* enc = nullptr;
   char err[512] = {};
