@@ -170,6 +170,35 @@ TEST(Learned, PrecisionsAgree) {
   EXPECT_NE(std::string(err).find("precision"), std::string::npos) << err;
 }
 
+// A file that names a learned bundle at a scale the bundle does not serve (valid as a container:
+// the scale and sizes agree) cannot be decoded by it: UNSUPPORTED (spec/decoding.md section 4),
+// not an argument error, since the caller did nothing wrong.
+TEST(Learned, FileAtAScaleItsBundleDoesNotServeIsUnsupported) {
+  REQUIRE_BUNDLE("pix16");
+  ImagePtr im = make_image(64, 48);
+  tadm_encoder_settings es;
+  tadm_encoder_default_settings(&es);
+  es.model = "pix16";
+  es.threads = 1;
+  const auto bytes = tadm_cpp::Encoder(es).encode(*im);
+  tadm::container::File f;
+  ASSERT_FALSE(tadm::container::read(bytes, {}, f));
+  f.scale_x = f.scale_y = 32;
+  f.width *= 2;
+  f.height *= 2;
+  std::vector<uint8_t> file;
+  ASSERT_FALSE(tadm::container::write(f, file));
+  tadm_decoder* dec = nullptr;
+  tadm_decoder_settings ds = default_decoder();
+  ASSERT_EQ(tadm_decoder_create(&ds, &dec, nullptr, 0), TADM_OK);
+  tadm_image* out = nullptr;
+  EXPECT_EQ(tadm_decoder_decode(dec, file.data(), file.size(), &out), TADM_ERROR_UNSUPPORTED);
+  EXPECT_NE(std::string(tadm_decoder_last_error(dec)).find("works at scale 16, not 32"), std::string::npos)
+      << tadm_decoder_last_error(dec);
+  EXPECT_EQ(out, nullptr);
+  tadm_decoder_destroy(dec);
+}
+
 // ---------------------------------------------------------------- the latent family (tadm16)
 
 std::string read_text(const fs::path& p) {
