@@ -165,9 +165,18 @@ tadm_image* to_public(const tadm::Image& im) {
 
 // A caller built against an older tadm.h passes a smaller settings struct: its fields are taken,
 // the ones past its struct_size keep their defaults (tadm.h, conventions).
+// Sizes from the offset of `limits` (in every release) up to sizeof are accepted; otherwise the
+// message names the default function (`defaults_name`) and the accepted range.
 template <class S>
-bool settings_with_defaults(const S* in, void (*defaults)(S*), std::size_t min_size, S& out) {
-  if (!in || in->struct_size < min_size || in->struct_size > sizeof(S)) return false;
+bool settings_with_defaults(const S* in, void (*defaults)(S*), const char* defaults_name, S& out, char* error,
+                            std::size_t error_size) {
+  constexpr std::size_t min_size = offsetof(S, limits);
+  if (!in || in->struct_size < min_size || in->struct_size > sizeof(S)) {
+    set_message(error, error_size, std::string("settings must come from ") + defaults_name + "() (struct_size " +
+                                       std::to_string(in ? in->struct_size : 0) + " is not between " +
+                                       std::to_string(min_size) + " and " + std::to_string(sizeof(S)) + ")");
+    return false;
+  }
   defaults(&out);
   std::memcpy(&out, in, in->struct_size);
   out.struct_size = sizeof(S);
@@ -436,13 +445,9 @@ tadm_status tadm_encoder_create(const tadm_encoder_settings* settings, tadm_enco
   if (!out) return TADM_ERROR_INVALID_ARGUMENT;
   *out = nullptr;
   tadm_encoder_settings full;
-  if (!settings_with_defaults(settings, tadm_encoder_default_settings, offsetof(tadm_encoder_settings, limits), full)) {
-    set_message(error, error_size, "settings must come from tadm_encoder_default_settings() (struct_size " +
-                                       std::to_string(settings ? settings->struct_size : 0) + " is not between " +
-                                       std::to_string(offsetof(tadm_encoder_settings, limits)) + " and " +
-                                       std::to_string(sizeof full) + ")");
+  if (!settings_with_defaults(settings, tadm_encoder_default_settings, "tadm_encoder_default_settings", full, error,
+                              error_size))
     return TADM_ERROR_INVALID_ARGUMENT;
-  }
   std::string msg;
   const tadm_status st = guarded(msg, [&] {
     auto enc = std::make_unique<tadm_encoder>();
@@ -506,13 +511,9 @@ tadm_status tadm_decoder_create(const tadm_decoder_settings* settings, tadm_deco
   if (!out) return TADM_ERROR_INVALID_ARGUMENT;
   *out = nullptr;
   tadm_decoder_settings full;
-  if (!settings_with_defaults(settings, tadm_decoder_default_settings, offsetof(tadm_decoder_settings, limits), full)) {
-    set_message(error, error_size, "settings must come from tadm_decoder_default_settings() (struct_size " +
-                                       std::to_string(settings ? settings->struct_size : 0) + " is not between " +
-                                       std::to_string(offsetof(tadm_decoder_settings, limits)) + " and " +
-                                       std::to_string(sizeof full) + ")");
+  if (!settings_with_defaults(settings, tadm_decoder_default_settings, "tadm_decoder_default_settings", full, error,
+                              error_size))
     return TADM_ERROR_INVALID_ARGUMENT;
-  }
   std::string msg;
   const tadm_status st = guarded(msg, [&] {
     auto dec = std::make_unique<tadm_decoder>();

@@ -33,13 +33,10 @@ import argparse
 import json
 import math
 import os
-import random
 import time
-from typing import List, Optional
+from typing import Optional
 
 import numpy as np
-
-from . import repo_path
 
 import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
@@ -47,8 +44,8 @@ import torch.nn.functional as F  # noqa: E402
 
 from . import latent_cache, taef2  # noqa: E402
 from .models import BicubicDown, Body, ResBlock, count_params, register, ste_round8_clipped  # noqa: E402
-from .train import (EMA, Logger, atomic_save, load_config, lr_at, resume_source, rng_state,  # noqa: E402
-                    run_paths, save_checkpoint, set_rng_state, stop_on_signals, stop_reason)
+from .train import (EMA, atomic_save, load_config, lr_at, resume_source, rng_state,  # noqa: E402
+                    save_checkpoint, set_rng_state, start_run, stop_on_signals, stop_reason)
 
 LATENT_STRIDE = 8  # TAEF2: one latent position per 8x8 pixels
 
@@ -384,34 +381,10 @@ def main(argv=None):
     args = ap.parse_args(argv)
 
     cfg = load_config(args.config)
-    t = cfg["train"]
-    if args.iterations is not None:
-        t["stop_at"] = args.iterations
-    torch.set_num_threads(int(t.get("threads", 1)))
-    try:
-        torch.set_num_interop_threads(1)
-    except RuntimeError:
-        pass
-    P = run_paths(cfg)
-    log = Logger(os.path.join(P["log_dir"], "train.log"))
-    with open(os.path.join(P["log_dir"], "config.json"), "w") as f:
-        json.dump({k: v for k, v in cfg.items() if not k.startswith("_")}, f, indent=2)
-    seed = int(t.get("seed", 0))
-    torch.manual_seed(seed)
-    random.seed(seed)
-    np.random.seed(seed)
+    t, P, log, seed = start_run(cfg, args.iterations)
 
-    s = latent_cache.settings_from(cfg)
-    d = latent_cache.cache_dir_for(s, P["cache"]) if args.partial_cache else \
-        latent_cache.build(s, P["cache"], taef2_dir=args.taef2_dir, log=log)
-    data = latent_cache.LatentCrops(d, images=latent_cache.load_images(s, P["cache"], log))
-    val = None
-    if not args.no_val and "val_cache" in cfg:
-        vs = dict(latent_cache.DEFAULTS, **cfg["val_cache"])
-        vc = latent_cache.LatentCrops(latent_cache.build(vs, P["cache"], taef2_dir=args.taef2_dir, log=log),
-                                      images=latent_cache.load_images(vs, P["cache"], log))
-        n = vc.latents.shape[0]
-        val = (vc.latents.float(), vc.rgb([(i, 0, 0) for i in range(n)], vc.latents.shape[-1]))
+    data, val = latent_cache.crops_with_pixels(cfg, P["cache"], args.partial_cache, not args.no_val,
+                                               args.taef2_dir, log)
 
     net = build(cfg)
     dec = taef2.load_decoder(args.taef2_dir).to(memory_format=torch.channels_last)
@@ -444,7 +417,7 @@ def main(argv=None):
             net.norm.std.copy_(zc.std((0, 2, 3)).view_as(net.norm.std))
         ema.shadow[0].load_state_dict(net.state_dict())
         log(f"new run {cfg['name']}: config {cfg['_config_path']}; latent rescaler x{cfg['scale']} "
-            f"{count_params(net)} params; {len(data)} cached crops of {data.crop} px ({d}); "
+            f"{count_params(net)} params; {len(data)} cached crops of {data.crop} px; "
             f"val {0 if val is None else val[0].shape[0]} crops")
 
     def checkpoint():

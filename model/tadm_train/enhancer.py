@@ -26,10 +26,8 @@ takes one denoising step:
 Checkpoints, resume, logs and signals as in train.py.
 """
 import argparse
-import json
 import math
 import os
-import random
 import time
 
 import numpy as np
@@ -41,8 +39,8 @@ import torch.nn.functional as F  # noqa: E402
 from . import dfrm, latent_cache, latent_prior, taef2  # noqa: E402
 from .latent_prior import TResBlock, timestep_embedding  # noqa: E402
 from .models import ResBlock, count_params, round8  # noqa: E402
-from .train import (EMA, Logger, atomic_save, load_config, lr_at, resume_source, rng_state,  # noqa: E402
-                    run_paths, save_checkpoint, set_rng_state, stop_on_signals, stop_reason)
+from .train import (EMA, atomic_save, load_config, lr_at, resume_source, rng_state,  # noqa: E402
+                    save_checkpoint, set_rng_state, start_run, stop_on_signals, stop_reason)
 
 
 def cosine_ab(t: torch.Tensor, steps: int = 1000, s: float = 0.008) -> torch.Tensor:
@@ -173,18 +171,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
 
     cfg = load_config(args.config)
-    t = cfg["train"]
-    if args.iterations is not None:
-        t["stop_at"] = args.iterations
-    torch.set_num_threads(int(t.get("threads", 1)))
-    P = run_paths(cfg)
-    log = Logger(os.path.join(P["log_dir"], "train.log"))
-    with open(os.path.join(P["log_dir"], "config.json"), "w") as f:
-        json.dump({k: v for k, v in cfg.items() if not k.startswith("_")}, f, indent=2)
-    seed = int(t.get("seed", 0))
-    torch.manual_seed(seed)
-    random.seed(seed)
-    np.random.seed(seed)
+    t, P, log, seed = start_run(cfg, args.iterations)
 
     # the frozen rescaler (a dfrm.py checkpoint) and the prior's config (+ weights when trained)
     rsrc = cfg["rescaler"]["checkpoint"]  # a dfrm.py checkpoint, or an exported bundle folder
@@ -195,17 +182,8 @@ def main(argv=None):
     prior_cfg = load_config(cfg["prior"]["config"])
     enh = build(cfg, prior_cfg)
 
-    s = latent_cache.settings_from(cfg)
-    d = latent_cache.cache_dir_for(s, P["cache"]) if args.partial_cache else \
-        latent_cache.build(s, P["cache"], taef2_dir=args.taef2_dir, log=log)
-    data = latent_cache.LatentCrops(d, images=latent_cache.load_images(s, P["cache"], log))
-    val = None
-    if not args.no_val and "val_cache" in cfg:
-        vs = dict(latent_cache.DEFAULTS, **cfg["val_cache"])
-        vc = latent_cache.LatentCrops(latent_cache.build(vs, P["cache"], taef2_dir=args.taef2_dir, log=log),
-                                      images=latent_cache.load_images(vs, P["cache"], log))
-        n = vc.latents.shape[0]
-        val = (vc.latents.float(), vc.rgb([(i, 0, 0) for i in range(n)], vc.latents.shape[-1]))
+    data, val = latent_cache.crops_with_pixels(cfg, P["cache"], args.partial_cache, not args.no_val,
+                                               args.taef2_dir, log)
     dec = taef2.load_decoder(args.taef2_dir).to(memory_format=torch.channels_last)
     from .lpips import load as load_lpips
     lp = load_lpips()

@@ -203,6 +203,20 @@ class LatentCrops:
         return torch.stack(out)
 
 
+def crops_with_pixels(cfg: dict, cache_dir: str, partial: bool, with_val: bool, taef2_dir: Optional[str], log):
+    """The training crops of cfg["latent_cache"] (filled first unless `partial`) with their pixels,
+    and, when asked and configured, the whole val crops as (latents float32, uint8 RGB)."""
+    s = settings_from(cfg)
+    d = cache_dir_for(s, cache_dir) if partial else build(s, cache_dir, taef2_dir=taef2_dir, log=log)
+    data = LatentCrops(d, images=load_images(s, cache_dir, log))
+    if not with_val or "val_cache" not in cfg:
+        return data, None
+    vs = dict(DEFAULTS, **cfg["val_cache"])
+    vc = LatentCrops(build(vs, cache_dir, taef2_dir=taef2_dir, log=log), images=load_images(vs, cache_dir, log))
+    n = vc.latents.shape[0]
+    return data, (vc.latents.float(), vc.rgb([(i, 0, 0) for i in range(n)], vc.latents.shape[-1]))
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--config", default=None, help="a config with a \"latent_cache\" section (else the defaults)")

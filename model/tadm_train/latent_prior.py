@@ -26,7 +26,6 @@ import argparse
 import json
 import math
 import os
-import random
 import time
 from typing import List, Optional, Tuple
 
@@ -40,8 +39,8 @@ import torch.nn.functional as F  # noqa: E402
 
 from . import latent_cache, taef2  # noqa: E402
 from .models import count_params  # noqa: E402
-from .train import (EMA, Logger, atomic_save, load_config, lr_at, resume_source, rng_state,  # noqa: E402
-                    run_paths, save_checkpoint, set_rng_state, stop_on_signals, stop_reason)
+from .train import (EMA, atomic_save, load_config, lr_at, resume_source, rng_state,  # noqa: E402
+                    run_paths, save_checkpoint, set_rng_state, start_run, stop_on_signals, stop_reason)
 
 EVAL_STEPS = (100, 250, 500, 750)
 
@@ -255,22 +254,7 @@ def main(argv=None):
     cfg = load_config(args.config)
     if args.eval:
         return evaluate(cfg, args)
-    t = cfg["train"]
-    if args.iterations is not None:
-        t["stop_at"] = args.iterations
-    torch.set_num_threads(int(t.get("threads", 1)))
-    try:
-        torch.set_num_interop_threads(1)
-    except RuntimeError:
-        pass
-    P = run_paths(cfg)
-    log = Logger(os.path.join(P["log_dir"], "train.log"))
-    with open(os.path.join(P["log_dir"], "config.json"), "w") as f:
-        json.dump({k: v for k, v in cfg.items() if not k.startswith("_")}, f, indent=2)
-    seed = int(t.get("seed", 0))
-    torch.manual_seed(seed)
-    random.seed(seed)
-    np.random.seed(seed)
+    t, P, log, seed = start_run(cfg, args.iterations)
 
     # latents: the training cache (filled first unless --partial-cache) and a small val cache
     s = latent_cache.settings_from(cfg)

@@ -245,6 +245,28 @@ def stop_on_signals() -> list:
 
 # --------------------------------------------------------------------------- main
 
+def start_run(cfg: dict, iterations=None):
+    """What every latent trainer does first: the stop step, threads, run folders, the log, the
+    config copy beside it and the seeds. Returns (train section, run paths, logger, seed)."""
+    t = cfg["train"]
+    if iterations is not None:
+        t["stop_at"] = iterations
+    torch.set_num_threads(int(t.get("threads", 1)))
+    try:
+        torch.set_num_interop_threads(1)
+    except RuntimeError:
+        pass
+    P = run_paths(cfg)
+    log = Logger(os.path.join(P["log_dir"], "train.log"))
+    with open(os.path.join(P["log_dir"], "config.json"), "w") as f:
+        json.dump({k: v for k, v in cfg.items() if not k.startswith("_")}, f, indent=2)
+    seed = int(t.get("seed", 0))
+    torch.manual_seed(seed)
+    random.seed(seed)
+    np.random.seed(seed)
+    return t, P, log, seed
+
+
 def load_init_weights(path: str) -> dict:
     """{"encoder": state_dict, "decoder": state_dict} from a training checkpoint, a best_ema.pt,
     or an exported bundle directory (its TorchScript modules wrap the model as ``m``; float16
