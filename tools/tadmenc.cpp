@@ -203,8 +203,10 @@ int main(int argc, char** argv) {
   }
   if (list_models) {
     char* text = nullptr;
-    if (const tadm_status st = tadm_list_models(model_dir.empty() ? nullptr : model_dir.c_str(), &text); st != TADM_OK) {
-      print_error("tadmenc", std::string("cannot list the models: ") + tadm_status_string(st));
+    char error[1024] = {};
+    if (const tadm_status st = tadm_list_models(model_dir.empty() ? nullptr : model_dir.c_str(), &text, error, sizeof error);
+        st != TADM_OK) {
+      print_error("tadmenc", std::string("cannot list the models: ") + (error[0] ? error : tadm_status_string(st)));
       return kExitError;
     }
     std::printf("name\tscale\tversion\tsha256\tpath\n%s", text);

@@ -11,56 +11,15 @@ using namespace tadm_tools;
 
 namespace {
 
-// HEAD lr_codec (spec/container.md section 6.3): the thumbnail's format.
-std::string lr_codec_text(uint32_t codec) {
-  static const char* const kNames[] = {"png", "jpeg", "webp", "jxl", "avif"};
-  return codec < std::size(kNames) ? kNames[codec] : std::to_string(codec);
-}
-
-nlohmann::ordered_json to_json(const tadm_file_info& i) {
-  nlohmann::ordered_json j;
-  j["container"] = i.container == TADM_CONTAINER_HEIF ? "heif" : i.container == TADM_CONTAINER_AVIF ? "avif" : "tadm";
-  j["version"] = std::to_string(i.version_major) + "." + std::to_string(i.version_minor);
-  j["file_size"] = i.file_size;
-  j["width"] = i.width;
-  j["height"] = i.height;
-  j["scale_x"] = i.scale_x;
-  j["scale_y"] = i.scale_y;
-  j["lr_width"] = i.lr_width;
-  j["lr_height"] = i.lr_height;
-  j["alpha"] = i.has_alpha != 0;
-  j["grayscale"] = i.is_grayscale != 0;
-  j["original_bit_depth"] = i.original_bit_depth;
-  j["lr_codec"] = lr_codec_text(i.lr_codec);
-  j["lr_image_size"] = i.lr_image_size;
-  j["bits_per_pixel"] = double(i.file_size) * 8.0 / (double(i.width) * i.height);
-  j["model"] = {{"name", i.model_name}, {"version", i.model_version}, {"sha256", i.model_sha256}};
-  j["icc_size"] = i.icc_size;
-  j["exif_size"] = i.exif_size;
-  j["xmp_size"] = i.xmp_size;
-  if (i.has_cicp)
-    j["cicp"] = {{"colour_primaries", i.cicp[0]}, {"transfer_characteristics", i.cicp[1]},
-                 {"matrix_coefficients", i.cicp[2]}, {"full_range", i.cicp[3]}};
-  if (i.has_hint)
-    j["hint"] = {{"grid_width", i.hint_grid_width}, {"grid_height", i.hint_grid_height},
-                 {"tile_width", i.hint_tile_width}, {"tile_height", i.hint_tile_height}};
-  auto chunks = nlohmann::ordered_json::array();
-  for (uint32_t k = 0; k < i.chunk_count; ++k) {
-    const tadm_chunk_info& c = i.chunks[k];
-    chunks.push_back({{"type", c.type}, {"offset", c.offset}, {"length", c.length},
-                      {"critical", c.critical != 0}, {"known", c.known != 0}});
-  }
-  j["chunks"] = chunks;
-  return j;
-}
-
 void print_text(const std::string& path, const nlohmann::ordered_json& j) {
   std::printf("%s\n", path.c_str());
   for (const auto& [key, value] : j.items()) {
-    if (key == "chunks") continue;
+    if (key == "chunks" || value.is_null()) continue;
     if (value.is_object()) {
       std::printf("  %s:\n", key.c_str());
-      for (const auto& [k2, v2] : value.items()) std::printf("    %-26s %s\n", k2.c_str(), v2.dump().c_str());
+      for (const auto& [k2, v2] : value.items())
+        std::printf("    %-26s %s\n", k2.c_str(),
+                    v2.is_array() ? ("(" + std::to_string(v2.size()) + " values)").c_str() : v2.dump().c_str());
     } else {
       std::printf("  %-28s %s\n", key.c_str(), value.is_string() ? value.get<std::string>().c_str() : value.dump().c_str());
     }
@@ -105,8 +64,18 @@ int main(int argc, char** argv) {
       char err[512] = {};
       const tadm_status st = tadm_file_info_read(bytes.data(), bytes.size(), &limits, &info, err, sizeof err);
       tadm_cpp::check(st, err);
-      auto j = to_json(*info);
+      char* text = nullptr;
+      const tadm_status js = tadm_file_info_json(info, &text, err, sizeof err);
       tadm_file_info_free(info);
+      tadm_cpp::check(js, err);
+      nlohmann::ordered_json j;
+      try {
+        j = nlohmann::ordered_json::parse(text);
+      } catch (...) {
+        tadm_buffer_free(reinterpret_cast<uint8_t*>(text));
+        throw;
+      }
+      tadm_buffer_free(reinterpret_cast<uint8_t*>(text));
       if (json) {
         nlohmann::ordered_json entry{{"file", path}};
         entry.update(j);

@@ -382,7 +382,7 @@ Rgb to_rgb(const tadm_image& image) {
 
 tadm_cpp::ImagePtr to_tadm(const Rgb& image) {
   tadm_image* im = nullptr;
-  tadm_cpp::check(tadm_image_create(image.width, image.height, 3, 8, &im), "tadm_image_create failed");
+  tadm_cpp::check(tadm_image_create(image.width, image.height, 3, 8, &im, nullptr, 0), "tadm_image_create failed");
   tadm_cpp::ImagePtr owner(im);
   for (std::uint32_t y = 0; y < image.height; ++y)
     std::memcpy(im->pixels + static_cast<std::size_t>(y) * im->row_bytes,

@@ -120,8 +120,9 @@ std::vector<OpPoint> list_ops(const Options& o, std::vector<std::string>& notes)
   std::vector<OpPoint> ops;
   for (std::uint32_t s : o.classic_scales) ops.push_back({"classic-x" + std::to_string(s), "classic", "", s, false});
   char* text = nullptr;
-  const tadm_status st = tadm_list_models(o.model_dir.empty() ? nullptr : o.model_dir.c_str(), &text);
-  if (st != TADM_OK) throw std::runtime_error(std::string("tadm_list_models: ") + tadm_status_string(st));
+  char error[1024] = {};
+  const tadm_status st = tadm_list_models(o.model_dir.empty() ? nullptr : o.model_dir.c_str(), &text, error, sizeof error);
+  if (st != TADM_OK) throw std::runtime_error(std::string("tadm_list_models: ") + (error[0] ? error : tadm_status_string(st)));
   std::string listing = text ? text : "";
   tadm_buffer_free(reinterpret_cast<std::uint8_t*>(text));
   std::istringstream ls(listing);

@@ -160,7 +160,7 @@ BENCHMARK(BM_ClassicUpscale)->Arg(16)->Arg(32)->Unit(benchmark::kMillisecond)->M
 // of at most 512x512 and max_tile_pixels is set to hold it whole.
 void register_bundles() {
   char* text = nullptr;
-  if (tadm_list_models(nullptr, &text) != TADM_OK || !text) return;
+  if (tadm_list_models(nullptr, &text, nullptr, 0) != TADM_OK || !text) return;
   std::istringstream ls(text);
   tadm_buffer_free(reinterpret_cast<std::uint8_t*>(text));
   std::string line;

@@ -5,12 +5,15 @@
 #include <cstdlib>
 #include <cstddef>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <new>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "bundle.hpp"
 #include "engine.hpp"
@@ -30,6 +33,9 @@ struct tadm_encoder {
 struct tadm_decoder {
   std::unique_ptr<tadm::Decoder> impl;
   std::string last_error;
+  // The parse step's file and its info (tadm_decoder_parse); empty before the first parse.
+  std::optional<tadm::container::File> parsed;
+  std::unique_ptr<tadm_file_info, void (*)(tadm_file_info*)> parsed_info{nullptr, tadm_file_info_free};
 };
 
 namespace {
@@ -183,6 +189,139 @@ bool settings_with_defaults(const S* in, void (*defaults)(S*), const char* defau
   return true;
 }
 
+// The public info of a parsed file: every header field, the chunk list and copies of the
+// metadata and hint bytes, all owned by the info (tadm_file_info_free).
+std::unique_ptr<tadm_file_info, void (*)(tadm_file_info*)> make_info(const tadm::container::File& f,
+                                                                      uint64_t file_size,
+                                                                      tadm_container_format container) {
+  // Owned until handed out: the work below may throw (bad_alloc) and must not leak it.
+  std::unique_ptr<tadm_file_info, void (*)(tadm_file_info*)> info(
+      static_cast<tadm_file_info*>(std::calloc(1, sizeof(tadm_file_info))), &tadm_file_info_free);
+  if (!info) fail(TADM_ERROR_OUT_OF_MEMORY, "out of memory");
+  info->version_major = f.version_major;
+  info->version_minor = f.version_minor;
+  info->width = f.width;
+  info->height = f.height;
+  info->scale_x = f.scale_x;
+  info->scale_y = f.scale_y;
+  info->lr_width = f.lr_width;
+  info->lr_height = f.lr_height;
+  info->has_alpha = (f.flags & tadm::container::kFlagAlpha) != 0;
+  info->is_grayscale = (f.flags & tadm::container::kFlagGrayscale) != 0;
+  info->original_bit_depth = f.original_bit_depth;
+  info->lr_codec = f.lr_codec;
+  std::snprintf(info->model_name, sizeof info->model_name, "%s", f.model_name.c_str());
+  std::snprintf(info->model_version, sizeof info->model_version, "%s", f.model_version.c_str());
+  std::snprintf(info->model_sha256, sizeof info->model_sha256, "%s", tadm::to_hex(f.model_sha256).c_str());
+  info->file_size = file_size;
+  info->container = container;
+  info->lr_image_size = f.lr_image.size();
+  info->icc_size = f.icc ? f.icc->size() : 0;
+  info->exif_size = f.exif ? f.exif->size() : 0;
+  info->xmp_size = f.xmp ? f.xmp->size() : 0;
+  if (f.icc && !f.icc->empty()) info->icc = copy_out(*f.icc);
+  if (f.exif && !f.exif->empty()) info->exif = copy_out(*f.exif);
+  if (f.xmp && !f.xmp->empty()) info->xmp = copy_out(*f.xmp);
+  if (f.cicp) {
+    info->has_cicp = 1;
+    info->cicp[0] = f.cicp->colour_primaries;
+    info->cicp[1] = f.cicp->transfer_characteristics;
+    info->cicp[2] = f.cicp->matrix_coefficients;
+    info->cicp[3] = f.cicp->full_range;
+  }
+  if (f.hint) {
+    info->has_hint = 1;
+    info->hint_grid_width = f.hint->grid_width;
+    info->hint_grid_height = f.hint->grid_height;
+    info->hint_tile_width = f.hint->tile_width;
+    info->hint_tile_height = f.hint->tile_height;
+    info->hint_values = copy_out(f.hint->values);
+  }
+  info->chunk_count = static_cast<uint32_t>(f.chunks.size());
+  info->chunks = static_cast<tadm_chunk_info*>(std::calloc(f.chunks.size() + 1, sizeof(tadm_chunk_info)));
+  if (!info->chunks) fail(TADM_ERROR_OUT_OF_MEMORY, "out of memory");
+  for (size_t i = 0; i < f.chunks.size(); ++i) {
+    std::memcpy(info->chunks[i].type, f.chunks[i].type.data(), 4);
+    info->chunks[i].offset = f.chunks[i].offset;
+    info->chunks[i].length = f.chunks[i].length;
+    info->chunks[i].critical = f.chunks[i].critical;
+    info->chunks[i].known = f.chunks[i].known;
+  }
+  return info;
+}
+
+nlohmann::ordered_json info_json(const tadm_file_info& i) {
+  using nlohmann::ordered_json;
+  ordered_json j;
+  j["container"] = i.container == TADM_CONTAINER_HEIF ? "heif" : i.container == TADM_CONTAINER_AVIF ? "avif" : "tadm";
+  j["version"] = std::to_string(i.version_major) + "." + std::to_string(i.version_minor);
+  j["file_size"] = i.file_size;
+  j["width"] = i.width;
+  j["height"] = i.height;
+  j["scale_x"] = i.scale_x;
+  j["scale_y"] = i.scale_y;
+  j["lr_width"] = i.lr_width;
+  j["lr_height"] = i.lr_height;
+  j["channels"] = (i.is_grayscale ? 1 : 3) + (i.has_alpha ? 1 : 0);
+  j["alpha"] = i.has_alpha != 0;
+  j["grayscale"] = i.is_grayscale != 0;
+  j["original_bit_depth"] = i.original_bit_depth;
+  const char* codec = i.lr_codec <= 255 ? tadm::container::lr_codec_name(static_cast<uint8_t>(i.lr_codec)) : nullptr;
+  if (codec) j["lr_codec"] = codec; else j["lr_codec"] = std::to_string(i.lr_codec);
+  j["lr_image_size"] = i.lr_image_size;
+  j["bits_per_pixel"] = double(i.file_size) * 8.0 / (double(i.width) * i.height);
+  j["model"] = {{"name", i.model_name}, {"version", i.model_version}, {"sha256", i.model_sha256}};
+  j["icc_size"] = i.icc_size;
+  j["exif_size"] = i.exif_size;
+  j["xmp_size"] = i.xmp_size;
+  j["cicp"] = nullptr;
+  if (i.has_cicp)
+    j["cicp"] = {{"colour_primaries", i.cicp[0]}, {"transfer_characteristics", i.cicp[1]},
+                 {"matrix_coefficients", i.cicp[2]}, {"full_range", i.cicp[3]}};
+  j["hint"] = nullptr;
+  if (i.has_hint) {
+    const size_t n = size_t{i.hint_grid_width} * i.hint_grid_height;
+    j["hint"] = {{"grid_width", i.hint_grid_width}, {"grid_height", i.hint_grid_height},
+                 {"tile_width", i.hint_tile_width}, {"tile_height", i.hint_tile_height},
+                 {"values", i.hint_values ? std::vector<uint8_t>(i.hint_values, i.hint_values + n) : std::vector<uint8_t>{}}};
+  }
+  auto chunks = ordered_json::array();
+  for (uint32_t k = 0; k < i.chunk_count; ++k) {
+    const tadm_chunk_info& c = i.chunks[k];
+    chunks.push_back({{"type", c.type}, {"offset", c.offset}, {"length", c.length},
+                      {"critical", c.critical != 0}, {"known", c.known != 0}});
+  }
+  j["chunks"] = chunks;
+  return j;
+}
+
+// A decoder call that needs a parsed file.
+const tadm::container::File& parsed_file(const tadm_decoder* decoder) {
+  if (!decoder->parsed) fail(TADM_ERROR_INVALID_ARGUMENT, "no file parsed: call tadm_decoder_parse first");
+  return *decoder->parsed;
+}
+
+// Keeps a parsed file and its info in the decoder (the previous one is dropped first, so a
+// failed parse leaves none).
+tadm_status parse_into(tadm_decoder* decoder, const tadm_file_info** info,
+                       const std::function<std::vector<uint8_t>()>& bytes_of) {
+  decoder->parsed.reset();
+  decoder->parsed_info.reset();
+  if (info) *info = nullptr;
+  if (!info) {
+    set_safely(decoder->last_error, "", "NULL info pointer");
+    return TADM_ERROR_INVALID_ARGUMENT;
+  }
+  return guarded(decoder->last_error, [&] {
+    const std::vector<uint8_t> bytes = bytes_of();
+    tadm::container::File file = decoder->impl->parse(bytes);
+    auto made = make_info(file, bytes.size(), tadm::interop::sniff(bytes));
+    decoder->parsed = std::move(file);
+    decoder->parsed_info = std::move(made);
+    *info = decoder->parsed_info.get();
+  });
+}
+
 }  // namespace
 
 extern "C" {
@@ -216,11 +355,9 @@ const char* tadm_default_model_for(uint32_t scale, tadm_profile profile) {
 }
 
 tadm_status tadm_image_create(uint32_t width, uint32_t height, uint32_t channels, uint32_t bit_depth,
-                              tadm_image** out) {
-  if (!out) return TADM_ERROR_INVALID_ARGUMENT;
-  *out = nullptr;
-  std::string msg;
-  return guarded(msg, [&] {
+                              tadm_image** out, char* error, size_t error_size) {
+  return inspect(out != nullptr, error, error_size, [&] {
+    *out = nullptr;
     if (width == 0 || height == 0 || channels < 1 || channels > 4 || (bit_depth != 8 && bit_depth != 16))
       fail(TADM_ERROR_INVALID_ARGUMENT, "width and height must be positive, channels 1..4 and bit depth 8 or 16");
     const tadm_limits limits = tadm::resolve_limits(nullptr);
@@ -245,25 +382,28 @@ void tadm_image_free(tadm_image* image) {
   std::free(image);
 }
 
-tadm_status tadm_image_set_metadata(tadm_image* image, const char* which, const uint8_t* data, size_t size) {
-  if (!image || !which || (size && !data)) return TADM_ERROR_INVALID_ARGUMENT;
-  uint8_t** slot = nullptr;
-  size_t* slot_size = nullptr;
-  if (!std::strcmp(which, "icc")) { slot = &image->icc; slot_size = &image->icc_size; }
-  else if (!std::strcmp(which, "exif")) { slot = &image->exif; slot_size = &image->exif_size; }
-  else if (!std::strcmp(which, "xmp")) { slot = &image->xmp; slot_size = &image->xmp_size; }
-  else return TADM_ERROR_INVALID_ARGUMENT;
-  if (slot == &image->exif && size && !tadm::exif_has_tiff_header({data, size})) return TADM_ERROR_INVALID_ARGUMENT;
-  uint8_t* copy = nullptr;
-  if (size) {
-    copy = static_cast<uint8_t*>(std::malloc(size));
-    if (!copy) return TADM_ERROR_OUT_OF_MEMORY;
-    std::memcpy(copy, data, size);
-  }
-  free_blob(*slot, *slot_size);
-  *slot = copy;
-  *slot_size = size;
-  return TADM_OK;
+tadm_status tadm_image_set_metadata(tadm_image* image, const char* which, const uint8_t* data, size_t size,
+                                    char* error, size_t error_size) {
+  return inspect(image && which, error, error_size, [&] {
+    if (size && !data) fail(TADM_ERROR_INVALID_ARGUMENT, "metadata data is NULL with a size of " + std::to_string(size));
+    uint8_t** slot = nullptr;
+    size_t* slot_size = nullptr;
+    if (!std::strcmp(which, "icc")) { slot = &image->icc; slot_size = &image->icc_size; }
+    else if (!std::strcmp(which, "exif")) { slot = &image->exif; slot_size = &image->exif_size; }
+    else if (!std::strcmp(which, "xmp")) { slot = &image->xmp; slot_size = &image->xmp_size; }
+    else fail(TADM_ERROR_INVALID_ARGUMENT, "metadata kind must be \"icc\", \"exif\" or \"xmp\"");
+    if (slot == &image->exif && size && !tadm::exif_has_tiff_header({data, size}))
+      fail(TADM_ERROR_INVALID_ARGUMENT, "the EXIF payload does not start with a TIFF header (II*\\0 or MM\\0*)");
+    uint8_t* copy = nullptr;
+    if (size) {
+      copy = static_cast<uint8_t*>(std::malloc(size));
+      if (!copy) fail(TADM_ERROR_OUT_OF_MEMORY, "out of memory");
+      std::memcpy(copy, data, size);
+    }
+    free_blob(*slot, *slot_size);
+    *slot = copy;
+    *slot_size = size;
+  });
 }
 
 tadm_status tadm_image_read_memory(const uint8_t* data, size_t size, const tadm_limits* limits,
@@ -550,6 +690,73 @@ const char* tadm_decoder_last_error(const tadm_decoder* decoder) {
   return decoder ? decoder->last_error.c_str() : "no decoder";
 }
 
+tadm_status tadm_decoder_parse(tadm_decoder* decoder, const uint8_t* data, size_t size, const tadm_file_info** info) {
+  if (!decoder) return TADM_ERROR_INVALID_ARGUMENT;
+  return parse_into(decoder, info, [&] {
+    if (!data && size) fail(TADM_ERROR_INVALID_ARGUMENT, "NULL data with a size");
+    return std::vector<uint8_t>(data, data + size);
+  });
+}
+
+tadm_status tadm_decoder_parse_io(tadm_decoder* decoder, const tadm_io* io, const tadm_file_info** info) {
+  if (!decoder) return TADM_ERROR_INVALID_ARGUMENT;
+  return parse_into(decoder, info, [&] {
+    if (!io || !io->read) fail(TADM_ERROR_INVALID_ARGUMENT, "NULL io or read callback");
+    const tadm_limits& limits = decoder->impl->limits();
+    // The whole stream is held while it is parsed, and the parsed copy beside it.
+    tadm::check_memory(2 * io->size, limits, "reading a stream of " + std::to_string(io->size) + " bytes");
+    std::vector<uint8_t> bytes(static_cast<size_t>(io->size));
+    constexpr size_t kPiece = size_t{1} << 20;
+    for (uint64_t at = 0; at < io->size;) {
+      const size_t n = static_cast<size_t>(std::min<uint64_t>(kPiece, io->size - at));
+      if (io->read(io->user, at, bytes.data() + at, n) != 0)
+        fail(TADM_ERROR_IO, "the read callback failed for " + std::to_string(n) + " bytes at offset " + std::to_string(at));
+      at += n;
+    }
+    return bytes;
+  });
+}
+
+tadm_status tadm_decoder_thumbnail(tadm_decoder* decoder, tadm_image** out) {
+  if (!decoder) return TADM_ERROR_INVALID_ARGUMENT;
+  if (out) *out = nullptr;
+  return guarded(decoder->last_error, [&] {
+    if (!out) fail(TADM_ERROR_INVALID_ARGUMENT, "NULL output pointer");
+    *out = to_public(tadm::thumbnail_image(parsed_file(decoder), decoder->impl->limits()));
+  });
+}
+
+tadm_status tadm_decoder_decode_parsed(tadm_decoder* decoder, tadm_image** out) {
+  if (!decoder) return TADM_ERROR_INVALID_ARGUMENT;
+  if (out) *out = nullptr;
+  return guarded(decoder->last_error, [&] {
+    if (!out) fail(TADM_ERROR_INVALID_ARGUMENT, "NULL output pointer");
+    *out = to_public(decoder->impl->decode(parsed_file(decoder)));
+  });
+}
+
+tadm_status tadm_decoder_decode_into(tadm_decoder* decoder, tadm_image* image) {
+  if (!decoder) return TADM_ERROR_INVALID_ARGUMENT;
+  return guarded(decoder->last_error, [&] {
+    const tadm::container::File& file = parsed_file(decoder);
+    check_public(image);
+    const uint32_t channels = ((file.flags & tadm::container::kFlagGrayscale) ? 1u : 3u) +
+                              ((file.flags & tadm::container::kFlagAlpha) ? 1u : 0u);
+    if (image->width != file.width || image->height != file.height || image->channels != channels)
+      fail(TADM_ERROR_INVALID_ARGUMENT, "the buffer is " + std::to_string(image->width) + "x" +
+                                            std::to_string(image->height) + " with " + std::to_string(image->channels) +
+                                            " channels; the file decodes to " + std::to_string(file.width) + "x" +
+                                            std::to_string(file.height) + " with " + std::to_string(channels));
+    const size_t row = size_t{image->width} * image->channels * (image->bit_depth / 8);
+    if (image->row_bytes < row)
+      fail(TADM_ERROR_INVALID_ARGUMENT, "row_bytes " + std::to_string(image->row_bytes) + " is smaller than a row (" +
+                                            std::to_string(row) + " bytes)");
+    const tadm::Image im = decoder->impl->decode(file, image->bit_depth);
+    for (uint32_t y = 0; y < im.height; ++y)
+      std::memcpy(image->pixels + y * image->row_bytes, im.pixels.data() + y * row, row);
+  });
+}
+
 // ---------------------------------------------------------------- inspection
 
 tadm_status tadm_extract_thumbnail(const uint8_t* data, size_t size, const tadm_limits* limits, uint8_t** png,
@@ -583,70 +790,30 @@ tadm_status tadm_file_info_read(const uint8_t* data, size_t size, const tadm_lim
     *out = nullptr;
     const std::span<const uint8_t> input{data, size};
     const tadm::container::File f = tadm::read_container(input, tadm::resolve_limits(limits), 1);
-    // Owned until handed out: the string work below may throw (bad_alloc) and must not leak it.
-    std::unique_ptr<tadm_file_info, decltype(&tadm_file_info_free)> info(
-        static_cast<tadm_file_info*>(std::calloc(1, sizeof(tadm_file_info))), &tadm_file_info_free);
-    if (!info) fail(TADM_ERROR_OUT_OF_MEMORY, "out of memory");
-    info->version_major = f.version_major;
-    info->version_minor = f.version_minor;
-    info->width = f.width;
-    info->height = f.height;
-    info->scale_x = f.scale_x;
-    info->scale_y = f.scale_y;
-    info->lr_width = f.lr_width;
-    info->lr_height = f.lr_height;
-    info->has_alpha = (f.flags & tadm::container::kFlagAlpha) != 0;
-    info->is_grayscale = (f.flags & tadm::container::kFlagGrayscale) != 0;
-    info->original_bit_depth = f.original_bit_depth;
-    info->lr_codec = f.lr_codec;
-    std::snprintf(info->model_name, sizeof info->model_name, "%s", f.model_name.c_str());
-    std::snprintf(info->model_version, sizeof info->model_version, "%s", f.model_version.c_str());
-    std::snprintf(info->model_sha256, sizeof info->model_sha256, "%s", tadm::to_hex(f.model_sha256).c_str());
-    info->file_size = size;
-    info->container = tadm::interop::sniff(input);
-    info->lr_image_size = f.lr_image.size();
-    info->icc_size = f.icc ? f.icc->size() : 0;
-    info->exif_size = f.exif ? f.exif->size() : 0;
-    info->xmp_size = f.xmp ? f.xmp->size() : 0;
-    if (f.cicp) {
-      info->has_cicp = 1;
-      info->cicp[0] = f.cicp->colour_primaries;
-      info->cicp[1] = f.cicp->transfer_characteristics;
-      info->cicp[2] = f.cicp->matrix_coefficients;
-      info->cicp[3] = f.cicp->full_range;
-    }
-    if (f.hint) {
-      info->has_hint = 1;
-      info->hint_grid_width = f.hint->grid_width;
-      info->hint_grid_height = f.hint->grid_height;
-      info->hint_tile_width = f.hint->tile_width;
-      info->hint_tile_height = f.hint->tile_height;
-    }
-    info->chunk_count = static_cast<uint32_t>(f.chunks.size());
-    info->chunks = static_cast<tadm_chunk_info*>(std::calloc(f.chunks.size() + 1, sizeof(tadm_chunk_info)));
-    if (!info->chunks) fail(TADM_ERROR_OUT_OF_MEMORY, "out of memory");
-    for (size_t i = 0; i < f.chunks.size(); ++i) {
-      std::memcpy(info->chunks[i].type, f.chunks[i].type.data(), 4);
-      info->chunks[i].offset = f.chunks[i].offset;
-      info->chunks[i].length = f.chunks[i].length;
-      info->chunks[i].critical = f.chunks[i].critical;
-      info->chunks[i].known = f.chunks[i].known;
-    }
-    *out = info.release();
+    *out = make_info(f, size, tadm::interop::sniff(input)).release();
   });
 }
 
 void tadm_file_info_free(tadm_file_info* info) {
   if (!info) return;
   std::free(info->chunks);
+  for (const uint8_t* p : {info->icc, info->exif, info->xmp, info->hint_values}) std::free(const_cast<uint8_t*>(p));
   std::free(info);
 }
 
-tadm_status tadm_list_models(const char* model_dir, char** text) {
-  if (!text) return TADM_ERROR_INVALID_ARGUMENT;
-  *text = nullptr;
-  std::string msg;
-  return guarded(msg, [&] {
+tadm_status tadm_file_info_json(const tadm_file_info* info, char** json, char* error, size_t error_size) {
+  return inspect(info && json, error, error_size, [&] {
+    *json = nullptr;
+    const std::string text = info_json(*info).dump(2);
+    std::vector<uint8_t> bytes(text.begin(), text.end());
+    bytes.push_back(0);
+    *json = reinterpret_cast<char*>(copy_out(bytes));
+  });
+}
+
+tadm_status tadm_list_models(const char* model_dir, char** text, char* error, size_t error_size) {
+  return inspect(text != nullptr, error, error_size, [&] {
+    *text = nullptr;
     namespace fs = std::filesystem;
     const auto& c = tadm::classic_identity();
     std::string s = c.name + "\t0\t" + c.version + "\t" + tadm::to_hex(c.sha256) + "\t(built in)\n";

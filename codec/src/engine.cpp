@@ -390,17 +390,23 @@ static std::uint64_t decode_fixed_bytes(std::uint64_t w, std::uint64_t h, std::u
   return 3 * image_bytes(w, h, channels, depth) + (alpha ? planes_bytes(w, h, 2) : 0);
 }
 
-Image Decoder::decode(std::span<const std::uint8_t> input) {
+container::File Decoder::parse(std::span<const std::uint8_t> input) const {
+  return read_container(input, settings_.limits, resolve_threads(settings_.threads));
+}
+
+Image Decoder::decode(std::span<const std::uint8_t> input) { return decode(parse(input)); }
+
+Image Decoder::decode(const container::File& file, std::uint32_t bit_depth) {
   const int threads = resolve_threads(settings_.threads);
-  const container::File file = read_container(input, settings_.limits, threads);
   check_image_limits(file.width, file.height, settings_.limits, "the stored image");
   Rescaler& model = model_for(file);
   const bool gray = (file.flags & container::kFlagGrayscale) != 0;
   const bool alpha = (file.flags & container::kFlagAlpha) != 0;
   RunContext ctx{threads, settings_.limits, stage_progress(settings_.progress, settings_.user, 0.0f, 0.95f, "upscaling"),
                  settings_.precision};
-  const std::uint32_t depth = settings_.output_bit_depth ? static_cast<std::uint32_t>(settings_.output_bit_depth)
-                                                         : file.original_bit_depth;
+  const std::uint32_t depth = bit_depth                    ? bit_depth
+                             : settings_.output_bit_depth ? static_cast<std::uint32_t>(settings_.output_bit_depth)
+                                                          : file.original_bit_depth;
   fit_memory_budget(ctx, decode_fixed_bytes(file.width, file.height, (gray ? 1u : 3u) + (alpha ? 1u : 0u), depth),
                     model.upscale_memory(), std::uint64_t{file.width} * file.height,
                     "decoding this file to " + size_text(file.width, file.height));

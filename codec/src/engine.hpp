@@ -50,6 +50,10 @@ class Decoder {
  public:
   explicit Decoder(const tadm_decoder_settings& settings);
   Image decode(std::span<const std::uint8_t> bytes);
+  // The parse step: the file read and validated against the limits, no pixels, no model.
+  container::File parse(std::span<const std::uint8_t> bytes) const;
+  // A parsed file decoded; `bit_depth` 0 = the output_bit_depth setting (else the original's).
+  Image decode(const container::File& file, std::uint32_t bit_depth = 0);
   // Upscale an LR image (any channel layout) by `scale` with the configured model.
   Image upscale(const Image& lr, std::uint32_t scale);
   const tadm_limits& limits() const { return settings_.limits; }

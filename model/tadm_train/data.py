@@ -1,7 +1,8 @@
 """Training data: decoded images cached as uint8 tensors, random augmented crops.
 
 The cache is one torch file per (folder, options) under <cache_dir>/data/, keyed by a hash
-of the file names, sizes and mtimes, so PNG/JPEG decoding happens once.
+of the file names and contents (not mtimes: a re-provisioned data folder with the same photos
+keeps its caches), so PNG/JPEG decoding happens once.
 """
 import glob
 import hashlib
@@ -28,12 +29,19 @@ def load_rgb(path: str) -> np.ndarray:
         return np.array(im.convert("RGB"))  # HWC uint8
 
 
-def _key(files: List[str], opts: dict) -> str:
-    h = hashlib.sha256(json.dumps(opts, sort_keys=True).encode())
+def files_digest(files: List[str], salt: str = "") -> str:
+    """SHA-256 over the salt and every file's base name and contents: the one key of every
+    cache derived from a set of images."""
+    h = hashlib.sha256(salt.encode())
     for f in files:
-        st = os.stat(f)
-        h.update(f"{os.path.basename(f)}:{st.st_size}:{int(st.st_mtime)}\n".encode())
-    return h.hexdigest()[:16]
+        h.update(f"{os.path.basename(f)}\n".encode())
+        with open(f, "rb") as fh:
+            h.update(hashlib.sha256(fh.read()).digest())
+    return h.hexdigest()
+
+
+def _key(files: List[str], opts: dict) -> str:
+    return files_digest(files, json.dumps(opts, sort_keys=True))[:16]
 
 
 def load_cached(folder: str, cache_dir: str, extra_scales: Optional[List[float]] = None,

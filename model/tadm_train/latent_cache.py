@@ -7,7 +7,7 @@ output for a given crop never changes, so it is run once per crop here and store
     <cache_dir>/latents/<key>/shard-00000.pt ...   {"latents": float16 [n,32,c/8,c/8],
                                                     "meta": int32 [n,4] (image, y, x, dihedral code)}
 
-The key covers the settings, the image files (names, sizes, mtimes, via data.load_cached's cache)
+The key covers the settings, the image files (names and contents, as data.load_cached's cache)
 and the TAEF2 encoder's SHA-256. Crops are not stored as pixels: ``meta`` locates each crop in the
 uint8 image cache of data.py (the image list is train + train-extra + their scale copies, in
 settings order), and ``LatentCrops.rgb`` cuts the same pixels again.
@@ -67,14 +67,9 @@ def load_images(s: dict, cache_dir: str, log=print) -> List[torch.Tensor]:
 
 
 def _image_key(s: dict) -> str:
-    """Names, sizes and mtimes of every source file, as data.py's image cache keys them."""
-    from .data import list_images
-    h = hashlib.sha256()
-    for f in s["folders"]:
-        for p in list_images(repo_path(f)):
-            st = os.stat(p)
-            h.update(f"{os.path.basename(p)}:{st.st_size}:{int(st.st_mtime)}\n".encode())
-    return h.hexdigest()
+    """Names and contents of every source file, as data.py's image cache keys them."""
+    from .data import files_digest, list_images
+    return files_digest([p for f in s["folders"] for p in list_images(repo_path(f))])
 
 
 def cache_key(s: dict) -> str:

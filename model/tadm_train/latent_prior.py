@@ -401,13 +401,9 @@ def main(argv=None):
 def kodak_latents(files: List[str], cache: str, taef2_dir: Optional[str], log=print) -> dict:
     """Float latents and 8-bit-latent round trips of an evaluation set, computed once
     (<cache>/latents/eval-<key>.pt, keyed by the files and the TAEF2 hashes)."""
-    import hashlib
-    from .data import load_rgb
-    h = hashlib.sha256(json.dumps(taef2.SHA256, sort_keys=True).encode())
-    for f in files:
-        st = os.stat(f)
-        h.update(f"{f}:{st.st_size}:{int(st.st_mtime)}\n".encode())
-    path = os.path.join(cache, "latents", f"eval-{h.hexdigest()[:16]}.pt")
+    from .data import files_digest, load_rgb
+    key = files_digest(files, json.dumps(taef2.SHA256, sort_keys=True))[:16]
+    path = os.path.join(cache, "latents", f"eval-{key}.pt")
     if os.path.exists(path):
         return torch.load(path)
     enc, dec = taef2.load(taef2_dir)

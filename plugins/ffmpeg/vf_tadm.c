@@ -84,7 +84,7 @@ static int probe_native_scale(AVFilterContext *ctx, uint32_t *factor)
     TadmContext *s = ctx->priv;
     const uint32_t side = 16;
     tadm_image *probe = NULL, *out = NULL;
-    tadm_status st = tadm_image_create(side, side, 3, 8, &probe);
+    tadm_status st = tadm_image_create(side, side, 3, 8, &probe, NULL, 0);
     if (st != TADM_OK)
         return status_to_averror(st);
     memset(probe->pixels, 128, probe->row_bytes * side);
@@ -193,7 +193,7 @@ static int filter_frame(AVFilterLink *inlink, AVFrame *in)
         lr.pixels    = in->data[0];
     } else {
         /* A negative stride (e.g. after vflip): hand the library a packed copy. */
-        st = tadm_image_create(lr.width, lr.height, 3, 8, &copy);
+        st = tadm_image_create(lr.width, lr.height, 3, 8, &copy, NULL, 0);
         if (st != TADM_OK) {
             ret = status_to_averror(st);
             goto end;

@@ -191,7 +191,7 @@ void f0r_update(f0r_instance_t instance, double time, const uint32_t* inframe, u
       }
   const uint32_t channels = has_alpha ? 4u : 3u;
   tadm_image* lr = NULL;
-  if (tadm_image_create(lw, lh, channels, 8, &lr) != TADM_OK) fatal("out of memory");
+  if (tadm_image_create(lw, lh, channels, 8, &lr, NULL, 0) != TADM_OK) fatal("out of memory");
   for (uint32_t y = 0; y < lh; ++y) {
     const uint8_t* src = in + (size_t)(y * scale + scale / 2) * in_stride;
     uint8_t* dst = lr->pixels + (size_t)y * lr->row_bytes;

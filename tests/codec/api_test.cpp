@@ -269,8 +269,8 @@ TEST(Api, SettingsStringsNeedNotOutliveCreate) {
   EXPECT_EQ(out->width, 48u);
 }
 
-// tadm.h: calls with an `error` buffer always say what went wrong there; the few without one
-// report by status alone, as documented.
+// tadm.h: calls with an `error` buffer always say what went wrong there (parse_test.cpp covers
+// image creation, metadata and the model list).
 TEST(Api, EveryFailureIsReportedThroughTheDocumentedChannel) {
   char err[128] = {};
   tadm_file_info* info = nullptr;
@@ -281,10 +281,10 @@ TEST(Api, EveryFailureIsReportedThroughTheDocumentedChannel) {
   EXPECT_STRNE(err, "");
   EXPECT_EQ(info, nullptr);
   tadm_image* im = nullptr;
-  EXPECT_EQ(tadm_image_create(0, 1, 3, 8, &im), TADM_ERROR_INVALID_ARGUMENT);
-  EXPECT_EQ(tadm_image_create(TADM_DEFAULT_MAX_DIMENSION + 1, 1, 3, 8, &im), TADM_ERROR_LIMIT);
+  EXPECT_EQ(tadm_image_create(0, 1, 3, 8, &im, nullptr, 0), TADM_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(tadm_image_create(TADM_DEFAULT_MAX_DIMENSION + 1, 1, 3, 8, &im, nullptr, 0), TADM_ERROR_LIMIT);
   EXPECT_EQ(im, nullptr);
-  EXPECT_EQ(tadm_image_create(1, 1, 3, 8, nullptr), TADM_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(tadm_image_create(1, 1, 3, 8, nullptr, nullptr, 0), TADM_ERROR_INVALID_ARGUMENT);
 }
 
 TEST(Api, UnknownModelNameIsAModelError) {

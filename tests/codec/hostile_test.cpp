@@ -267,7 +267,7 @@ TEST(Hostile, TinyFileClaimingAHugeImageIsRefusedBeforeAllocation) {
   f.width = f.height = 16384;
   f.lr_width = f.lr_height = 256;
   tadm_image* lr = nullptr;
-  ASSERT_EQ(tadm_image_create(256, 256, 3, 8, &lr), TADM_OK);
+  ASSERT_EQ(tadm_image_create(256, 256, 3, 8, &lr, nullptr, 0), TADM_OK);
   f.lr_image = tadm_cpp::write_png(*lr);
   tadm_image_free(lr);
   std::vector<uint8_t> bomb;
@@ -392,8 +392,8 @@ TEST(Hostile, AncillaryChunkWithBadCrcIsDamage) {
 
 TEST(Hostile, StatusesNameTheProblem) {
   tadm_image* im = nullptr;
-  EXPECT_EQ(tadm_image_create(0, 0, 3, 8, &im), TADM_ERROR_INVALID_ARGUMENT);
-  EXPECT_EQ(tadm_image_create(10, 10, 5, 8, &im), TADM_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(tadm_image_create(0, 0, 3, 8, &im, nullptr, 0), TADM_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(tadm_image_create(10, 10, 5, 8, &im, nullptr, 0), TADM_ERROR_INVALID_ARGUMENT);
 
   ImagePtr good = make_image(32, 32);
   good->has_cicp = 1;

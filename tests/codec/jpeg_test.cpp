@@ -164,9 +164,9 @@ TEST(Jpeg, ExifWithoutATiffHeaderIsDamage) {
   ImagePtr back(out);
   EXPECT_EQ(back->exif, nullptr);
   EXPECT_NE(std::string(err).find("TIFF header"), std::string::npos) << err;
-  EXPECT_EQ(tadm_image_set_metadata(back.get(), "exif", bad_exif.data(), bad_exif.size()), TADM_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(tadm_image_set_metadata(back.get(), "exif", bad_exif.data(), bad_exif.size(), nullptr, 0), TADM_ERROR_INVALID_ARGUMENT);
   const auto good = tiny_exif();
-  EXPECT_EQ(tadm_image_set_metadata(back.get(), "exif", good.data(), good.size()), TADM_OK);
+  EXPECT_EQ(tadm_image_set_metadata(back.get(), "exif", good.data(), good.size(), nullptr, 0), TADM_OK);
   // Put straight into the struct instead: the encoder refuses it before copying anything.
   std::vector<uint8_t> direct = bad_exif;
   uint8_t* const owned = back->exif;

@@ -228,7 +228,7 @@ TEST(Latent, RoundTripThroughTheBaseWeights) {
   ASSERT_EQ(tadm_image_read_file((kKodak / "kodim23.png").c_str(), nullptr, &raw, nullptr, 0), TADM_OK);
   ImagePtr photo(raw);
   tadm_image* crop_raw = nullptr;
-  ASSERT_EQ(tadm_image_create(256, 256, 3, 8, &crop_raw), TADM_OK);
+  ASSERT_EQ(tadm_image_create(256, 256, 3, 8, &crop_raw, nullptr, 0), TADM_OK);
   ImagePtr crop(crop_raw);
   for (uint32_t y = 0; y < 256; ++y)
     std::memcpy(crop->pixels + y * crop->row_bytes, photo->pixels + (y + 128) * photo->row_bytes + 3 * 256, 3 * 256);

@@ -56,7 +56,7 @@ TEST(Limits, PngWiderThanTheDimensionLimitIsRefused) {
 TEST(Limits, MetadataLimitOnEncode) {
   ImagePtr im = make_image(32, 32);
   std::vector<uint8_t> xmp(5000, 'x');
-  ASSERT_EQ(tadm_image_set_metadata(im.get(), "xmp", xmp.data(), xmp.size()), TADM_OK);
+  ASSERT_EQ(tadm_image_set_metadata(im.get(), "xmp", xmp.data(), xmp.size(), nullptr, 0), TADM_OK);
   auto s = classic_encoder(16);
   s.limits.max_metadata_bytes = 4096;
   std::string message;
@@ -67,7 +67,7 @@ TEST(Limits, MetadataLimitOnEncode) {
 TEST(Limits, MetadataLimitOnDecode) {
   ImagePtr im = make_image(32, 32);
   std::vector<uint8_t> xmp(5000, 'x');
-  ASSERT_EQ(tadm_image_set_metadata(im.get(), "xmp", xmp.data(), xmp.size()), TADM_OK);
+  ASSERT_EQ(tadm_image_set_metadata(im.get(), "xmp", xmp.data(), xmp.size(), nullptr, 0), TADM_OK);
   const auto bytes = tadm_cpp::Encoder(classic_encoder(16)).encode(*im);
   auto d = default_decoder();
   d.limits.max_metadata_bytes = 4096;

@@ -20,7 +20,7 @@ using tadm_cpp::ImagePtr;
 // A smooth colour pattern with some texture, deterministic.
 inline ImagePtr make_image(uint32_t w, uint32_t h, uint32_t channels = 3, uint32_t depth = 8, uint32_t seed = 1) {
   tadm_image* raw = nullptr;
-  if (tadm_image_create(w, h, channels, depth, &raw) != TADM_OK) return nullptr;
+  if (tadm_image_create(w, h, channels, depth, &raw, nullptr, 0) != TADM_OK) return nullptr;
   ImagePtr im(raw);
   std::mt19937 rng(seed);
   std::uniform_real_distribution<double> noise(-0.03, 0.03);
@@ -148,9 +148,9 @@ inline void attach_tiny_metadata(tadm_image* im) {
   const auto icc = tiny_icc();
   const auto exif = tiny_exif();
   const std::string xmp = tiny_xmp();
-  ASSERT_EQ(tadm_image_set_metadata(im, "icc", icc.data(), icc.size()), TADM_OK);
-  ASSERT_EQ(tadm_image_set_metadata(im, "exif", exif.data(), exif.size()), TADM_OK);
-  ASSERT_EQ(tadm_image_set_metadata(im, "xmp", reinterpret_cast<const uint8_t*>(xmp.data()), xmp.size()), TADM_OK);
+  ASSERT_EQ(tadm_image_set_metadata(im, "icc", icc.data(), icc.size(), nullptr, 0), TADM_OK);
+  ASSERT_EQ(tadm_image_set_metadata(im, "exif", exif.data(), exif.size(), nullptr, 0), TADM_OK);
+  ASSERT_EQ(tadm_image_set_metadata(im, "xmp", reinterpret_cast<const uint8_t*>(xmp.data()), xmp.size(), nullptr, 0), TADM_OK);
 }
 
 struct TempDir {

@@ -151,8 +151,8 @@ TEST(DecodeThumbnail, EveryCodecGivesTheStoredPixels) {
 TEST(DecodeThumbnail, KeepsTheFilesMetadata) {
   ImagePtr im = make_image(64, 48);
   const std::vector<uint8_t> icc = tiny_icc(), exif = tiny_exif();
-  ASSERT_EQ(tadm_image_set_metadata(im.get(), "icc", icc.data(), icc.size()), TADM_OK);
-  ASSERT_EQ(tadm_image_set_metadata(im.get(), "exif", exif.data(), exif.size()), TADM_OK);
+  ASSERT_EQ(tadm_image_set_metadata(im.get(), "icc", icc.data(), icc.size(), nullptr, 0), TADM_OK);
+  ASSERT_EQ(tadm_image_set_metadata(im.get(), "exif", exif.data(), exif.size(), nullptr, 0), TADM_OK);
   ImagePtr thumb = decode_thumbnail(encode_with(*im, TADM_LR_JXL, false));
   ASSERT_TRUE(thumb);
   EXPECT_EQ(blob(thumb->icc, thumb->icc_size), icc);

@@ -330,9 +330,9 @@ void add_strip(CLI::App& app, Strip& strip, const std::string& what) {
 }
 
 void apply_strip(tadm_image& image, const Strip& strip) {
-  if (strip.icc) tadm_image_set_metadata(&image, "icc", nullptr, 0);
-  if (strip.exif) tadm_image_set_metadata(&image, "exif", nullptr, 0);
-  if (strip.xmp) tadm_image_set_metadata(&image, "xmp", nullptr, 0);
+  // Clearing a blob only frees it: it cannot fail for these arguments.
+  for (const auto& [kind, on] : {std::pair{"icc", strip.icc}, std::pair{"exif", strip.exif}, std::pair{"xmp", strip.xmp}})
+    if (on) (void)tadm_image_set_metadata(&image, kind, nullptr, 0, nullptr, 0);
 }
 
 void print_error(const char* tool, const std::string& message) {

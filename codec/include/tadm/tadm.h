@@ -12,11 +12,13 @@
  *  - every call that can fail returns a tadm_status, and tadm_status_string() names it (calls
  *    that cannot fail return nothing or the value asked for: the *_free / *_destroy functions,
  *    the *_default_settings functions, accessors and version queries);
- *  - what went wrong, in words a user can act on: a handle's calls leave it in the handle's
- *    last-error message (tadm_encoder_last_error, tadm_decoder_last_error), the other calls
- *    write it to their `error` buffer. tadm_image_create, tadm_image_set_metadata and
- *    tadm_list_models have no buffer (adding one would change their signatures): for them the
- *    status is the whole report, and each documents what its statuses mean;
+ *  - what went wrong, in words a user can act on, has one channel per kind of call: a handle's
+ *    calls (tadm_encoder_*, tadm_decoder_*) leave it in the handle's diagnostics
+ *    (tadm_encoder_last_error, tadm_decoder_last_error), cleared at the start of every call on
+ *    that handle and empty after a success, as libavif's avifDiagnostics; every call without a
+ *    handle takes an `error` buffer (may be NULL) that receives the message, or the empty string
+ *    on success (a few fill it with a warning on success, and say so);
+ *  - the status of every call that can fail is marked TADM_NODISCARD: ignoring it is a bug;
  *  - buffers returned by the library are freed with the matching tadm_*_free() call.
  *
  * Threads: functions without a handle (tadm_image_*, tadm_file_info_read, tadm_list_models, ...)
@@ -48,6 +50,15 @@ extern "C" {
 #define TADM_API __attribute__((visibility("default")))
 #else
 #define TADM_API
+#endif
+
+/* A status that must be looked at. C++17 callers may discard one explicitly with a (void) cast. */
+#if defined(__cplusplus) && __cplusplus >= 201703L
+#define TADM_NODISCARD [[nodiscard]]
+#elif defined(__GNUC__)
+#define TADM_NODISCARD __attribute__((warn_unused_result))
+#else
+#define TADM_NODISCARD
 #endif
 
 typedef enum tadm_status {
@@ -158,19 +169,21 @@ typedef struct tadm_image {
   uint32_t reserved[8];
 } tadm_image;
 
-/* Allocate an image with zeroed pixels (no metadata). No message channel; the statuses:
- * TADM_ERROR_INVALID_ARGUMENT: `out` is NULL, width or height is 0, channels is not 1..4 or
- * bit_depth not 8 or 16; TADM_ERROR_LIMIT: over the default limits (TADM_DEFAULT_MAX_DIMENSION,
- * TADM_DEFAULT_MAX_PIXELS, TADM_DEFAULT_MAX_MEMORY_MIB); TADM_ERROR_OUT_OF_MEMORY. */
-TADM_API tadm_status tadm_image_create(uint32_t width, uint32_t height, uint32_t channels,
-                                       uint32_t bit_depth, tadm_image** out);
+/* Allocate an image with zeroed pixels (no metadata). TADM_ERROR_INVALID_ARGUMENT: `out` is
+ * NULL, width or height is 0, channels is not 1..4 or bit_depth not 8 or 16; TADM_ERROR_LIMIT:
+ * over the default limits (TADM_DEFAULT_MAX_DIMENSION, TADM_DEFAULT_MAX_PIXELS,
+ * TADM_DEFAULT_MAX_MEMORY_MIB); TADM_ERROR_OUT_OF_MEMORY. */
+TADM_NODISCARD TADM_API tadm_status tadm_image_create(uint32_t width, uint32_t height, uint32_t channels,
+                                                      uint32_t bit_depth, tadm_image** out, char* error,
+                                                      size_t error_size);
 TADM_API void tadm_image_free(tadm_image* image);
 /* Replace a metadata blob (copies; size 0 or NULL clears). which: "icc", "exif" or "xmp"; an
  * EXIF payload must start with its TIFF header ("II*\0" or "MM\0*"), else INVALID_ARGUMENT.
- * No message channel: TADM_ERROR_INVALID_ARGUMENT for a NULL image or `which`, another name,
- * or data NULL with a size; TADM_ERROR_OUT_OF_MEMORY. */
-TADM_API tadm_status tadm_image_set_metadata(tadm_image* image, const char* which,
-                                             const uint8_t* data, size_t size);
+ * TADM_ERROR_INVALID_ARGUMENT also for a NULL image or `which`, another name, or data NULL with
+ * a size; TADM_ERROR_OUT_OF_MEMORY. */
+TADM_NODISCARD TADM_API tadm_status tadm_image_set_metadata(tadm_image* image, const char* which,
+                                                            const uint8_t* data, size_t size, char* error,
+                                                            size_t error_size);
 
 /* Read a PNG (1-16 bit, any colour type), JPEG (8-bit gray/RGB/CMYK), still WebP or binary
  * netpbm image (PGM P5, PPM P6, PAM P7 with 1-4 channels; any maxval), chosen by content, with
@@ -179,16 +192,16 @@ TADM_API tadm_status tadm_image_set_metadata(tadm_image* image, const char* whic
  * On failure `*out` is NULL and, if `error` is not NULL, a message is written there. On success
  * `error` holds the empty string, or, with `limits->allow_corrupt`, the damage libpng/libjpeg
  * reported (a warning to show the user). */
-TADM_API tadm_status tadm_image_read_file(const char* path, const tadm_limits* limits,
+TADM_NODISCARD TADM_API tadm_status tadm_image_read_file(const char* path, const tadm_limits* limits,
                                           tadm_image** out, char* error, size_t error_size);
-TADM_API tadm_status tadm_image_read_memory(const uint8_t* data, size_t size,
+TADM_NODISCARD TADM_API tadm_status tadm_image_read_memory(const uint8_t* data, size_t size,
                                             const tadm_limits* limits, tadm_image** out,
                                             char* error, size_t error_size);
 /* Encode as PNG (keeps channels and bit depth; writes iCCP, eXIf, iTXt XMP and cICP).
  * tadm_image_write_png, tadm_image_write and tadm_image_resize check the image against the
  * default limits (TADM_DEFAULT_*: size, each metadata blob, memory budget) before they copy it;
  * over them, TADM_ERROR_LIMIT. */
-TADM_API tadm_status tadm_image_write_png(const tadm_image* image, uint8_t** data, size_t* size,
+TADM_NODISCARD TADM_API tadm_status tadm_image_write_png(const tadm_image* image, uint8_t** data, size_t* size,
                                           char* error, size_t error_size);
 
 /* Output formats of tadm_image_write. */
@@ -204,12 +217,12 @@ typedef enum tadm_image_format {
  * lossless formats but must still be 0..100. An unknown format is TADM_ERROR_INVALID_ARGUMENT.
  * On success `error` holds the empty string, or what the format could not keep (alpha, 16 bits,
  * metadata): a warning to show the user. Free `*data` with tadm_buffer_free. */
-TADM_API tadm_status tadm_image_write(const tadm_image* image, tadm_image_format format, int quality,
+TADM_NODISCARD TADM_API tadm_status tadm_image_write(const tadm_image* image, tadm_image_format format, int quality,
                                       uint8_t** data, size_t* size, char* error, size_t error_size);
 
 /* Resample an image to width x height with the classic antialiased bicubic filter (the one
  * tadmenc's classic model downscales with), keeping channels, bit depth and metadata. */
-TADM_API tadm_status tadm_image_resize(const tadm_image* image, uint32_t width, uint32_t height,
+TADM_NODISCARD TADM_API tadm_status tadm_image_resize(const tadm_image* image, uint32_t width, uint32_t height,
                                        tadm_image** out, char* error, size_t error_size);
 
 /* Free any buffer the library returned. */
@@ -280,12 +293,12 @@ typedef struct tadm_encoder tadm_encoder;
 
 TADM_API void tadm_encoder_default_settings(tadm_encoder_settings* settings);
 /* Loads and verifies the model. On failure *out is NULL; `error` receives the message. */
-TADM_API tadm_status tadm_encoder_create(const tadm_encoder_settings* settings, tadm_encoder** out,
+TADM_NODISCARD TADM_API tadm_status tadm_encoder_create(const tadm_encoder_settings* settings, tadm_encoder** out,
                                          char* error, size_t error_size);
 TADM_API void tadm_encoder_destroy(tadm_encoder* encoder);
 /* Encode an image into .tadm (or HEIF / AVIF, see `container`) bytes (free with tadm_buffer_free). ICC, EXIF, XMP and CICP of
  * the image are stored untouched. */
-TADM_API tadm_status tadm_encoder_encode(tadm_encoder* encoder, const tadm_image* image,
+TADM_NODISCARD TADM_API tadm_status tadm_encoder_encode(tadm_encoder* encoder, const tadm_image* image,
                                          uint8_t** data, size_t* size);
 TADM_API const char* tadm_encoder_last_error(const tadm_encoder* encoder);
 /* The model actually used: name, version and the bundle SHA-256 in hex. */
@@ -325,18 +338,52 @@ typedef struct tadm_decoder_settings {
 typedef struct tadm_decoder tadm_decoder;
 
 TADM_API void tadm_decoder_default_settings(tadm_decoder_settings* settings);
-TADM_API tadm_status tadm_decoder_create(const tadm_decoder_settings* settings, tadm_decoder** out,
+TADM_NODISCARD TADM_API tadm_status tadm_decoder_create(const tadm_decoder_settings* settings, tadm_decoder** out,
                                          char* error, size_t error_size);
 TADM_API void tadm_decoder_destroy(tadm_decoder* decoder);
 /* Decode .tadm, TADM-HEIF or TADM-AVIF bytes (chosen by content) to the full-resolution image (the original's size, channel layout and,
  * by default, bit depth), with its metadata. */
-TADM_API tadm_status tadm_decoder_decode(tadm_decoder* decoder, const uint8_t* data, size_t size,
+TADM_NODISCARD TADM_API tadm_status tadm_decoder_decode(tadm_decoder* decoder, const uint8_t* data, size_t size,
                                          tadm_image** out);
 /* Upscale an already-decoded LR image (for filters that hold thumbnails, not files). The model
  * is the decoder's `model` setting; the output is LR size times the model's scale. */
-TADM_API tadm_status tadm_decoder_upscale(tadm_decoder* decoder, const tadm_image* lr,
+TADM_NODISCARD TADM_API tadm_status tadm_decoder_upscale(tadm_decoder* decoder, const tadm_image* lr,
                                           uint32_t scale, tadm_image** out);
 TADM_API const char* tadm_decoder_last_error(const tadm_decoder* decoder);
+
+/* The parse step, as avifDecoderParse: read and validate a whole file (the container's checks,
+ * the limits) and keep it in the decoder, without decoding the thumbnail or loading a model.
+ * `*info` (header, model identity, ICC / EXIF / XMP bytes, hint grid and values) is owned by the
+ * decoder and valid until its next parse or its destruction. Then
+ * tadm_decoder_thumbnail, tadm_decoder_decode_parsed or tadm_decoder_decode_into work on the
+ * parsed file, as often as wanted. The bytes are copied: the caller may free them at once. */
+struct tadm_file_info; /* below, under inspection */
+TADM_NODISCARD TADM_API tadm_status tadm_decoder_parse(tadm_decoder* decoder, const uint8_t* data, size_t size,
+                                                       const struct tadm_file_info** info);
+
+/* Input through a read callback, for callers that do not hold the file in memory (a database,
+ * an archive member, a network stream). `read` copies `size` bytes at `offset` into `buffer`
+ * and returns 0, or non-zero on a read error (the parse then fails with TADM_ERROR_IO). */
+typedef struct tadm_io {
+  uint64_t size; /* the whole stream's size in bytes */
+  int (*read)(void* user, uint64_t offset, uint8_t* buffer, size_t size);
+  void* user;
+} tadm_io;
+
+/* tadm_decoder_parse through a read callback. The stream is read in order, in pieces of at most
+ * 1 MiB, once; a stream larger than the memory budget is TADM_ERROR_LIMIT before any read. */
+TADM_NODISCARD TADM_API tadm_status tadm_decoder_parse_io(tadm_decoder* decoder, const tadm_io* io,
+                                                          const struct tadm_file_info** info);
+/* The parsed file's thumbnail, as tadm_decode_thumbnail gives it (no model). */
+TADM_NODISCARD TADM_API tadm_status tadm_decoder_thumbnail(tadm_decoder* decoder, tadm_image** out);
+/* The parsed file decoded, as tadm_decoder_decode would decode it. */
+TADM_NODISCARD TADM_API tadm_status tadm_decoder_decode_parsed(tadm_decoder* decoder, tadm_image** out);
+/* The parsed file decoded into the caller's pixels: `image` describes the buffer. Its width and
+ * height must be the file's, its channels those of the decoded image ((grayscale ? 1 : 3) +
+ * (alpha ? 1 : 0)); its bit_depth (8 or 16) is the output's, whatever the decoder's
+ * output_bit_depth; row_bytes at least a row; pixels not NULL. Only the pixels are written:
+ * the metadata fields are left as they are (the info holds the file's). */
+TADM_NODISCARD TADM_API tadm_status tadm_decoder_decode_into(tadm_decoder* decoder, tadm_image* image);
 
 /* ---------------------------------------------------------------- inspection */
 
@@ -344,7 +391,7 @@ TADM_API const char* tadm_decoder_last_error(const tadm_decoder* decoder);
  * tadm_file_info's lr_codec names (JPEG, WebP, JPEG XL, AVIF). For HEIF and AVIF the thumbnail is
  * decoded and re-encoded as PNG (the pixels are identical; the bytes are not the HEIF/AVIF's).
  * Free with tadm_buffer_free; tadm_decode_thumbnail gives the pixels of any of them. */
-TADM_API tadm_status tadm_extract_thumbnail(const uint8_t* data, size_t size,
+TADM_NODISCARD TADM_API tadm_status tadm_extract_thumbnail(const uint8_t* data, size_t size,
                                             const tadm_limits* limits, uint8_t** png,
                                             size_t* png_size, char* error, size_t error_size);
 
@@ -356,7 +403,7 @@ TADM_API tadm_status tadm_extract_thumbnail(const uint8_t* data, size_t size,
  * the file's ICC profile, EXIF, XMP and CICP. Limits may be NULL for the defaults. A damaged file
  * or thumbnail is TADM_ERROR_CORRUPT, a codec this build lacks TADM_ERROR_UNSUPPORTED; `error`
  * says which. Free `*out` with tadm_image_free. */
-TADM_API tadm_status tadm_decode_thumbnail(const uint8_t* data, size_t size, const tadm_limits* limits,
+TADM_NODISCARD TADM_API tadm_status tadm_decode_thumbnail(const uint8_t* data, size_t size, const tadm_limits* limits,
                                            tadm_image** out, char* error, size_t error_size);
 
 typedef struct tadm_chunk_info {
@@ -390,19 +437,38 @@ typedef struct tadm_file_info {
                                     AVIF: the chunks of the equivalent .tadm (the stored header with
                                     the re-encoded LR PNG as LRIM before TEND) */
   tadm_container_format container; /* the file's container; file_size is the whole file's size */
-  uint32_t reserved[15];
+  /* The metadata and hint bytes themselves, owned by the info (NULL when absent): icc_size,
+   * exif_size, xmp_size bytes, and hint_grid_width * hint_grid_height hint values, row-major. */
+  const uint8_t* icc;
+  const uint8_t* exif;
+  const uint8_t* xmp;
+  const uint8_t* hint_values;
+  uint32_t reserved[8];
 } tadm_file_info;
 
 /* Parse and validate a file without decoding pixels. */
-TADM_API tadm_status tadm_file_info_read(const uint8_t* data, size_t size, const tadm_limits* limits,
+TADM_NODISCARD TADM_API tadm_status tadm_file_info_read(const uint8_t* data, size_t size, const tadm_limits* limits,
                                          tadm_file_info** out, char* error, size_t error_size);
 TADM_API void tadm_file_info_free(tadm_file_info* info);
 
+/* The info as a JSON object (UTF-8, NUL-terminated; free with tadm_buffer_free): the one
+ * serialisation tadminfo --json and the Python module's tadm.info() print. Keys: "container"
+ * ("tadm", "heif", "avif"), "version" ("1.0"), "file_size", "width", "height", "scale_x",
+ * "scale_y", "lr_width", "lr_height", "channels" (of the decoded image, 1..4), "alpha",
+ * "grayscale", "original_bit_depth", "lr_codec" ("png", "jpeg", "webp", "jxl", "avif"),
+ * "lr_image_size", "bits_per_pixel", "model" {"name", "version", "sha256"}, "icc_size",
+ * "exif_size", "xmp_size", "cicp" ({"colour_primaries", "transfer_characteristics",
+ * "matrix_coefficients", "full_range"} or null), "hint" ({"grid_width", "grid_height",
+ * "tile_width", "tile_height", "values": [...]} or null), "chunks" [{"type", "offset", "length",
+ * "critical", "known"}]. */
+TADM_NODISCARD TADM_API tadm_status tadm_file_info_json(const tadm_file_info* info, char** json, char* error,
+                                                        size_t error_size);
+
 /* The models this build can find: one line per bundle, "name\tscale\tversion\tsha256\tpath\n",
  * classic first; a bundle that cannot be loaded is listed with "(invalid: <why>)". Free with
- * tadm_buffer_free. No message channel: TADM_ERROR_INVALID_ARGUMENT when `text` is NULL,
- * TADM_ERROR_OUT_OF_MEMORY, or TADM_ERROR_INTERNAL for an unexpected failure. */
-TADM_API tadm_status tadm_list_models(const char* model_dir, char** text);
+ * tadm_buffer_free. */
+TADM_NODISCARD TADM_API tadm_status tadm_list_models(const char* model_dir, char** text, char* error,
+                                                     size_t error_size);
 
 #ifdef __cplusplus
 }

@@ -95,15 +95,6 @@ const char* lr_codec_name(uint32_t c) {
   }
 }
 
-const char* container_name(tadm_container_format c) {
-  switch (c) {
-    case TADM_CONTAINER_TADM: return "tadm";
-    case TADM_CONTAINER_HEIF: return "heif";
-    case TADM_CONTAINER_AVIF: return "avif";
-  }
-  return "unknown";
-}
-
 uint32_t non_negative(const char* what, long long v, long long max) {
   if (v < 0 || v > max) throw py::value_error(std::string(what) + " must be in 0.." + std::to_string(max));
   return static_cast<uint32_t>(v);
@@ -160,9 +151,10 @@ ImagePtr image_from_array(const py::array& a) {
   if (h < 1 || w < 1 || h > UINT32_MAX || w > UINT32_MAX)
     throw py::value_error("image arrays must be at least 1 x 1");
   tadm_image* raw = nullptr;
+  char err[1024] = {};
   const tadm_status st = tadm_image_create(static_cast<uint32_t>(w), static_cast<uint32_t>(h),
-                                           static_cast<uint32_t>(c), u8 ? 8 : 16, &raw);
-  if (st != TADM_OK) fail(st, "cannot allocate the image");
+                                           static_cast<uint32_t>(c), u8 ? 8 : 16, &raw, err, sizeof err);
+  if (st != TADM_OK) fail(st, err);
   ImagePtr im(raw);
   const py::ssize_t item = u8 ? 1 : 2;
   const py::ssize_t sy = a.strides(0), sx = a.strides(1), sc = a.ndim() == 3 ? a.strides(2) : item;
@@ -210,8 +202,9 @@ void set_metadata(tadm_image* im, const py::dict& meta) {
     const std::string key = std::string(which) == "icc" ? "icc_profile" : which;
     if (!meta.contains(key) || meta[key.c_str()].is_none()) continue;
     ByteView v(meta[py::str(key)]);
-    const tadm_status st = tadm_image_set_metadata(im, which, v.data(), v.size());
-    if (st != TADM_OK) fail(st, ("cannot attach " + key).c_str());
+    char err[1024] = {};
+    const tadm_status st = tadm_image_set_metadata(im, which, v.data(), v.size(), err, sizeof err);
+    if (st != TADM_OK) fail(st, ("cannot attach " + key + ": " + err).c_str());
   }
   if (meta.contains("cicp") && !meta["cicp"].is_none()) {
     const auto cicp = meta["cicp"].cast<std::vector<int>>();
@@ -396,51 +389,20 @@ class Decoder {
 
 // ------------------------------------------------------------------ inspection
 
-py::dict file_info(const py::object& b, const Limits& limits) {
+// The file's fields as tadm_file_info_json gives them (the keys tadminfo --json prints).
+std::string file_info_json(const py::object& b, const Limits& limits) {
   ByteView v(b);
   const tadm_limits l = limits.get();
   tadm_file_info* raw = nullptr;
   char err[1024] = {};
-  const tadm_status st = tadm_file_info_read(v.data(), v.size(), &l, &raw, err, sizeof err);
+  tadm_status st = tadm_file_info_read(v.data(), v.size(), &l, &raw, err, sizeof err);
   if (st != TADM_OK) fail(st, err);
   std::unique_ptr<tadm_file_info, decltype(&tadm_file_info_free)> info(raw, tadm_file_info_free);
-  py::dict d;
-  d["container"] = container_name(info->container);
-  d["version"] = py::make_tuple(info->version_major, info->version_minor);
-  d["width"] = info->width;
-  d["height"] = info->height;
-  d["scale"] = py::make_tuple(info->scale_x, info->scale_y);
-  d["lr_width"] = info->lr_width;
-  d["lr_height"] = info->lr_height;
-  d["has_alpha"] = info->has_alpha != 0;
-  d["is_grayscale"] = info->is_grayscale != 0;
-  d["channels"] = (info->is_grayscale ? 1 : 3) + (info->has_alpha ? 1 : 0);
-  d["bit_depth"] = info->original_bit_depth;
-  d["lr_codec"] = lr_codec_name(info->lr_codec);
-  d["model_name"] = std::string(info->model_name);
-  d["model_version"] = std::string(info->model_version);
-  d["model_sha256"] = std::string(info->model_sha256);
-  d["file_size"] = info->file_size;
-  d["lr_image_size"] = info->lr_image_size;
-  d["icc_size"] = info->icc_size;
-  d["exif_size"] = info->exif_size;
-  d["xmp_size"] = info->xmp_size;
-  d["cicp"] = info->has_cicp ? py::object(py::make_tuple(info->cicp[0], info->cicp[1], info->cicp[2], info->cicp[3]))
-                             : py::none();
-  d["hint"] = info->has_hint ? py::object(py::dict(py::arg("grid_width") = info->hint_grid_width,
-                                                   py::arg("grid_height") = info->hint_grid_height,
-                                                   py::arg("tile_width") = info->hint_tile_width,
-                                                   py::arg("tile_height") = info->hint_tile_height))
-                             : py::none();
-  py::list chunks;
-  for (uint32_t i = 0; i < info->chunk_count; ++i) {
-    const tadm_chunk_info& c = info->chunks[i];
-    chunks.append(py::dict(py::arg("type") = std::string(c.type), py::arg("offset") = c.offset,
-                           py::arg("length") = c.length, py::arg("critical") = c.critical != 0,
-                           py::arg("known") = c.known != 0));
-  }
-  d["chunks"] = chunks;
-  return d;
+  char* text = nullptr;
+  st = tadm_file_info_json(info.get(), &text, err, sizeof err);
+  BufferPtr owner(reinterpret_cast<uint8_t*>(text));
+  if (st != TADM_OK) fail(st, err);
+  return text;
 }
 
 py::bytes extract_thumbnail(const py::object& b, const Limits& limits) {
@@ -508,9 +470,10 @@ py::bytes write_png(const py::array& a, const py::dict& meta) {
 
 std::string list_models(std::optional<std::string> model_dir) {
   char* text = nullptr;
-  const tadm_status st = tadm_list_models(model_dir ? model_dir->c_str() : nullptr, &text);
+  char err[1024] = {};
+  const tadm_status st = tadm_list_models(model_dir ? model_dir->c_str() : nullptr, &text, err, sizeof err);
   BufferPtr owner(reinterpret_cast<uint8_t*>(text));
-  if (st != TADM_OK) fail(st, "cannot list the models");
+  if (st != TADM_OK) fail(st, err);
   return text ? text : "";
 }
 
@@ -564,7 +527,7 @@ PYBIND11_MODULE(_tadm, m) {
            py::arg("limits") = Limits{})
       .def("decode", &Decoder::decode, py::arg("data"));
 
-  m.def("file_info", &file_info, py::arg("data"), py::arg("limits") = Limits{});
+  m.def("file_info_json", &file_info_json, py::arg("data"), py::arg("limits") = Limits{});
   m.def("extract_thumbnail", &extract_thumbnail, py::arg("data"), py::arg("limits") = Limits{});
   m.def("decode_thumbnail", &decode_thumbnail, py::arg("data"), py::arg("limits") = Limits{});
   m.def("read_image", &read_image, py::arg("data"), py::arg("limits") = Limits{});

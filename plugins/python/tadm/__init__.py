@@ -12,6 +12,7 @@ Failures raise a subclass of ``tadm.Error`` (``CorruptError``, ``ModelError``, .
 ``status`` names the library status and whose message is the library's.
 """
 
+import json
 import os
 
 import numpy as np
@@ -152,9 +153,11 @@ def decode(data_or_path, *, model=None, threads=0, **options):
 
 
 def info(data_or_path):
-    """The container's fields, without decoding pixels: width, height, channels, bit_depth,
-    scale, lr_width, lr_height, lr_codec, model_name, model_version, model_sha256, chunks, ..."""
-    return _tadm.file_info(_read_bytes(data_or_path))
+    """The container's fields, without decoding pixels, as a dict with the keys `tadminfo --json`
+    prints (one serialisation, tadm_file_info_json): width, height, channels, original_bit_depth,
+    scale_x, scale_y, lr_width, lr_height, lr_codec, model {name, version, sha256}, cicp, hint,
+    chunks, ..."""
+    return json.loads(_tadm.file_info_json(_read_bytes(data_or_path)))
 
 
 def thumbnail_bytes(data_or_path):

@@ -10,6 +10,7 @@ mode, so 16-bit colour files decode to 8 bits here (``tadm.decode`` keeps 16).
 Decoder options (model_dir, threads, device, ...) for every load: ``tadm.pillow.decoder_options``.
 """
 
+import json
 import threading
 
 import numpy as np
@@ -56,7 +57,7 @@ class TadmImageFile(ImageFile.ImageFile):
     def _open(self):
         data = self.fp.read()
         try:
-            header = _tadm.file_info(data)
+            header = json.loads(_tadm.file_info_json(data))
         except Error as e:
             raise SyntaxError(f"not a valid tadm file: {e}") from e
         self._tadm_data = data
@@ -64,10 +65,10 @@ class TadmImageFile(ImageFile.ImageFile):
         self._tadm_thumbnail = False
         self._size = (header["width"], header["height"])
         # 16-bit colour has no Pillow mode: decode those at 8 bits.
-        depth = 16 if header["channels"] == 1 and header["bit_depth"] == 16 else 8
+        depth = 16 if header["channels"] == 1 and header["original_bit_depth"] == 16 else 8
         self._tadm_depth = depth
         self.mode = _mode(header["channels"], depth)
-        self.info["tadm"] = {k: header[k] for k in ("model_name", "model_version", "scale", "lr_codec")}
+        self.info["tadm"] = {k: header[k] for k in ("model", "scale_x", "scale_y", "lr_codec")}
         # Marks the image as not loaded yet for Pillow's code that checks; load() is ours.
         self.tile = [("tadm", (0, 0) + self._size, 0, None)]
 
@@ -81,7 +82,7 @@ class TadmImageFile(ImageFile.ImageFile):
         self._size = (h["lr_width"], h["lr_height"])
         self.mode = _mode(h["channels"], 8)
         self.tile = [("tadm", (0, 0) + self._size, 0, None)]
-        sx, sy = h["scale"]
+        sx, sy = h["scale_x"], h["scale_y"]
         return self.mode, (0, 0, h["width"] / sx, h["height"] / sy)
 
     def load(self):

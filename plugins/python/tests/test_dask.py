@@ -64,7 +64,7 @@ class DaskBatch(unittest.TestCase):
                        for d, _, files in os.walk(self.out) for f in files)
         self.assertEqual(found, sorted(expected))  # no temporary files left, no output for broken
         info = tadm.info(os.path.join(self.out, expected[2]))
-        self.assertEqual((info["width"], info["height"], info["model_name"]), (768, 512, "classic"))
+        self.assertEqual((info["width"], info["height"], info["model"]["name"]), (768, 512, "classic"))
         # The model was loaded once per worker, not once per file.
         loads = self.client.run(dask_batch.loads_in_this_process)
         self.assertEqual(len(loads), 2)

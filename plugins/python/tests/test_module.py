@@ -63,14 +63,14 @@ class RoundTrip(unittest.TestCase):
             f = Path(tmp) / "x.tadm"
             f.write_bytes(a)
             np.testing.assert_array_equal(tadm.decode(f), tadm.decode(a))
-            self.assertEqual(tadm.info(str(f))["scale"], (8, 8))
+            self.assertEqual((tadm.info(str(f))["scale_x"], tadm.info(str(f))["scale_y"]), (8, 8))
 
     @unittest.skipUnless(WITH_TORCH, "built without LibTorch")
     def test_default_learned_model(self):
         enc = tadm.Encoder(threads=2)
         self.assertNotIn("classic", enc.model)
         data = enc.encode(PHOTO)
-        self.assertEqual(tadm.info(data)["model_name"], enc.model.split()[0])
+        self.assertEqual(tadm.info(data)["model"]["name"], enc.model.split()[0])
         out = tadm.Decoder(threads=2).decode(data)
         self.assertEqual(out.shape, (512, 768, 3))
         learned = psnr(out, photo())
@@ -118,16 +118,16 @@ class Inspection(unittest.TestCase):
     def test_info(self):
         i = tadm.info(self.data)
         self.assertEqual((i["width"], i["height"]), (768, 512))
-        self.assertEqual(i["scale"], (16, 16))
+        self.assertEqual((i["scale_x"], i["scale_y"]), (16, 16))
         self.assertEqual((i["lr_width"], i["lr_height"]), (48, 32))
         self.assertEqual(i["channels"], 3)
-        self.assertEqual(i["bit_depth"], 8)
-        self.assertFalse(i["has_alpha"])
-        self.assertFalse(i["is_grayscale"])
+        self.assertEqual(i["original_bit_depth"], 8)
+        self.assertFalse(i["alpha"])
+        self.assertFalse(i["grayscale"])
         self.assertEqual(i["container"], "tadm")
         self.assertEqual(i["lr_codec"], "png")
-        self.assertEqual(i["model_name"], "classic")
-        self.assertEqual(len(i["model_sha256"]), 64)
+        self.assertEqual(i["model"]["name"], "classic")
+        self.assertEqual(len(i["model"]["sha256"]), 64)
         self.assertEqual(i["file_size"], len(self.data))
         types = [c["type"] for c in i["chunks"]]
         self.assertEqual(types[0], "HEAD")
@@ -185,15 +185,15 @@ class ArrayInput(unittest.TestCase):
             with self.subTest(channels=c):
                 info = tadm.info(self.roundtrip(gradient(61, 83, c, np.uint8)))
                 self.assertEqual(info["channels"], c)
-                self.assertEqual(info["has_alpha"], c in (2, 4))
-                self.assertEqual(info["is_grayscale"], c in (1, 2))
+                self.assertEqual(info["alpha"], c in (2, 4))
+                self.assertEqual(info["grayscale"], c in (1, 2))
         self.roundtrip(gradient(61, 83, 1, np.uint8)[:, :, 0])  # H x W
 
     def test_uint16(self):
         for c in (3, 1):
             with self.subTest(channels=c):
                 a = gradient(40, 50, c, np.uint16)
-                self.assertEqual(tadm.info(self.roundtrip(a))["bit_depth"], 16)
+                self.assertEqual(tadm.info(self.roundtrip(a))["original_bit_depth"], 16)
         big_endian = gradient(40, 50, 3, np.uint16).astype(">u2")
         self.assertEqual(tadm.decode(tadm.encode(big_endian, model="classic")).dtype, np.uint16)
 

@@ -45,7 +45,7 @@ class Pillow(unittest.TestCase):
             self.assertEqual(im.format, "TADM")
             self.assertEqual(im.size, (768, 512))
             self.assertEqual(im.mode, "RGB")
-            self.assertEqual(im.info["tadm"]["model_name"], "classic")
+            self.assertEqual(im.info["tadm"]["model"]["name"], "classic")
             im.load()
             np.testing.assert_array_equal(np.asarray(im), tadm.decode(data))
             self.assertEqual(im.getpixel((0, 0)), tuple(tadm.decode(data)[0, 0]))
