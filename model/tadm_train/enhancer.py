@@ -29,6 +29,7 @@ import argparse
 import math
 import os
 import time
+from typing import Optional, Tuple
 
 import numpy as np
 
@@ -92,23 +93,52 @@ class Refiner(nn.Module):
 
 
 class Enhancer(nn.Module):
-    """z_hat (TAEF2 latent, not normalised) -> (enhanced latent, t per tile). `t_fixed` >= 0
-    replaces the TPM (the fixed-t ablations); `refine=False` drops R (the fixed scheduler alone)."""
+    """z_hat (TAEF2 latent, not normalised) -> (enhanced latent, t per tile). `t` [N] replaces
+    the TPM (the fixed-t ablations, a decoder given the file's hint); `refine=False` drops R
+    (the fixed scheduler alone). TorchScript-able: the bundle's decoder runs it."""
 
     def __init__(self, unet: latent_prior.LatentUNet, tpm: TimestepPredictor, refiner: Refiner, steps: int = 1000):
         super().__init__()
         self.unet, self.tpm, self.refiner, self.steps = unet, tpm, refiner, steps
+        self.pad_multiple = 2 ** (len(unet.down) - 1)
 
-    def forward(self, z: torch.Tensor, t_fixed: float = -1.0, refine: bool = True):
+    def forward(self, z: torch.Tensor, t: Optional[torch.Tensor] = None,
+                refine: bool = True) -> Tuple[torch.Tensor, torch.Tensor]:
         zn = self.unet.normalize(z)
-        t = self.tpm(zn) if t_fixed < 0 else torch.full((z.shape[0],), t_fixed, dtype=z.dtype)
+        if t is None:
+            t = self.tpm(zn)
+        t = t.to(z.dtype)
         ab = cosine_ab(t, self.steps)[:, None, None, None]
-        pz = latent_prior.pad_latent(zn, 2 ** (len(self.unet.down) - 1))
+        pz = latent_prior.pad_latent(zn, self.pad_multiple)
         v = self.unet(pz, t)[..., :zn.shape[-2], :zn.shape[-1]]
         z0 = ab.sqrt() * zn - (1 - ab).sqrt() * v
         if refine:
             z0 = z0 + self.refiner(zn, v, t)
         return self.unet.denormalize(z0), t
+
+
+class EnhancedDecoderSide(nn.Module):
+    """decoder.pt of an enhanced latent bundle: 8-bit thumbnail in [0,1] -> F^-1 + G_d -> z_hat ->
+    the one-step enhancer -> TAEF2's decoder. forward(y, t) with t [1]: t < 0 lets the TPM choose
+    (no hint in the file), t > 0 is the file's timestep for this tile, t == 0 skips the enhancer
+    (tadmdec --no-enhance). timestep(y) is the TPM's choice, which the encoder stores in `hint`.
+    The attribute names keep the rescaler's weights under m.decoder. (dfrm.load_net_from_bundle)."""
+
+    def __init__(self, decoder: nn.Module, enhancer: Enhancer, dec: nn.Module):
+        super().__init__()
+        self.decoder, self.enhancer, self.dec = decoder, enhancer, dec
+
+    def forward(self, y: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        z = self.decoder(y)
+        if bool(t[0] > 0):
+            z = self.enhancer(z, t.expand(z.shape[0]))[0]
+        elif bool(t[0] < 0):
+            z = self.enhancer(z)[0]
+        return self.dec(z)
+
+    @torch.jit.export
+    def timestep(self, y: torch.Tensor) -> torch.Tensor:
+        return self.enhancer.tpm(self.enhancer.unet.normalize(self.decoder(y)))
 
 
 def build(cfg: dict, prior_cfg: dict) -> Enhancer:
@@ -150,7 +180,7 @@ def validate(enh: Enhancer, net: dfrm.LatentRescaler, dec: nn.Module, lp, vz: to
         outs["tpm"], t = enh(zh)
         ts.append(float(t.mean()))
         for tf in fixed_t:
-            outs[f"t{int(tf)}"], _ = enh(zh, t_fixed=tf)
+            outs[f"t{int(tf)}"], _ = enh(zh, torch.full((zh.shape[0],), float(tf)))
         for k, zz in outs.items():
             rec = torch.round(dec(zz.contiguous(memory_format=torch.channels_last)).clamp(0, 1) * 255) / 255
             rows[k].append((float(-10 * torch.log10(F.mse_loss(rec, x))), float(lp(rec, x, normalize=True).mean())))

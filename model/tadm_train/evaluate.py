@@ -68,8 +68,12 @@ def to_u8(x: torch.Tensor) -> np.ndarray:
 
 
 class LearnedCodec:
-    def __init__(self, encoder, decoder, scale: int):
-        self.enc, self.dec, self.scale = encoder, decoder, scale
+    """`tile` (core, overlap) in LR pixels: an enhanced latent decoder (forward(lr, t)) runs tile by
+    tile as the C++ runtime does, since its timestep is chosen per tile; `t` as that forward takes
+    it: -1 the model's own per tile, 0 no enhancement, > 0 that timestep everywhere."""
+
+    def __init__(self, encoder, decoder, scale: int, tile=None, t=None):
+        self.enc, self.dec, self.scale, self.tile, self.t = encoder, decoder, scale, tile, t
 
     @torch.no_grad()
     def encode(self, a: np.ndarray) -> np.ndarray:
@@ -77,7 +81,13 @@ class LearnedCodec:
 
     @torch.no_grad()
     def decode(self, lr: np.ndarray, h: int, w: int) -> np.ndarray:
-        return to_u8(self.dec(to_t(lr))[..., :h, :w])
+        if self.t is None:
+            return to_u8(self.dec(to_t(lr))[..., :h, :w])
+        from .tiling import decode_tiled
+        t = torch.tensor([float(self.t)])
+        core, overlap = self.tile
+        out = decode_tiled(lambda x: self.dec(x, t), to_t(lr), self.scale, core + 2 * overlap, overlap)
+        return to_u8(out[..., :h, :w])
 
 
 class ClassicCodec:
@@ -107,6 +117,9 @@ def load_bundle(path: str):
         for f in man["base_weights"]["files"]:
             fill_base_weights(enc if f["module"] == "encoder" else dec, f["prefix"],
                               torch.load(taef2.checked_file(folder, f["file"])))
+    if "enhancer" in man:
+        tile = (int(man["tile"]["lr_tile"]), int(man["tile"]["lr_overlap"]))
+        return LearnedCodec(enc, dec, int(man["scale"]), tile=tile, t=-1.0), man
     return LearnedCodec(enc, dec, int(man["scale"])), man
 
 
@@ -240,6 +253,9 @@ def main(argv=None):
     ap.add_argument("--limit", type=int, default=None, help="first N images only")
     ap.add_argument("--lpips", action="store_true",
                     help="also LPIPS-squeeze (../shared/models/lpips-squeeze) of every method")
+    ap.add_argument("--enhance", default="tpm",
+                    help="enhanced latent bundles: 'tpm' (the model's timestep per tile, the default decode), "
+                         "'off' (no enhancement), or a fixed timestep such as 50 (the ablations)")
     ap.add_argument("--rate-scale", type=int, default=None,
                     help="lossy thumbnails: the classic scale whose file size is the budget (default: the model's)")
     args = ap.parse_args(argv)
@@ -253,6 +269,14 @@ def main(argv=None):
     if args.bundle:
         codec, man = load_bundle(args.bundle)
         name = f"{man['name']} {man['version']} (bundle)"
+        if codec.t is not None:
+            codec.t = {"tpm": -1.0, "off": 0.0}.get(args.enhance, None)
+            if codec.t is None:
+                codec.t = float(args.enhance)
+                if not codec.t > 0:
+                    ap.error(f"--enhance {args.enhance}: 'tpm', 'off' or a timestep above 0")
+            name += f", enhancer {args.enhance}"
+            info["enhance"] = args.enhance
         info["bundle"] = args.bundle
         lc = settings_from_manifest(man)
     elif args.checkpoint:

@@ -8,6 +8,7 @@ weights stored as float16 by default (cast to float32 on load), CPU, and verifie
 The bundle identity is the SHA-256 of the manifest.json bytes (printed at the end).
 """
 import argparse
+import copy
 import hashlib
 import json
 import math
@@ -33,6 +34,17 @@ class ChannelsLast(nn.Module):
         return self.m(x.contiguous(memory_format=torch.channels_last)).contiguous()
 
 
+class ChannelsLastEnhanced(ChannelsLast):
+    """ChannelsLast for an enhanced latent decoder: forward(x, t) and timestep(x)."""
+
+    def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        return self.m(x.contiguous(memory_format=torch.channels_last), t).contiguous()
+
+    @torch.jit.export
+    def timestep(self, x: torch.Tensor) -> torch.Tensor:
+        return self.m.timestep(x.contiguous(memory_format=torch.channels_last))
+
+
 def sha256_file(p: str) -> str:
     h = hashlib.sha256()
     with open(p, "rb") as f:
@@ -41,11 +53,12 @@ def sha256_file(p: str) -> str:
     return h.hexdigest()
 
 
-def script_and_save(m: nn.Module, path: str, weights_dtype: torch.dtype, base_prefix: str = ""):
+def script_and_save(m: nn.Module, path: str, weights_dtype: torch.dtype, base_prefix: str = "",
+                    wrapper=ChannelsLast):
     """Script, store weights as `weights_dtype`; parameters under `base_prefix` (third-party base
     weights, e.g. TAEF2's) are saved as empty placeholders that the runtime fills by SHA-256."""
     # float16 storage halves the bundle; loaders cast the module back to float32 (the I/O contract)
-    sm = torch.jit.script(ChannelsLast(m).eval()).to(weights_dtype)
+    sm = torch.jit.script(wrapper(m).eval()).to(weights_dtype)
     if base_prefix:
         for name, p in sm.named_parameters():
             if name.startswith(base_prefix):
@@ -98,7 +111,7 @@ def main(argv=None):
 
     ck = torch.load(args.checkpoint)
     cfg = ck["config"]
-    if ck.get("family", cfg.get("family")) == "latent-rescaler":
+    if ck.get("family", cfg.get("family")) in ("latent-rescaler", "latent-enhancer"):
         return export_latent(ck, args)
     enc, dec = build_model(cfg)
     sfx = "_ema" if args.weights == "ema" and "encoder_ema" in ck else ""
@@ -185,26 +198,60 @@ def fill_base_weights(module, prefix: str, sd: dict) -> None:
         raise RuntimeError(f"base weights left {len(empty)} placeholders empty, e.g. {empty[0]}")
 
 
+def rounded(m: nn.Module, wdt: torch.dtype) -> nn.Module:
+    """`m` with its floating-point weights rounded as they are stored (the eager reference)."""
+    m.load_state_dict({k: v.to(wdt).to(v.dtype) if v.is_floating_point() else v for k, v in m.state_dict().items()})
+    return m.eval()
+
+
+# The hint chunk of an enhanced bundle holds one timestep per tile of the decoder's default tile
+# grid, as round(t / HINT_T_PER_UNIT) (spec/model-bundle.md "enhancer").
+HINT_T_PER_UNIT = 2.0
+
+
 def export_latent(ck: dict, args) -> None:
     """A latent-family bundle (dfrm.py): encoder.pt = TAEF2 encoder + G_e + F, decoder.pt = F^-1 +
-    G_d + TAEF2 decoder, with TAEF2's weights left out (manifest "base_weights")."""
-    from . import dfrm, taef2
+    G_d + TAEF2 decoder, with TAEF2's weights left out (manifest "base_weights"). From an enhancer
+    checkpoint (enhancer.py) the decoder also runs the one-step enhancer (EnhancedDecoderSide):
+    decoder.pt takes (thumbnail, t) and has timestep(thumbnail) for the encoder's hint."""
+    from . import dfrm, enhancer, taef2
     cfg = ck["config"]
-    s = int(cfg["scale"])
-    net = dfrm.load_net(ck, args.weights)
+    enh_ck = ck if ck.get("family", cfg.get("family")) == "latent-enhancer" else None
+    rescaler_manifest = None
+    if enh_ck is not None:
+        src = cfg["rescaler"]["checkpoint"]
+        if os.path.isdir(src):
+            net = dfrm.load_net_from_bundle(src)
+            with open(os.path.join(src, "manifest.json")) as f:
+                rescaler_manifest = json.load(f)
+            rcfg = {"scale": rescaler_manifest["scale"], "model": rescaler_manifest["training"]["model"],
+                    "name": rescaler_manifest["training"].get("run", "")}
+        else:
+            rck = torch.load(src)
+            net, rcfg = dfrm.load_net(rck, args.weights), dict(rck["config"])
+        enh = enhancer.build(cfg, ck["prior_config"])
+        enh.load_state_dict(ck["enhancer"] if "val" in ck or args.weights == "raw" else ck["enhancer_ema"])
+        enh.eval()
+    else:
+        net, rcfg = dfrm.load_net(ck, args.weights), cfg
+    s = int(rcfg["scale"])
     wdt = getattr(torch, args.weights_dtype)
-    e, d = dfrm.build_codec(cfg, net=net)
+    e, d = dfrm.build_codec(rcfg, net=net)
+    if enh_ck is not None:
+        d = enhancer.EnhancedDecoderSide(net.decoder, enh, d.dec)
     # counted before saving: the scripted copies share these tensors, and their placeholders are emptied
     base_params = {"base_encoder": count_params(e.enc), "base_decoder": count_params(d.dec)}
+    # the eager reference with the stored rounding of the trained weights, copied before scripting
+    # (the scripted modules share their tensors with `e` and `d` and are cast to the storage dtype)
+    e_ref, d_ref = dfrm.build_codec(rcfg, net=rounded(copy.deepcopy(net), wdt))
+    if enh_ck is not None:
+        d_ref = enhancer.EnhancedDecoderSide(d_ref.decoder, rounded(copy.deepcopy(enh), wdt), d_ref.dec)
     os.makedirs(args.out, exist_ok=True)
     ep, dp = os.path.join(args.out, "encoder.pt"), os.path.join(args.out, "decoder.pt")
     script_and_save(e, ep, wdt, base_prefix="m.enc.")
-    script_and_save(d, dp, wdt, base_prefix="m.dec.")
-    # the eager reference with the stored rounding of the trained weights
-    ref = dfrm.build(cfg)
-    ref.load_state_dict({k: v.to(wdt).to(v.dtype) if v.is_floating_point() else v for k, v in net.state_dict().items()})
-    e_ref, d_ref = dfrm.build_codec(cfg, net=ref.eval())
+    script_and_save(d, dp, wdt, base_prefix="m.dec.", wrapper=ChannelsLastEnhanced if enh_ck else ChannelsLast)
     folder = taef2.weights_dir(None)
+    t_args = [torch.tensor([-1.0]), torch.tensor([150.0]), torch.tensor([0.0])] if enh_ck else [None]
     for path, eager, prefix, file, shapes in (
             (dp, d_ref, "m.dec.", "taef2_decoder.pth", [(1, 3, 16, 16), (1, 3, 7, 12)]),
             (ep, e_ref, "m.enc.", "taef2_encoder.pth", [(1, 3, 16 * s, 16 * s), (1, 3, 7 * s, 12 * s)])):
@@ -213,12 +260,19 @@ def export_latent(ck: dict, args) -> None:
         g = torch.Generator().manual_seed(0)
         for shp in shapes:
             x = torch.rand(*shp, generator=g)
-            with torch.no_grad():
-                a, b = eager(x), loaded(x)
-            diff = float((a - b).abs().max())
-            print(f"  verify {os.path.basename(path)} input {list(shp)} -> {list(b.shape)}: max |diff| {diff:.2e}")
-            if diff > 1e-4:
-                raise RuntimeError(f"{path}: TorchScript differs from eager by {diff}")
+            for t in (t_args if path == dp else [None]):
+                with torch.no_grad():
+                    a, b = (eager(x), loaded(x)) if t is None else (eager(x, t), loaded(x, t))
+                diff = float((a - b).abs().max())
+                print(f"  verify {os.path.basename(path)} input {list(shp)}{'' if t is None else f' t {float(t):g}'}"
+                      f" -> {list(b.shape)}: max |diff| {diff:.2e}")
+                if diff > 1e-4:
+                    raise RuntimeError(f"{path}: TorchScript differs from eager by {diff}")
+            if path == dp and enh_ck is not None:
+                with torch.no_grad():
+                    diff = float((eager.timestep(x) - loaded.timestep(x)).abs().max())
+                if diff > 1e-2:
+                    raise RuntimeError(f"{path}: timestep() differs from eager by {diff}")
     config_path = ck.get("config_path", "")
     step = int(ck.get("step", 0))
     overlap = args.lr_overlap if args.lr_overlap is not None else max(2, 128 // s)
@@ -245,14 +299,31 @@ def export_latent(ck: dict, args) -> None:
         "receptive_field_lr": overlap,
         "tile": {"lr_tile": args.lr_tile, "lr_overlap": overlap},
         "parameters": {"encoder": count_params(e.encoder), "decoder": count_params(d.decoder),
-                       **base_params},
+                       **({"enhancer": count_params(d.enhancer)} if enh_ck else {}), **base_params},
         "training": {"config": config_path, "run": cfg["name"], "iterations": step,
                      "wall_time_hours": round(float(ck.get("wall_time_s", 0.0)) / 3600.0, 3),
                      "weights": "ema (best validation)" if "val" in ck else args.weights,
-                     "model": cfg["model"]},
+                     "model": cfg["model"] if enh_ck is None else rcfg["model"]},
     }
-    if "val" in ck:
+    if "val" in ck and enh_ck is None:
         manifest["training"]["val"] = {k: round(float(v), 4) for k, v in ck["val"].items() if math.isfinite(float(v))}
+    if enh_ck is not None:
+        # the rescaler's own training, as its bundle recorded it; the enhancer's beside it
+        if rescaler_manifest is not None:
+            manifest["training"] = rescaler_manifest["training"]
+        tpm = cfg["enhancer"]["tpm"]
+        manifest["io"]["decoder"] = ("(LR [1,3,h,w] with values k/255, t [1]) -> HR [1,3,h*scale,w*scale]; t < 0: the "
+                                     "model's own timestep, t > 0: this timestep, t == 0: no enhancement; "
+                                     "timestep(LR) -> [1], the model's timestep for the tile")
+        manifest["enhancer"] = {
+            "t_min": float(tpm["t_min"]), "t_max": float(tpm["t_max"]),
+            "hint": {"kind": "timestep", "t_per_unit": HINT_T_PER_UNIT, "tile_lr": args.lr_tile},
+            "training": {"config": config_path, "run": cfg["name"], "iterations": step,
+                         "wall_time_hours": round(float(ck.get("wall_time_s", 0.0)) / 3600.0, 3),
+                         "weights": "ema (best validation)" if "val" in ck else args.weights,
+                         "prior": cfg["prior"], "loss": cfg["loss"], "enhancer": cfg["enhancer"],
+                         "val": ck.get("val", {})},
+        }
     mp = os.path.join(args.out, "manifest.json")
     data = (json.dumps(manifest, indent=2, allow_nan=False) + "\n").encode()
     with open(mp + ".tmp", "wb") as f:

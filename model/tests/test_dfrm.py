@@ -98,7 +98,7 @@ class TestEnhancer(unittest.TestCase):
         self.assertTrue(torch.allclose(t, torch.full((2,), 100.0), atol=1.0), t)  # every tile at t_init
         same, _ = enh(z, refine=False)
         self.assertTrue(torch.allclose(out, same))  # R is zero at the start
-        fixed, tf = enh(z, t_fixed=250.0)
+        fixed, tf = enh(z, torch.full((2,), 250.0))
         self.assertTrue(torch.equal(tf, torch.full((2,), 250.0)))
         randomized(enh, seed=3)
         out, t = enh(z)
@@ -139,6 +139,44 @@ class TestExport(unittest.TestCase):
             self.assertEqual(lr.shape, (3, 4, 3))
             self.assertEqual(codec.decode(lr, 40, 56).shape, (40, 56, 3))
             # the enhancer's trainer reads the rescaler back out of the bundle
+            back = dfrm.load_net_from_bundle(out)
+            for k, v in net.state_dict().items():
+                self.assertLess(float((back.state_dict()[k] - v.to(torch.float16).float()).abs().max()), 1e-6, k)
+
+    def test_enhanced_bundle_runs_the_enhancer_and_gives_timesteps(self):
+        cfg = small_cfg()
+        net = randomized(dfrm.build(cfg))
+        prior_cfg = {"model": {"channels": [16, 32], "blocks": 1, "temb": 32, "groups": 8}}
+        ecfg = {"name": "enh-test", "family": "latent-enhancer",
+                "enhancer": {"tpm": {"ch": 8, "blocks": 1, "t_min": 10.0, "t_max": 400.0, "t_init": 100.0},
+                             "refiner": {"ch": 16, "blocks": 1, "temb": 32, "groups": 8}},
+                "loss": {"pix": 1.0}, "prior": {"config": "none"}}
+        enh = randomized(enhancer.build(ecfg, prior_cfg), seed=5)
+        with tempfile.TemporaryDirectory() as d:
+            rck = os.path.join(d, "rescaler.pt")
+            torch.save({"config": cfg, "family": "latent-rescaler", "dfrm": net.state_dict(), "step": 7}, rck)
+            ecfg["rescaler"] = {"checkpoint": rck}
+            eck = os.path.join(d, "enh.pt")
+            torch.save({"config": ecfg, "prior_config": prior_cfg, "family": "latent-enhancer", "step": 3,
+                        "val": {"tpm": {"psnr": 20.0, "lpips": 0.3}}, "enhancer": enh.state_dict()}, eck)
+            out = os.path.join(d, "tadm16")
+            # verifies forward(x, t) for t < 0, > 0 and == 0 and timestep(x) against eager modules
+            export.main(["--checkpoint", eck, "--name", "tadm16", "--version", "t", "--out", out,
+                         "--lr-tile", "32", "--weights", "raw"])
+            with open(os.path.join(out, "manifest.json")) as f:
+                man = json.load(f)
+            self.assertEqual(man["enhancer"]["hint"], {"kind": "timestep", "t_per_unit": 2.0, "tile_lr": 32})
+            self.assertEqual((man["enhancer"]["t_min"], man["enhancer"]["t_max"]), (10.0, 400.0))
+            self.assertEqual(man["training"]["model"], cfg["model"])
+            codec, _ = evaluate.load_bundle(out)
+            y = torch.round(torch.rand(1, 3, 4, 4) * 255) / 255
+            with torch.no_grad():
+                t = codec.dec.timestep(y)
+                self.assertTrue(10.0 <= float(t) <= 400.0)
+                own, at_t, off = (codec.dec(y, torch.tensor([v])) for v in (-1.0, float(t), 0.0))
+            self.assertLess(float((own - at_t).abs().max()), 1e-4)  # the TPM's t, given or found
+            self.assertGreater(float((own - off).abs().max()), 1e-3)  # the enhancer changes the picture
+            # the rescaler's weights are where the enhancer's trainer looks for them
             back = dfrm.load_net_from_bundle(out)
             for k, v in net.state_dict().items():
                 self.assertLess(float((back.state_dict()[k] - v.to(torch.float16).float()).abs().max()), 1e-6, k)
