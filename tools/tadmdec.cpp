@@ -182,7 +182,7 @@ int main(int argc, char** argv) {
   std::optional<tadm_image_format> output_format;
   std::string max_size;
   Strip strip;
-  bool thumbnail = false, force = false;
+  bool thumbnail = false, force = false, no_enhance = false;
   tadm_device device = TADM_DEVICE_AUTO;
   tadm_upscaler upscaler = TADM_UPSCALER_BICUBIC;
   tadm_precision precision = TADM_PRECISION_AUTO;
@@ -236,6 +236,9 @@ int main(int argc, char** argv) {
       {"auto", TADM_PRECISION_AUTO}, {"fp32", TADM_PRECISION_FP32}, {"bf16", TADM_PRECISION_BF16}};
   app.add_option("--precision", precision, "Learned models: auto (bf16 where the CPU has it natively), fp32 or bf16")
       ->transform(CLI::CheckedTransformer(kPrecisions, CLI::ignore_case));
+  app.add_flag("--no-enhance", no_enhance,
+               "Latent models with an enhancer (tadm16): decode without the one-step enhancer, about twice\n"
+               "as fast and blurrier");
   add_threads_device(app, threads, device);
   add_batch_options(app, batch, "NAME.png (--output-format: .jpg .webp .pam .ppm)", kTadmExtensions);
   add_limits(app, limits);
@@ -277,6 +280,7 @@ int main(int argc, char** argv) {
   s.classic_upscaler = upscaler;
   s.output_bit_depth = depth;
   s.precision = precision;
+  s.skip_enhancer = no_enhance;
   if (batch_mode) {
     const tadm_image_format f = *output_format;
     const std::string extension = f == TADM_IMAGE_JPEG ? ".jpg" : "." + format_name(f);

@@ -129,8 +129,12 @@ Bundle load_bundle(const fs::path& dir, BundleParts parts) {
       if (!v.is_number_integer()) fail(TADM_ERROR_MODEL, where + ": \"" + key + "\" is not an integer");
       return v.get<std::int64_t>();
     };
-    if (integer(j.at("format_version"), "format_version") != 1)
-      fail(TADM_ERROR_MODEL, where + ": format_version " + j.at("format_version").dump() + " is not supported (this build reads 1)");
+    const std::int64_t format_version = integer(j.at("format_version"), "format_version");
+    if (format_version != 1 && format_version != 2)
+      fail(TADM_ERROR_MODEL, where + ": format_version " + j.at("format_version").dump() + " is not supported (this build reads 1 and 2)");
+    // Version 2 is version 1 plus a decoder with a timestep-aware enhancer ("enhancer").
+    if (j.contains("enhancer") != (format_version == 2))
+      fail(TADM_ERROR_MODEL, where + ": format_version 2 bundles, and only they, have \"enhancer\"");
     b.identity.name = j.at("name").get<std::string>();
     b.identity.version = j.at("version").get<std::string>();
     b.family = j.at("family").get<std::string>();
@@ -186,6 +190,28 @@ Bundle load_bundle(const fs::path& dir, BundleParts parts) {
     if (b.tile_bytes_per_pixel < 16 || b.tile_bytes_per_pixel > 65536)
       fail(TADM_ERROR_MODEL, where + ": memory.tile_bytes_per_pixel is outside 16..65536");
     if (j.contains("base_weights")) b.base_weights = resolve_base_weights(j["base_weights"], b.identity.name, where);
+    if (j.contains("enhancer")) {
+      const auto& e = j["enhancer"];
+      auto number = [&](const nlohmann::json& v, const std::string& key) {
+        if (!v.is_number()) fail(TADM_ERROR_MODEL, where + ": \"enhancer." + key + "\" is not a number");
+        return v.get<double>();
+      };
+      EnhancerSpec s;
+      s.t_min = number(e.at("t_min"), "t_min");
+      s.t_max = number(e.at("t_max"), "t_max");
+      const auto& h = e.at("hint");
+      if (h.at("kind").get<std::string>() != "timestep")
+        fail(TADM_ERROR_MODEL, where + ": enhancer.hint.kind must be \"timestep\"");
+      s.t_per_unit = number(h.at("t_per_unit"), "hint.t_per_unit");
+      const std::int64_t tile = integer(h.at("tile_lr"), "enhancer.hint.tile_lr");
+      // A timestep is stored in one byte, 1..255 (0 is never written), so the range must fit.
+      if (!(s.t_min > 0 && s.t_min <= s.t_max && s.t_per_unit > 0 && s.t_max / s.t_per_unit <= 255 &&
+            s.t_max <= 1000) || tile < 1 || tile > 4096)
+        fail(TADM_ERROR_MODEL, where + ": enhancer timesteps " + e.dump() + " are not usable (0 < t_min <= t_max "
+                                   "<= 1000, t_max / t_per_unit <= 255, tile_lr 1..4096)");
+      s.hint_tile = static_cast<std::uint32_t>(tile);
+      b.enhancer = s;
+    }
   } catch (const nlohmann::json::exception& e) {
     fail(TADM_ERROR_MODEL, where + " is invalid: " + e.what());
   }

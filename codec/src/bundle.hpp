@@ -22,6 +22,16 @@ struct BaseWeights {
   std::vector<std::uint8_t> bytes; // torch.save state dict, verified against the manifest
 };
 
+// A latent model's one-step enhancer (manifest "enhancer", spec/model-bundle.md): the timesteps it
+// was trained for, and how the container's `hint` stores one per tile (round(t / t_per_unit), on
+// a grid of hint_tile x hint_tile LR pixels).
+struct EnhancerSpec {
+  double t_min = 0;
+  double t_max = 0;
+  double t_per_unit = 1;
+  std::uint32_t hint_tile = 32;
+};
+
 struct Bundle {
   std::filesystem::path dir;
   ModelIdentity identity;  // sha256 = SHA-256 of manifest.json's bytes
@@ -34,6 +44,7 @@ struct Bundle {
   std::vector<std::uint8_t> decoder;
   std::vector<BaseWeights> base_weights;
   std::uint32_t tile_bytes_per_pixel = 256;  // model activations per full-resolution tile pixel
+  std::optional<EnhancerSpec> enhancer;      // manifest "enhancer": the decoder takes a timestep
 };
 
 // What load_bundle reads: the manifest alone (identity, geometry, file names and hashes checked

@@ -332,6 +332,8 @@ std::vector<std::uint8_t> Encoder::encode(const Image& image) {
   if (!md.exif.empty()) file.exif = md.exif;
   if (!md.xmp.empty()) file.xmp = md.xmp;
   if (md.cicp) file.cicp = container::Cicp{(*md.cicp)[0], (*md.cicp)[1], (*md.cicp)[2], (*md.cicp)[3]};
+  // A model with an enhancer: the timestep of each tile, from the thumbnail as decoders see it.
+  if (!lossy) file.hint = rescaler_->timestep_hint(rgb_planes(lr_image), ctx);
   chosen_quality_ = lr_.quality;
   std::vector<std::uint8_t> out = code_thumbnail(lr_image, file);
   if (settings_.container != TADM_CONTAINER_TADM) {
@@ -404,6 +406,8 @@ Image Decoder::decode(const container::File& file, std::uint32_t bit_depth) {
   const bool alpha = (file.flags & container::kFlagAlpha) != 0;
   RunContext ctx{threads, settings_.limits, stage_progress(settings_.progress, settings_.user, 0.0f, 0.95f, "upscaling"),
                  settings_.precision};
+  ctx.hint = file.hint ? &*file.hint : nullptr;
+  ctx.enhance = settings_.skip_enhancer == 0;
   const std::uint32_t depth = bit_depth                    ? bit_depth
                              : settings_.output_bit_depth ? static_cast<std::uint32_t>(settings_.output_bit_depth)
                                                           : file.original_bit_depth;

@@ -11,6 +11,7 @@
 #include "image.hpp"
 #include "resample.hpp"
 #include "sha256.hpp"
+#include "tadm/container.hpp"
 
 namespace tadm {
 
@@ -42,6 +43,10 @@ struct RunContext {
   tadm_precision precision = TADM_PRECISION_FP32;
   // Encoders only: gradient steps of thumbnail refinement through the decoder (0 = none).
   int refine_iterations = 0;
+  // Decoders of models with an enhancer: the file's per-tile timesteps (the container's `hint`;
+  // absent: the model chooses per tile), and whether to enhance at all (tadmdec --no-enhance).
+  const container::Hint* hint = nullptr;
+  bool enhance = true;
 };
 
 // What a model holds while it runs, for the memory budget (estimates from the code's buffers):
@@ -76,6 +81,11 @@ class Rescaler {
   virtual Planes upscale(const Planes& lr, Scale scale, std::uint32_t width, std::uint32_t height,
                          RunContext& ctx) const = 0;
   virtual std::optional<LrTraining> lr_training() const { return std::nullopt; }
+  // Models with a timestep-aware enhancer: the timestep the decoder will use for each tile of the
+  // 8-bit thumbnail `lr`, as the container's `hint` stores it; none for other models.
+  virtual std::optional<container::Hint> timestep_hint(const Planes& /*lr*/, RunContext& /*ctx*/) const {
+    return std::nullopt;
+  }
   virtual MemoryUse downscale_memory() const = 0;
   virtual MemoryUse upscale_memory() const = 0;
 };

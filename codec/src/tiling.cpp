@@ -57,8 +57,7 @@ float axis_weight(const TileSpan& sp, double u, double f) {
 
 Planes run_tiled(const Planes& in, std::uint32_t scale, TileDirection direction,
                  std::uint32_t lr_width, std::uint32_t lr_height, const TileGeometry& geometry,
-                 const std::function<Planes(const Planes&)>& run,
-                 const std::function<void(float)>& progress) {
+                 const TileFn& run, const std::function<void(float)>& progress) {
   const bool up = direction == TileDirection::kUp;
   const std::uint32_t in_f = up ? 1 : scale;   // input pixels per LR pixel
   const std::uint32_t out_f = up ? scale : 1;  // output pixels per LR pixel
@@ -72,7 +71,7 @@ Planes run_tiled(const Planes& in, std::uint32_t scale, TileDirection direction,
   for (const TileSpan& sy : ys) {
     for (const TileSpan& sx : xs) {
       const Planes tile_in = crop(in, sx.lo * in_f, sy.lo * in_f, (sx.hi - sx.lo) * in_f, (sy.hi - sy.lo) * in_f);
-      const Planes tile_out = run(tile_in);
+      const Planes tile_out = run(tile_in, sx, sy);
       const std::uint32_t tw = (sx.hi - sx.lo) * out_f, th = (sy.hi - sy.lo) * out_f;
       if (tile_out.width != tw || tile_out.height != th)
         fail(TADM_ERROR_MODEL, "the model returned a " + std::to_string(tile_out.width) + "x" +

@@ -26,12 +26,12 @@ struct TileSpan {
 };
 std::vector<TileSpan> tile_spans(std::uint32_t size, const TileGeometry& geometry);
 
-// `run` receives an input tile (planes) and returns its output tile. `in` must be exactly
-// lr size (up) or lr size * scale (down).
+// `run` receives an input tile (planes) with its place on the LR grid (the spans across and
+// down) and returns its output tile. `in` must be exactly lr size (up) or lr size * scale (down).
+using TileFn = std::function<Planes(const Planes& tile, const TileSpan& x, const TileSpan& y)>;
 Planes run_tiled(const Planes& in, std::uint32_t scale, TileDirection direction,
                  std::uint32_t lr_width, std::uint32_t lr_height, const TileGeometry& geometry,
-                 const std::function<Planes(const Planes&)>& run,
-                 const std::function<void(float)>& progress);
+                 const TileFn& run, const std::function<void(float)>& progress);
 
 // Copy a rectangle of planes.
 Planes crop(const Planes& in, std::uint32_t x, std::uint32_t y, std::uint32_t w, std::uint32_t h);

@@ -164,11 +164,46 @@ class LearnedRescaler final : public Rescaler {
   Planes upscale(const Planes& lr, Scale scale, std::uint32_t width, std::uint32_t height,
                  RunContext& ctx) const override {
     check_scale(scale, TADM_ERROR_UNSUPPORTED);
+    if (bundle_.enhancer && ctx.hint) check_hint(*ctx.hint, lr.width, lr.height);
     Planes full = run(decoder_, lr, TileDirection::kUp, lr.width, lr.height, ctx, "decoder");
     if (full.width == width && full.height == height) return full;
     if (full.width < width || full.height < height)
       fail(TADM_ERROR_CORRUPT, "the LR image is too small for the stored original size");
     return crop(full, 0, 0, width, height);
+  }
+
+  // One timestep per hint tile (the manifest's tile on the LR grid, with the decoder's margins
+  // as context), from the decoder's own timestep predictor on the 8-bit thumbnail: what the
+  // decoder would choose, stored so that it need not be recomputed and can be shown (tadminfo).
+  std::optional<container::Hint> timestep_hint(const Planes& lr, RunContext& ctx) const override {
+    if (!bundle_.enhancer) return std::nullopt;
+    const EnhancerSpec& e = *bundle_.enhancer;
+    const TileGeometry g{e.hint_tile, bundle_.lr_overlap};
+    const auto xs = tile_spans(lr.width, g), ys = tile_spans(lr.height, g);
+    if (xs.size() > 65535 || ys.size() > 65535) return std::nullopt;
+    container::Hint h;
+    h.tile_width = h.tile_height = static_cast<std::uint16_t>(std::min<std::uint32_t>(e.hint_tile, 65535));
+    h.grid_width = static_cast<std::uint16_t>(xs.size());
+    h.grid_height = static_cast<std::uint16_t>(ys.size());
+    torch::set_num_threads(ctx.threads);
+    c10::InferenceMode guard;
+    try {
+      for (const TileSpan& sy : ys)
+        for (const TileSpan& sx : xs) {
+          const Planes tile = crop(lr, sx.lo, sy.lo, sx.hi - sx.lo, sy.hi - sy.lo);
+          torch::Tensor x = torch::from_blob(const_cast<float*>(tile.data.data()), {1, 3, tile.height, tile.width},
+                                             torch::kFloat32).to(device_);
+          const double t = decoder_.get_method("timestep")({x}).toTensor().to(torch::kCPU).item<double>();
+          h.values.push_back(static_cast<std::uint8_t>(std::clamp(std::lround(t / e.t_per_unit), 1L, 255L)));
+        }
+    } catch (const Error&) {
+      throw;
+    } catch (const std::exception& ex) {
+      std::string msg = ex.what();
+      if (const auto nl = msg.find('\n'); nl != std::string::npos) msg.resize(nl);
+      fail(TADM_ERROR_MODEL, "the timestep predictor of model " + bundle_.identity.name + " failed: " + msg);
+    }
+    return h;
   }
 
  private:
@@ -207,13 +242,17 @@ class LearnedRescaler final : public Rescaler {
                       (ctx.precision == TADM_PRECISION_AUTO && device_.is_cpu() && cpu_has_native_bf16());
     AutocastScope autocast(bf16, device_);
     ActivationCacheScope cache;
-    auto fn = [&](const Planes& tile) {
+    const bool timestep_input = bundle_.enhancer && dir == TileDirection::kUp;
+    auto fn = [&](const Planes& tile, const TileSpan& sx, const TileSpan& sy) {
       torch::Tensor x = torch::from_blob(const_cast<float*>(tile.data.data()),
                                          {1, tile.channels, tile.height, tile.width}, torch::kFloat32);
       if (device_ != torch::kCPU) x = x.to(device_);
       torch::Tensor y;
       try {
-        y = module.forward({x}).toTensor();
+        if (timestep_input)
+          y = module.forward({x, torch::full({1}, tile_timestep(ctx, sx, sy), torch::kFloat32).to(device_)}).toTensor();
+        else
+          y = module.forward({x}).toTensor();
       } catch (const std::exception& e) {
         std::string msg = e.what();
         if (const auto nl = msg.find('\n'); nl != std::string::npos) msg.resize(nl);
@@ -228,6 +267,34 @@ class LearnedRescaler final : public Rescaler {
       return out;
     };
     return run_tiled(in, bundle_.scale, dir, lw, lh, geometry(ctx.limits.max_tile_pixels), fn, ctx.progress);
+  }
+
+  // A hint must describe this thumbnail (the container checked its grid against its own tile
+  // size) and hold timesteps the model was trained for: anything else is refused by name.
+  void check_hint(const container::Hint& h, std::uint32_t lw, std::uint32_t lh) const {
+    const EnhancerSpec& e = *bundle_.enhancer;
+    if (std::uint64_t{h.grid_width} * h.tile_width < lw || std::uint64_t{h.grid_height} * h.tile_height < lh)
+      fail(TADM_ERROR_CORRUPT, "the file's hint grid does not cover the thumbnail");
+    for (const std::uint8_t v : h.values) {
+      const double t = v * e.t_per_unit;
+      if (t < e.t_min - e.t_per_unit || t > e.t_max + e.t_per_unit)
+        fail(TADM_ERROR_CORRUPT, "the file's hint holds timestep " + std::to_string(static_cast<int>(std::lround(t))) +
+                                     " (value " + std::to_string(v) + "), outside the " +
+                                     std::to_string(static_cast<int>(e.t_min)) + ".." +
+                                     std::to_string(static_cast<int>(e.t_max)) + " that model " + bundle_.identity.name +
+                                     " was trained for");
+    }
+  }
+
+  // The timestep a decoder tile runs at (forward's second input): 0 = no enhancement, the file's
+  // hint for the cell under the tile's core centre, or -1 = the model's own choice.
+  float tile_timestep(const RunContext& ctx, const TileSpan& sx, const TileSpan& sy) const {
+    if (!ctx.enhance) return 0.0f;
+    if (!ctx.hint) return -1.0f;
+    const container::Hint& h = *ctx.hint;
+    const std::uint32_t cx = std::min<std::uint32_t>((sx.start + sx.end) / 2 / h.tile_width, h.grid_width - 1u);
+    const std::uint32_t cy = std::min<std::uint32_t>((sy.start + sy.end) / 2 / h.tile_height, h.grid_height - 1u);
+    return static_cast<float>(h.values[std::size_t{cy} * h.grid_width + cx] * bundle_.enhancer->t_per_unit);
   }
 
   // Encoder-side refinement: the encoder is a fast, amortised guess of the best thumbnail; with
@@ -267,8 +334,10 @@ class LearnedRescaler final : public Rescaler {
           torch::Tensor core = torch::zeros_like(var);
           core.index_put_({Slice(), Slice(), Slice(cy0, cy1), Slice(cx0, cx1)}, 1.0);
           var.set_requires_grad(true);
+          const torch::Tensor own_t = torch::full({1}, -1.0f, torch::kFloat32).to(device_);
           auto loss_of = [&](const torch::Tensor& q) {
-            const torch::Tensor out = decoder_.forward({q}).toTensor();
+            const torch::Tensor out =
+                (bundle_.enhancer ? decoder_.forward({q, own_t}) : decoder_.forward({q})).toTensor();
             return (out.index({Slice(), Slice(), Slice(cy0 * s, cy1 * s), Slice(cx0 * s, cx1 * s)}) - target)
                 .square()
                 .mean();

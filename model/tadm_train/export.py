@@ -277,7 +277,8 @@ def export_latent(ck: dict, args) -> None:
     step = int(ck.get("step", 0))
     overlap = args.lr_overlap if args.lr_overlap is not None else max(2, 128 // s)
     manifest = {
-        "format": "tadm-model-bundle", "format_version": 1,
+        # version 2: a decoder with an enhancer, which takes a timestep (spec/model-bundle.md)
+        "format": "tadm-model-bundle", "format_version": 2 if enh_ck else 1,
         "name": args.name, "version": args.version, "family": "latent-rescaler", "scale": s,
         "files": {"encoder": {"path": "encoder.pt", "sha256": sha256_file(ep)},
                   "decoder": {"path": "decoder.pt", "sha256": sha256_file(dp)}},
