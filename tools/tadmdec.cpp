@@ -116,10 +116,10 @@ class DecodeJob {
 
   // Returns the line that describes the output.
   std::string run(const std::string& input, const std::string& output) {
-    const std::vector<std::uint8_t> bytes = read_file(input, memory_budget_bytes(settings_.limits));
+    const std::vector<std::uint8_t> bytes = read_file(input, memory_budget_bytes(settings_.common.limits));
     tadm_cpp::ImagePtr image;
     try {
-      if (box_w_) image = thumbnail_fit(bytes, settings_.limits, box_w_, box_h_, verbosity_);
+      if (box_w_) image = thumbnail_fit(bytes, settings_.common.limits, box_w_, box_h_, verbosity_);
       if (!image) {
         if (!decoder_) decoder_.emplace(settings_);
         image = decoder_->decode(bytes);
@@ -275,7 +275,7 @@ int main(int argc, char** argv) {
   if (!batch_mode && refuse_terminal("tadmdec", input, output)) return kExitUsage;
   tadm_decoder_settings s;
   tadm_decoder_default_settings(&s);
-  fill_shared_settings(s, model, model_dir, threads, device, limits, batch, verbosity);
+  fill_common_settings(s.common, model, model_dir, threads, device, limits, batch, verbosity);
   s.force_model = force;
   s.classic_upscaler = upscaler;
   s.output_bit_depth = depth;

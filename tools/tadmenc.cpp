@@ -58,10 +58,10 @@ class EncodeJob {
   // Returns the line that describes the output.
   std::string run(const std::string& input, const std::string& output) {
     std::string damage;
+    const tadm_limits& limits = settings_.common.limits;
     const tadm_cpp::ImagePtr image =
-        is_std_stream(input)
-            ? tadm_cpp::read_image_memory(read_file(input, memory_budget_bytes(settings_.limits)), &settings_.limits, &damage)
-            : tadm_cpp::read_image(input, &settings_.limits, &damage);
+        is_std_stream(input) ? tadm_cpp::read_image_memory(read_file(input, memory_budget_bytes(limits)), &limits, &damage)
+                             : tadm_cpp::read_image(input, &limits, &damage);
     if (!damage.empty()) log_callback(&verbosity_, TADM_LOG_WARNING, damage.c_str());
     apply_strip(*image, strip_);
     tadm_encoder_settings s = settings_;
@@ -221,7 +221,7 @@ int main(int argc, char** argv) {
   if (!batch_mode && refuse_terminal("tadmenc", paths[0], paths[1])) return kExitUsage;
   tadm_encoder_settings s;
   tadm_encoder_default_settings(&s);
-  fill_shared_settings(s, model, model_dir, threads, device, limits, batch, verbosity);
+  fill_common_settings(s.common, model, model_dir, threads, device, limits, batch, verbosity);
   if (!scale.empty()) {
     std::uint32_t x = 0, y = 0;
     parse_scale(scale, x, y);  // checked by the option's validator

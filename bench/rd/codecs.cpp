@@ -426,9 +426,9 @@ struct Rescaler::Impl {
       if (s == scale) return *e;
     tadm_encoder_settings st;
     tadm_encoder_default_settings(&st);
-    st.model = "classic";
+    st.common.model = "classic";
     st.scale = scale;
-    st.threads = 1;
+    st.common.threads = 1;
     st.png_effort = 0;
     encoders.emplace_back(scale, std::make_unique<tadm_cpp::Encoder>(st));
     return *encoders.back().second;
@@ -438,8 +438,8 @@ struct Rescaler::Impl {
 Rescaler::Rescaler() : impl_(std::make_unique<Impl>()) {
   tadm_decoder_settings st;
   tadm_decoder_default_settings(&st);
-  st.model = "classic";
-  st.threads = 1;
+  st.common.model = "classic";
+  st.common.threads = 1;
   st.classic_upscaler = TADM_UPSCALER_BICUBIC;
   impl_->decoder = std::make_unique<tadm_cpp::Decoder>(st);
 }

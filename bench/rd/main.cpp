@@ -225,8 +225,8 @@ class Worker {
     for (const auto& name : o.codecs) codecs_.push_back(make_codec(name, o.avif_speed, o.jxl_effort));
     tadm_decoder_settings ds;
     tadm_decoder_default_settings(&ds);
-    ds.threads = 1;
-    ds.model_dir = o.model_dir.empty() ? nullptr : o.model_dir.c_str();
+    ds.common.threads = 1;
+    ds.common.model_dir = o.model_dir.empty() ? nullptr : o.model_dir.c_str();
     decoder_ = std::make_unique<tadm_cpp::Decoder>(ds);
   }
 
@@ -346,10 +346,10 @@ class Worker {
     if (it != encoders_.end()) return *it->second;
     tadm_encoder_settings st;
     tadm_encoder_default_settings(&st);
-    st.model = op.model.c_str();
-    st.model_dir = o_.model_dir.empty() ? nullptr : o_.model_dir.c_str();
+    st.common.model = op.model.c_str();
+    st.common.model_dir = o_.model_dir.empty() ? nullptr : o_.model_dir.c_str();
     st.scale = op.scale;
-    st.threads = 1;
+    st.common.threads = 1;
     st.refine_iterations = op.refine;
     return *encoders_.emplace(op.id, std::make_unique<tadm_cpp::Encoder>(st)).first->second;
   }

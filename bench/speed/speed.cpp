@@ -50,17 +50,17 @@ const Rgb& photo() {
 tadm_cpp::Encoder make_encoder(const char* model, std::uint32_t scale, int threads = 1) {
   tadm_encoder_settings st;
   tadm_encoder_default_settings(&st);
-  st.model = model;
+  st.common.model = model;
   st.scale = scale;
-  st.threads = threads;
+  st.common.threads = threads;
   return tadm_cpp::Encoder(st);
 }
 
 tadm_cpp::Decoder make_decoder(const char* model = nullptr, int threads = 1) {
   tadm_decoder_settings st;
   tadm_decoder_default_settings(&st);
-  st.model = model;
-  st.threads = threads;
+  st.common.model = model;
+  st.common.threads = threads;
   return tadm_cpp::Decoder(st);
 }
 
@@ -180,10 +180,10 @@ void register_bundles() {
     auto encoder_settings = [](const std::string& model, std::uint32_t s, const Rgb& t, int refine = 0) {
       tadm_encoder_settings st;
       tadm_encoder_default_settings(&st);
-      st.model = model.c_str();
+      st.common.model = model.c_str();
       st.scale = s;
-      st.threads = 1;
-      st.limits.max_tile_pixels = 4 * t.width * t.height;
+      st.common.threads = 1;
+      st.common.limits.max_tile_pixels = 4 * t.width * t.height;
       st.refine_iterations = refine;
       return st;
     };
@@ -206,8 +206,8 @@ void register_bundles() {
         const Bytes file = enc.encode(*to_tadm(t));
         tadm_decoder_settings ds;
         tadm_decoder_default_settings(&ds);
-        ds.threads = 1;
-        ds.limits.max_tile_pixels = t.width * t.height;
+        ds.common.threads = 1;
+        ds.common.limits.max_tile_pixels = t.width * t.height;
         tadm_cpp::Decoder dec(ds);
         for (auto _ : state) benchmark::DoNotOptimize(dec.decode(file));
         set_pixels(state, static_cast<std::uint64_t>(t.width) * t.height);

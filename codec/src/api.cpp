@@ -171,12 +171,13 @@ tadm_image* to_public(const tadm::Image& im) {
 
 // A caller built against an older tadm.h passes a smaller settings struct: its fields are taken,
 // the ones past its struct_size keep their defaults (tadm.h, conventions).
-// Sizes from the offset of `limits` (in every release) up to sizeof are accepted; otherwise the
-// message names the default function (`defaults_name`) and the accepted range.
+// Sizes from the end of `common` (struct_size and the common settings are in every release) up
+// to sizeof are accepted; otherwise the message names the default function (`defaults_name`) and
+// the accepted range.
 template <class S>
 bool settings_with_defaults(const S* in, void (*defaults)(S*), const char* defaults_name, S& out, char* error,
                             std::size_t error_size) {
-  constexpr std::size_t min_size = offsetof(S, limits);
+  constexpr std::size_t min_size = offsetof(S, common) + sizeof(tadm_common_settings);
   if (!in || in->struct_size < min_size || in->struct_size > sizeof(S)) {
     set_message(error, error_size, std::string("settings must come from ") + defaults_name + "() (struct_size " +
                                        std::to_string(in ? in->struct_size : 0) + " is not between " +
@@ -569,13 +570,21 @@ tadm_status tadm_image_resize(const tadm_image* image, uint32_t width, uint32_t 
 
 void tadm_buffer_free(uint8_t* data) { std::free(data); }
 
+// ---------------------------------------------------------------- common settings
+
+void tadm_common_default_settings(tadm_common_settings* s) {
+  if (!s) return;
+  std::memset(s, 0, sizeof *s);
+  s->device = TADM_DEVICE_AUTO;
+}
+
 // ---------------------------------------------------------------- encoder
 
 void tadm_encoder_default_settings(tadm_encoder_settings* s) {
   if (!s) return;
   std::memset(s, 0, sizeof *s);
   s->struct_size = sizeof *s;
-  s->device = TADM_DEVICE_AUTO;
+  tadm_common_default_settings(&s->common);
   s->png_effort = 2;
   s->lr_codec = TADM_LR_AUTO;
 }
@@ -642,7 +651,7 @@ void tadm_decoder_default_settings(tadm_decoder_settings* s) {
   if (!s) return;
   std::memset(s, 0, sizeof *s);
   s->struct_size = sizeof *s;
-  s->device = TADM_DEVICE_AUTO;
+  tadm_common_default_settings(&s->common);
   s->classic_upscaler = TADM_UPSCALER_BICUBIC;
 }
 

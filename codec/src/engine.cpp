@@ -142,8 +142,9 @@ std::string size_text(std::uint64_t w, std::uint64_t h) { return std::to_string(
 // ------------------------------------------------------------------ encoder
 
 Encoder::Encoder(const tadm_encoder_settings& settings) : settings_(settings) {
-  settings_.limits = resolve_limits(&settings.limits);
-  const std::string model_dir = settings.model_dir ? settings.model_dir : "";
+  const tadm_common_settings& common = settings.common;
+  settings_.common.limits = resolve_limits(&common.limits);
+  const std::string model_dir = common.model_dir ? common.model_dir : "";
   if (settings.scale != 0 && (settings.scale < 2 || settings.scale > 64))
     fail(TADM_ERROR_INVALID_ARGUMENT, "scale " + std::to_string(settings.scale) + " is outside 2..64");
   if (settings.scale_y != 0 && (settings.scale_y < 2 || settings.scale_y > 64))
@@ -153,7 +154,7 @@ Encoder::Encoder(const tadm_encoder_settings& settings) : settings_(settings) {
   const bool asymmetric = settings.scale_y != 0 && settings.scale_y != settings.scale;
   check_enum(enum_value(settings.container), TADM_CONTAINER_TADM, TADM_CONTAINER_AVIF, "container",
              "tadm (0), heif (1) or avif (2)");
-  check_enum(enum_value(settings.device), TADM_DEVICE_AUTO, TADM_DEVICE_CUDA, "device", "auto (0), cpu (1) or cuda (2)");
+  check_enum(enum_value(common.device), TADM_DEVICE_AUTO, TADM_DEVICE_CUDA, "device", "auto (0), cpu (1) or cuda (2)");
   if (settings.png_effort < 0 || settings.png_effort > 3)
     fail(TADM_ERROR_INVALID_ARGUMENT, "PNG effort " + std::to_string(settings.png_effort) + " is outside 0..3");
   if (settings.refine_iterations < 0 || settings.refine_iterations > kMaxRefineIterations)
@@ -161,21 +162,21 @@ Encoder::Encoder(const tadm_encoder_settings& settings) : settings_(settings) {
                                           " is outside 0.." + std::to_string(kMaxRefineIterations));
   check_enum(enum_value(settings.profile), TADM_PROFILE_FIDELITY, TADM_PROFILE_PERCEPTUAL, "profile",
              "fidelity (0) or perceptual (1)");
-  std::string spec = settings.model ? settings.model : "";
+  std::string spec = common.model ? common.model : "";
   if (spec.empty()) {
     // The default: the learned bundle for the scale; the baseline only for scales no learned
     // bundle serves (learned bundles are square). A missing default bundle or runtime is an
     // error, never a silent downgrade.
     spec = asymmetric ? "classic" : default_model_name(settings.scale, settings.profile);
   }
-  rescaler_ = open_model(spec, ModelSource::kUser, model_dir, ResampleFilter::kBicubic, settings.device, settings.log,
-                         settings.user);
+  rescaler_ = open_model(spec, ModelSource::kUser, model_dir, ResampleFilter::kBicubic, common.device, common.log,
+                         common.user);
   // The caller's strings need not outlive this call: keep no pointer to them (as Decoder does).
-  settings_.model = nullptr;
-  settings_.model_dir = nullptr;
+  settings_.common.model = nullptr;
+  settings_.common.model_dir = nullptr;
   const std::uint32_t native = rescaler_->native_scale();
   if (settings.refine_iterations > 0 && native == 0)
-    log_message(settings.log, settings.user, TADM_LOG_WARNING,
+    log_message(common.log, common.user, TADM_LOG_WARNING,
                 "thumbnail refinement needs a learned model; the classic rescaler encodes without it");
   scale_.x = settings.scale ? settings.scale : (native ? native : 16);
   scale_.y = settings.scale_y ? settings.scale_y : scale_.x;
@@ -187,6 +188,7 @@ Encoder::Encoder(const tadm_encoder_settings& settings) : settings_(settings) {
 }
 
 void Encoder::choose_lr_codec(const tadm_encoder_settings& settings) {
+  const tadm_common_settings& common = settings.common;
   const int codec = enum_value(settings.lr_codec);
   const std::optional<LrTraining> trained = rescaler_->lr_training();
   const std::string model = rescaler_->identity().name;
@@ -208,19 +210,19 @@ void Encoder::choose_lr_codec(const tadm_encoder_settings& settings) {
   const bool trained_for_it = trained && trained->codec == lr_codec_name(lr_.codec);
   lr_.quality = settings.lr_quality ? settings.lr_quality : (trained_for_it ? trained->quality_max : 90);
   lr_quality_min_ = trained_for_it ? trained->quality_min : 1;
-  lr_.threads = resolve_threads(settings.threads);
+  lr_.threads = resolve_threads(common.threads);
   const bool lossy = lr_.codec != LrCodec::kPng && !lr_.lossless;
   if (trained && !trained_for_it)
-    log_message(settings.log, settings.user, TADM_LOG_WARNING,
+    log_message(common.log, common.user, TADM_LOG_WARNING,
                 "model " + model + " was trained on " + trained->codec + " thumbnails; a " +
                     (lossy ? std::string("lossy ") : std::string("lossless ")) + lr_codec_name(lr_.codec) +
                     " thumbnail will restore worse");
   else if (!trained && lossy && rescaler_->native_scale() != 0)
-    log_message(settings.log, settings.user, TADM_LOG_WARNING,
+    log_message(common.log, common.user, TADM_LOG_WARNING,
                 "model " + model + " was trained on lossless thumbnails; a lossy " + std::string(lr_codec_name(lr_.codec)) +
                     " thumbnail will restore worse");
   if (lossy && settings.refine_iterations > 0)
-    log_message(settings.log, settings.user, TADM_LOG_WARNING,
+    log_message(common.log, common.user, TADM_LOG_WARNING,
                 "thumbnail refinement needs a lossless thumbnail; encoding the lossy one without it");
   if (lr_.codec != LrCodec::kPng && settings.container != TADM_CONTAINER_TADM)
     fail(TADM_ERROR_UNSUPPORTED, "HEIF and AVIF files hold a lossless thumbnail of their own; a " +
@@ -279,8 +281,8 @@ static std::uint64_t encode_fixed_bytes(std::uint64_t w, std::uint64_t h, std::u
 
 void Encoder::check_input(std::uint32_t width, std::uint32_t height, std::uint32_t channels,
                           std::uint32_t bit_depth) const {
-  check_image_limits(width, height, settings_.limits, "the input image");
-  RunContext probe{1, settings_.limits};
+  check_image_limits(width, height, settings_.common.limits, "the input image");
+  RunContext probe{1, settings_.common.limits};
   fit_memory_budget(probe, encode_fixed_bytes(width, height, channels, bit_depth), rescaler_->downscale_memory(),
                     std::uint64_t{width} * height, "encoding a " + size_text(width, height) + " image");
 }
@@ -291,16 +293,16 @@ std::vector<std::uint8_t> Encoder::encode(const Image& image) {
     fail(TADM_ERROR_CORRUPT, "the input's CICP full-range flag is " + std::to_string((*image.metadata.cicp)[3]) +
                                  "; it must be 0 or 1");
   for (const auto* blob : {&image.metadata.icc, &image.metadata.exif, &image.metadata.xmp})
-    if (blob->size() > settings_.limits.max_metadata_bytes)
+    if (blob->size() > settings_.common.limits.max_metadata_bytes)
       fail(TADM_ERROR_LIMIT, "the input's metadata (" + std::to_string(blob->size()) +
                                  " bytes) is over the metadata limit");
-  const int threads = resolve_threads(settings_.threads);
+  const int threads = resolve_threads(settings_.common.threads);
   auto progress = [&](float from, float to, const char* stage) {
-    return stage_progress(settings_.progress, settings_.user, from, to, stage);
+    return stage_progress(settings_.common.progress, settings_.common.user, from, to, stage);
   };
   progress(0.0f, 0.0f, "reading")(0.0f);
   const Planes rgb = rgb_planes(image);
-  RunContext ctx{threads, settings_.limits, progress(0.0f, 0.9f, "downscaling")};
+  RunContext ctx{threads, settings_.common.limits, progress(0.0f, 0.9f, "downscaling")};
   fit_memory_budget(ctx, encode_fixed_bytes(image.width, image.height, image.channels, image.bit_depth),
                     rescaler_->downscale_memory(), std::uint64_t{image.width} * image.height,
                     "encoding a " + size_text(image.width, image.height) + " image");
@@ -347,21 +349,22 @@ std::vector<std::uint8_t> Encoder::encode(const Image& image) {
 // ------------------------------------------------------------------ decoder
 
 Decoder::Decoder(const tadm_decoder_settings& settings) : settings_(settings) {
-  settings_.limits = resolve_limits(&settings.limits);
-  model_spec_ = settings.model ? settings.model : "";
-  model_dir_ = settings.model_dir ? settings.model_dir : "";
-  settings_.model = nullptr;
-  settings_.model_dir = nullptr;
+  const tadm_common_settings& common = settings.common;
+  settings_.common.limits = resolve_limits(&common.limits);
+  model_spec_ = common.model ? common.model : "";
+  model_dir_ = common.model_dir ? common.model_dir : "";
+  settings_.common.model = nullptr;
+  settings_.common.model_dir = nullptr;
   if (settings.output_bit_depth != 0 && settings.output_bit_depth != 8 && settings.output_bit_depth != 16)
     fail(TADM_ERROR_INVALID_ARGUMENT, "output bit depth must be 0, 8 or 16");
   check_enum(enum_value(settings.precision), TADM_PRECISION_AUTO, TADM_PRECISION_BF16, "precision",
              "auto (0), fp32 (1) or bf16 (2)");
-  check_enum(enum_value(settings.device), TADM_DEVICE_AUTO, TADM_DEVICE_CUDA, "device", "auto (0), cpu (1) or cuda (2)");
+  check_enum(enum_value(common.device), TADM_DEVICE_AUTO, TADM_DEVICE_CUDA, "device", "auto (0), cpu (1) or cuda (2)");
   check_enum(enum_value(settings.classic_upscaler), TADM_UPSCALER_BICUBIC, TADM_UPSCALER_LANCZOS, "classic upscaler",
              "bicubic (0) or lanczos (1)");
   if (!model_spec_.empty())
     rescaler_ = open_model(model_spec_, ModelSource::kUser, model_dir_, classic_filter(settings.classic_upscaler),
-                           settings.device, settings.log, settings.user);
+                           common.device, common.log, common.user);
 }
 
 Rescaler& Decoder::model_for(const container::File& file) {
@@ -370,7 +373,7 @@ Rescaler& Decoder::model_for(const container::File& file) {
   const ModelIdentity wanted{file.model_name, file.model_version, file.model_sha256};
   if (!rescaler_ || (model_spec_.empty() && wanted != cached_for_)) {
     rescaler_ = open_model(file.model_name, ModelSource::kFile, model_dir_, classic_filter(settings_.classic_upscaler),
-                           settings_.device, settings_.log, settings_.user);
+                           settings_.common.device, settings_.common.log, settings_.common.user);
     cached_for_ = wanted;
   }
   const ModelIdentity& id = rescaler_->identity();
@@ -380,7 +383,7 @@ Rescaler& Decoder::model_for(const container::File& file) {
                              " (SHA-256 " + to_hex(file.model_sha256).substr(0, 16) + "...), but model " +
                              id.name + " " + id.version + " has SHA-256 " + to_hex(id.sha256).substr(0, 16) + "...";
     if (!settings_.force_model) fail(TADM_ERROR_MODEL_MISMATCH, what + "; force the model to decode anyway");
-    log_message(settings_.log, settings_.user, TADM_LOG_WARNING, what + "; decoding anyway as forced");
+    log_message(settings_.common.log, settings_.common.user, TADM_LOG_WARNING, what + "; decoding anyway as forced");
   }
   return *rescaler_;
 }
@@ -393,18 +396,19 @@ static std::uint64_t decode_fixed_bytes(std::uint64_t w, std::uint64_t h, std::u
 }
 
 container::File Decoder::parse(std::span<const std::uint8_t> input) const {
-  return read_container(input, settings_.limits, resolve_threads(settings_.threads));
+  return read_container(input, settings_.common.limits, resolve_threads(settings_.common.threads));
 }
 
 Image Decoder::decode(std::span<const std::uint8_t> input) { return decode(parse(input)); }
 
 Image Decoder::decode(const container::File& file, std::uint32_t bit_depth) {
-  const int threads = resolve_threads(settings_.threads);
-  check_image_limits(file.width, file.height, settings_.limits, "the stored image");
+  const int threads = resolve_threads(settings_.common.threads);
+  check_image_limits(file.width, file.height, settings_.common.limits, "the stored image");
   Rescaler& model = model_for(file);
   const bool gray = (file.flags & container::kFlagGrayscale) != 0;
   const bool alpha = (file.flags & container::kFlagAlpha) != 0;
-  RunContext ctx{threads, settings_.limits, stage_progress(settings_.progress, settings_.user, 0.0f, 0.95f, "upscaling"),
+  const tadm_common_settings& common = settings_.common;
+  RunContext ctx{threads, common.limits, stage_progress(common.progress, common.user, 0.0f, 0.95f, "upscaling"),
                  settings_.precision};
   ctx.hint = file.hint ? &*file.hint : nullptr;
   ctx.enhance = settings_.skip_enhancer == 0;
@@ -416,10 +420,10 @@ Image Decoder::decode(const container::File& file, std::uint32_t bit_depth) {
                     "decoding this file to " + size_text(file.width, file.height));
   const auto codec = static_cast<LrCodec>(file.lr_codec);
   if (const auto trained = model.lr_training(); trained && trained->codec != lr_codec_name(codec))
-    log_message(settings_.log, settings_.user, TADM_LOG_WARNING,
+    log_message(settings_.common.log, settings_.common.user, TADM_LOG_WARNING,
                 "model " + model.identity().name + " was trained on " + trained->codec + " thumbnails, this one is " +
                     lr_codec_name(codec));
-  const Image lr = decode_stored_thumbnail(file, settings_.limits);
+  const Image lr = decode_stored_thumbnail(file, settings_.common.limits);
   const Planes hr = model.upscale(rgb_planes(lr), Scale{file.scale_x, file.scale_y}, file.width, file.height, ctx);
   std::optional<Planes> a;
   if (alpha) {
@@ -429,7 +433,7 @@ Image Decoder::decode(const container::File& file, std::uint32_t bit_depth) {
   }
   Image out = to_image(hr, a ? &*a : nullptr, gray, depth);
   out.metadata = file_metadata(file);
-  stage_progress(settings_.progress, settings_.user, 1.0f, 1.0f, "done")(1.0f);
+  stage_progress(settings_.common.progress, settings_.common.user, 1.0f, 1.0f, "done")(1.0f);
   return out;
 }
 
@@ -439,9 +443,10 @@ Image Decoder::upscale(const Image& lr, std::uint32_t scale) {
   if (scale == 0) scale = native ? native : 16;
   if (scale < 2 || scale > 64) fail(TADM_ERROR_INVALID_ARGUMENT, "scale " + std::to_string(scale) + " is outside 2..64");
   const std::uint64_t w = std::uint64_t{lr.width} * scale, h = std::uint64_t{lr.height} * scale;
-  check_image_limits(w, h, settings_.limits, "the upscaled image");
-  const int threads = resolve_threads(settings_.threads);
-  RunContext ctx{threads, settings_.limits, stage_progress(settings_.progress, settings_.user, 0.0f, 0.95f, "upscaling"),
+  check_image_limits(w, h, settings_.common.limits, "the upscaled image");
+  const int threads = resolve_threads(settings_.common.threads);
+  const tadm_common_settings& common = settings_.common;
+  RunContext ctx{threads, common.limits, stage_progress(common.progress, common.user, 0.0f, 0.95f, "upscaling"),
                  settings_.precision};
   fit_memory_budget(ctx, decode_fixed_bytes(w, h, lr.channels, 8), rescaler_->upscale_memory(), w * h,
                     "upscaling to " + size_text(w, h));

@@ -27,7 +27,7 @@ class Encoder {
   // The size limits and the memory budget for an input of this shape, before it is copied.
   void check_input(std::uint32_t width, std::uint32_t height, std::uint32_t channels, std::uint32_t bit_depth) const;
   const Rescaler& rescaler() const { return *rescaler_; }
-  const tadm_limits& limits() const { return settings_.limits; }
+  const tadm_limits& limits() const { return settings_.common.limits; }
   Scale scale() const { return scale_; }
   LrCodec lr_codec() const { return lr_.codec; }
   // The quality of the last thumbnail (the rate control may lower it below the setting).
@@ -56,7 +56,7 @@ class Decoder {
   Image decode(const container::File& file, std::uint32_t bit_depth = 0);
   // Upscale an LR image (any channel layout) by `scale` with the configured model.
   Image upscale(const Image& lr, std::uint32_t scale);
-  const tadm_limits& limits() const { return settings_.limits; }
+  const tadm_limits& limits() const { return settings_.common.limits; }
 
  private:
   Rescaler& model_for(const container::File& file);

@@ -120,12 +120,12 @@ static av_cold int init(AVFilterContext *ctx)
     }
 
     tadm_decoder_default_settings(&settings);
-    settings.model     = s->model;
-    settings.model_dir = s->model_dir;
-    settings.threads   = s->threads;
-    settings.limits.max_tile_pixels = (uint32_t)s->tile;
-    settings.log       = tadm_log_to_av;
-    settings.user      = ctx;
+    settings.common.model     = s->model;
+    settings.common.model_dir = s->model_dir;
+    settings.common.threads   = s->threads;
+    settings.common.limits.max_tile_pixels = (uint32_t)s->tile;
+    settings.common.log       = tadm_log_to_av;
+    settings.common.user      = ctx;
 
     st = tadm_decoder_create(&settings, &s->decoder, error, sizeof(error));
     if (st != TADM_OK) {

@@ -157,8 +157,8 @@ static uint32_t prepare(tadm_f0r* inst) {
     inst->decoder_model = NULL;
     tadm_decoder_settings settings;
     tadm_decoder_default_settings(&settings);
-    settings.model = inst->model;
-    settings.log = tadm_f0r_log;
+    settings.common.model = inst->model;
+    settings.common.log = tadm_f0r_log;
     char error[512] = "";
     tadm_decoder* decoder = NULL;
     const tadm_status st = tadm_decoder_create(&settings, &decoder, error, sizeof(error));

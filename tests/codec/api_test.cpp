@@ -65,7 +65,7 @@ TEST(Api, ProfilesNameTheirFamilysDefaultModel) {
   tadm_encoder_default_settings(&s);
   EXPECT_EQ(s.profile, TADM_PROFILE_FIDELITY);
   std::memcpy(&s.profile, &bad, sizeof bad);
-  s.model = "classic";
+  s.common.model = "classic";
   tadm_encoder* enc = nullptr;
   char err[512] = {};
   EXPECT_EQ(tadm_encoder_create(&s, &enc, err, sizeof err), TADM_ERROR_INVALID_ARGUMENT);
@@ -186,7 +186,7 @@ TEST(Api, SameInputGivesTheSameFile) {
   ImagePtr im = make_image(300, 200);
   auto s = classic_encoder(16);
   const auto a = encode_bytes(*im, s);
-  s.threads = 1;
+  s.common.threads = 1;
   const auto b = encode_bytes(*im, s);
   EXPECT_EQ(a, b);
 }
@@ -211,7 +211,7 @@ TEST(Api, ModelMismatchIsRefusedUnlessForced) {
 TEST(Api, UnequalScalesEncodeAndDecode) {
   ImagePtr im = make_image(100, 30);
   tadm_encoder_settings s = classic_encoder(32);
-  s.model = nullptr;  // the default for unequal scales is classic: no learned bundle serves them
+  s.common.model = nullptr;  // the default for unequal scales is classic: no learned bundle serves them
   s.scale_y = 2;
   tadm_cpp::Encoder enc(s);
   EXPECT_EQ(enc.scale(), 32u);
@@ -247,20 +247,24 @@ TEST(Api, UnequalScalesEncodeAndDecode) {
   EXPECT_EQ(encode_status(*im, s), TADM_ERROR_INVALID_ARGUMENT);
 }
 
-// scale_y took 4 of the reserved bytes: the size and the other fields' offsets are unchanged.
-static_assert(offsetof(tadm_encoder_settings, scale_y) == offsetof(tadm_encoder_settings, target_bytes) + 4);
-static_assert(sizeof(void*) != 8 || sizeof(tadm_encoder_settings) == 192);  // as in 0.1 on LP64
+// The settings' layout on LP64: the common settings (with room of their own) right after
+// struct_size.
+static_assert(offsetof(tadm_encoder_settings, common) == offsetof(tadm_decoder_settings, common));
+static_assert(sizeof(void*) != 8 || offsetof(tadm_encoder_settings, common) == 8);
+static_assert(sizeof(void*) != 8 || sizeof(tadm_common_settings) == 136);
+static_assert(sizeof(void*) != 8 || sizeof(tadm_encoder_settings) == 224);
+static_assert(sizeof(void*) != 8 || sizeof(tadm_decoder_settings) == 224);
 
 TEST(Api, SettingsStringsNeedNotOutliveCreate) {
   ImagePtr im = make_image(48, 32);
   auto model = std::make_unique<std::string>("classic");
   auto dir = std::make_unique<std::string>("/nonexistent/models");
   tadm_encoder_settings es = classic_encoder(8);
-  es.model = model->c_str();
-  es.model_dir = dir->c_str();
+  es.common.model = model->c_str();
+  es.common.model_dir = dir->c_str();
   tadm_decoder_settings ds = default_decoder();
-  ds.model = model->c_str();
-  ds.model_dir = dir->c_str();
+  ds.common.model = model->c_str();
+  ds.common.model_dir = dir->c_str();
   tadm_cpp::Encoder enc(es);
   tadm_cpp::Decoder dec(ds);
   model.reset();  // ASan reports any later read of the freed strings
@@ -302,16 +306,16 @@ TEST(Api, UnknownModelNameIsAModelError) {
 TEST(Api, LimitsAreCheckedOnEncodeAndDecode) {
   ImagePtr im = make_image(300, 200);
   auto s = classic_encoder(16);
-  s.limits.max_pixels = 1000;
+  s.common.limits.max_pixels = 1000;
   std::string message;
   EXPECT_EQ(encode_status(*im, s, &message), TADM_ERROR_LIMIT);
   EXPECT_NE(message.find("limit"), std::string::npos) << message;
   const auto bytes = encode_bytes(*im, classic_encoder(16));
   auto d = default_decoder();
-  d.limits.max_dimension = 250;
+  d.common.limits.max_dimension = 250;
   EXPECT_EQ(decode_status(bytes, d), TADM_ERROR_LIMIT);
   d = default_decoder();
-  d.limits.max_pixels = 300 * 200 - 1;
+  d.common.limits.max_pixels = 300 * 200 - 1;
   EXPECT_EQ(decode_status(bytes, d), TADM_ERROR_LIMIT);
 }
 
@@ -324,8 +328,8 @@ TEST(Api, ProgressIsReportedAndCanCancel) {
     bool cancel = false;
   } st;
   auto s = classic_encoder(16);
-  s.user = &st;
-  s.progress = [](void* user, float f, const char*) {
+  s.common.user = &st;
+  s.common.progress = [](void* user, float f, const char*) {
     auto* p = static_cast<State*>(user);
     p->calls++;
     if (f < p->last) p->monotonic = false;
@@ -370,45 +374,82 @@ TEST(Api, InvalidArgumentsAreRejected) {
   s.struct_size = 3;
   EXPECT_EQ(tadm_encoder_create(&s, &enc, nullptr, 0), TADM_ERROR_INVALID_ARGUMENT);
   s = classic_encoder(16);
-  s.model = "/nonexistent/bundle";
+  s.common.model = "/nonexistent/bundle";
   EXPECT_EQ(tadm_encoder_create(&s, &enc, err, sizeof err), TADM_ERROR_MODEL);
   EXPECT_EQ(tadm_decoder_decode(nullptr, nullptr, 0, nullptr), TADM_ERROR_INVALID_ARGUMENT);
   EXPECT_STREQ(tadm_status_string(TADM_ERROR_LIMIT), "limit exceeded");
 }
 
 // A caller built against an older tadm.h passes a smaller struct: the fields past its struct_size
-// keep their defaults (here: limits a newer caller would have set to refuse the image); sizes
-// below `limits` or above sizeof are refused, as are enum values outside their enums.
+// keep their defaults (here: values a newer caller would have set that are refused), the common
+// settings before it are read (here: limits that refuse the image); sizes below the end of
+// `common` or above sizeof are refused, as are enum values outside their enums.
 TEST(Api, OlderSmallerSettingsGetDefaultsForTheTail) {
+  constexpr uint32_t kEncoderMin = offsetof(tadm_encoder_settings, common) + sizeof(tadm_common_settings);
+  constexpr uint32_t kDecoderMin = offsetof(tadm_decoder_settings, common) + sizeof(tadm_common_settings);
   ImagePtr im = make_image(64, 48);
   tadm_encoder_settings s = classic_encoder(16);
-  s.limits.max_dimension = 8;  // past the older struct: must not be read
-  s.struct_size = offsetof(tadm_encoder_settings, limits);
+  s.scale = 65;  // past the older struct: must not be read
+  s.png_effort = 9;
+  s.struct_size = kEncoderMin;
   std::vector<uint8_t> bytes;
-  ASSERT_NO_THROW(bytes = tadm_cpp::Encoder(s).encode(*im));
+  {
+    tadm_cpp::Encoder enc(s);
+    EXPECT_EQ(enc.scale(), 16u);  // the default: the classic model's 16
+    ASSERT_NO_THROW(bytes = enc.encode(*im));
+  }
+  s.common.limits.max_dimension = 8;  // inside the older struct: read
+  EXPECT_EQ(encode_status(*im, s), TADM_ERROR_LIMIT);
   tadm_decoder_settings d = default_decoder();
-  d.limits.max_dimension = 8;
-  d.output_bit_depth = 8;
-  d.struct_size = offsetof(tadm_decoder_settings, limits);
+  d.output_bit_depth = 7;  // past the older struct: must not be read
+  d.struct_size = kDecoderMin;
   EXPECT_EQ(tadm_cpp::Decoder(d).decode(bytes)->width, 64u);
+  d.common.limits.max_dimension = 8;
+  EXPECT_EQ(decode_status(bytes, d), TADM_ERROR_LIMIT);
   tadm_encoder* enc = nullptr;
   char err[256] = {};
-  for (uint32_t size : {uint32_t(offsetof(tadm_encoder_settings, limits) - 4), uint32_t(sizeof(tadm_encoder_settings) + 4)}) {
+  for (uint32_t size : {kEncoderMin - 4, uint32_t(offsetof(tadm_encoder_settings, common)),
+                        uint32_t(sizeof(tadm_encoder_settings) + 4)}) {
     s.struct_size = size;
     EXPECT_EQ(tadm_encoder_create(&s, &enc, err, sizeof err), TADM_ERROR_INVALID_ARGUMENT) << size;
     EXPECT_NE(std::string(err).find("struct_size " + std::to_string(size)), std::string::npos) << err;
+    EXPECT_NE(std::string(err).find("between " + std::to_string(kEncoderMin) + " and "), std::string::npos) << err;
   }
   tadm_decoder* dec = nullptr;
-  d.struct_size = sizeof(tadm_decoder_settings) + 8;
-  EXPECT_EQ(tadm_decoder_create(&d, &dec, err, sizeof err), TADM_ERROR_INVALID_ARGUMENT);
-  EXPECT_EQ(dec, nullptr);
+  for (uint32_t size : {kDecoderMin - 8, uint32_t(sizeof(tadm_decoder_settings) + 8)}) {
+    d.struct_size = size;
+    EXPECT_EQ(tadm_decoder_create(&d, &dec, err, sizeof err), TADM_ERROR_INVALID_ARGUMENT) << size;
+    EXPECT_EQ(dec, nullptr);
+  }
+}
+
+// tadm_common_default_settings gives the common settings both default functions put in `common`.
+TEST(Api, CommonDefaultsAreTheDefaultsOfBothHandles) {
+  tadm_common_settings c;
+  std::memset(&c, 0xff, sizeof c);
+  tadm_common_default_settings(&c);
+  EXPECT_EQ(c.model, nullptr);
+  EXPECT_EQ(c.model_dir, nullptr);
+  EXPECT_EQ(c.threads, 0);
+  EXPECT_EQ(c.device, TADM_DEVICE_AUTO);
+  EXPECT_EQ(c.limits.max_pixels, 0u);
+  EXPECT_EQ(c.progress, nullptr);
+  EXPECT_EQ(c.log, nullptr);
+  EXPECT_EQ(c.user, nullptr);
+  tadm_encoder_settings s;
+  tadm_encoder_default_settings(&s);
+  EXPECT_EQ(std::memcmp(&s.common, &c, sizeof c), 0);
+  tadm_decoder_settings d;
+  tadm_decoder_default_settings(&d);
+  EXPECT_EQ(std::memcmp(&d.common, &c, sizeof c), 0);
+  tadm_common_default_settings(nullptr);  // does nothing
 }
 
 TEST(Api, EnumsOutsideTheirRangeAreRefused) {
   const int nine = 9;
   char err[256] = {};
   tadm_encoder_settings s = classic_encoder(16);
-  std::memcpy(&s.device, &nine, sizeof nine);
+  std::memcpy(&s.common.device, &nine, sizeof nine);
   tadm_encoder* enc = nullptr;
   EXPECT_EQ(tadm_encoder_create(&s, &enc, err, sizeof err), TADM_ERROR_INVALID_ARGUMENT);
   EXPECT_NE(std::string(err).find("device 9"), std::string::npos) << err;
@@ -418,7 +459,7 @@ TEST(Api, EnumsOutsideTheirRangeAreRefused) {
   EXPECT_EQ(tadm_decoder_create(&d, &dec, err, sizeof err), TADM_ERROR_INVALID_ARGUMENT);
   EXPECT_NE(std::string(err).find("classic upscaler 9"), std::string::npos) << err;
   d = default_decoder();
-  std::memcpy(&d.device, &nine, sizeof nine);
+  std::memcpy(&d.common.device, &nine, sizeof nine);
   EXPECT_EQ(tadm_decoder_create(&d, &dec, err, sizeof err), TADM_ERROR_INVALID_ARGUMENT);
   EXPECT_NE(std::string(err).find("device 9"), std::string::npos) << err;
   EXPECT_EQ(dec, nullptr);
@@ -456,7 +497,7 @@ TEST(Api, UpscaleOfAThumbnailMatchesDecode) {
   ASSERT_EQ(tadm_image_read_memory(thumb.data(), thumb.size(), nullptr, &lr, nullptr, 0), TADM_OK);
   ImagePtr lr_owner(lr);
   auto s = default_decoder();
-  s.model = "classic";
+  s.common.model = "classic";
   tadm_cpp::Decoder dec(s);
   ImagePtr up = dec.upscale(*lr, 16);
   ASSERT_EQ(up->width, 160u);

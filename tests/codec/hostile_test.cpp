@@ -160,7 +160,7 @@ TEST(Hostile, ContainerWriterAndReaderAgreeOnPlainNames) {
   EXPECT_FALSE(tadm::container::is_valid_model_name(std::string(65, 'a')));
   // A user may still name a model with a space or a path-like name: a clear argument error.
   tadm_encoder_settings s = classic_encoder(16);
-  s.model = "pix 16";
+  s.common.model = "pix 16";
   tadm_encoder* enc = nullptr;
   char err[512] = {};
   EXPECT_EQ(tadm_encoder_create(&s, &enc, err, sizeof err), TADM_ERROR_INVALID_ARGUMENT);
@@ -184,7 +184,7 @@ TEST(Hostile, BundleWithANameThatIsNotPlainIsRefusedAtLoad) {
   std::ofstream(manifest, std::ios::binary) << text;
   tadm_encoder_settings s = classic_encoder(16);
   const std::string dir = (tmp.path / "spaced").string();
-  s.model = dir.c_str();
+  s.common.model = dir.c_str();
   tadm_encoder* enc = nullptr;
   char err[1024] = {};
   EXPECT_EQ(tadm_encoder_create(&s, &enc, err, sizeof err), TADM_ERROR_MODEL);
@@ -217,7 +217,7 @@ TEST(Hostile, ManifestFieldsOfTheWrongKindAreRefusedAtLoad) {
     std::ofstream(manifest, std::ios::binary) << text;
     tadm_encoder_settings s = classic_encoder(16);
     const std::string dir = (tmp.path / "pix16").string();
-    s.model = dir.c_str();
+    s.common.model = dir.c_str();
     tadm_encoder* enc = nullptr;
     char err[1024] = {};
     EXPECT_EQ(tadm_encoder_create(&s, &enc, err, sizeof err), TADM_ERROR_MODEL) << c.to;
@@ -279,10 +279,10 @@ TEST(Hostile, TinyFileClaimingAHugeImageIsRefusedBeforeAllocation) {
   // The budget is a setting: a smaller one refuses smaller images too.
   const auto small = encode_classic(*make_image(600, 400), 16);
   auto tight = default_decoder();
-  tight.limits.max_memory_mib = 4;
+  tight.common.limits.max_memory_mib = 4;
   EXPECT_EQ(decode_status(small, tight, &message), TADM_ERROR_LIMIT);
   EXPECT_NE(message.find("decoding this file to 600x400 needs about"), std::string::npos) << message;
-  tight.limits.max_memory_mib = 64;
+  tight.common.limits.max_memory_mib = 64;
   EXPECT_EQ(decode_status(small, tight), TADM_OK);
 }
 
@@ -298,7 +298,7 @@ TEST(Hostile, EncoderChecksTheBudgetBeforeCopyingTheImage) {
   im.row_bytes = row.size();
   std::string message;
   tadm_encoder_settings s = classic_encoder(16);
-  s.limits.max_pixels = 1ull << 32;
+  s.common.limits.max_pixels = 1ull << 32;
   EXPECT_EQ(encode_status(im, s, &message), TADM_ERROR_LIMIT);
   EXPECT_NE(message.find("encoding a 20000x20000 image needs about"), std::string::npos) << message;
 }
@@ -313,7 +313,7 @@ TEST(Hostile, CallerImagesAreCheckedBeforeTheyAreCopied) {
   lr.pixels = row.data();
   lr.row_bytes = row.size();
   tadm_decoder_settings d = default_decoder();
-  d.limits.max_pixels = 1 << 20;
+  d.common.limits.max_pixels = 1 << 20;
   tadm_decoder* dec = nullptr;
   ASSERT_EQ(tadm_decoder_create(&d, &dec, nullptr, 0), TADM_OK);
   tadm_image* out = nullptr;

@@ -28,7 +28,7 @@ bool have_bundle(const char* name) { return fs::exists(kBundles / name / "manife
 tadm_status create_encoder_status(const std::string& model, std::string* message) {
   tadm_encoder_settings s;
   tadm_encoder_default_settings(&s);
-  s.model = model.c_str();
+  s.common.model = model.c_str();
   tadm_encoder* enc = nullptr;
   char err[1024] = {};
   const tadm_status st = tadm_encoder_create(&s, &enc, err, sizeof err);
@@ -91,13 +91,13 @@ TEST(Learned, DecoderCacheIsKeyedByTheBundleHash) {
   const std::string dir = tmp.path.string();
   tadm_encoder_settings es;
   tadm_encoder_default_settings(&es);
-  es.model = "pix16";
-  es.model_dir = dir.c_str();
-  es.threads = 2;
+  es.common.model = "pix16";
+  es.common.model_dir = dir.c_str();
+  es.common.threads = 2;
   ImagePtr im = make_image(64, 48);
   const auto first = tadm_cpp::Encoder(es).encode(*im);
   tadm_decoder_settings ds = default_decoder();
-  ds.model_dir = dir.c_str();
+  ds.common.model_dir = dir.c_str();
   tadm_decoder* dec = nullptr;
   ASSERT_EQ(tadm_decoder_create(&ds, &dec, nullptr, 0), TADM_OK);
   tadm_image* out = nullptr;
@@ -116,11 +116,11 @@ TEST(Learned, TiledMatchesUntiled) {
   ImagePtr im = make_image(808, 565, 3, 8, 7);  // LR 51 x 36: 2 x 2 tiles of 28; not multiples of 16
   tadm_encoder_settings es;
   tadm_encoder_default_settings(&es);
-  es.model = "pix16";
-  es.threads = 2;
+  es.common.model = "pix16";
+  es.common.threads = 2;
   tadm_decoder_settings big = default_decoder();
   tadm_decoder_settings small = default_decoder();
-  small.limits.max_tile_pixels = 48 * 48 * 16 * 16;  // 48 LR pixels with margins: many tiles and seams
+  small.common.limits.max_tile_pixels = 48 * 48 * 16 * 16;  // 48 LR pixels with margins: many tiles and seams
   const auto bytes = tadm_cpp::Encoder(es).encode(*im);
   ImagePtr a = tadm_cpp::Decoder(big).decode(bytes);
   ImagePtr b = tadm_cpp::Decoder(small).decode(bytes);
@@ -130,7 +130,7 @@ TEST(Learned, TiledMatchesUntiled) {
   // with smaller margins the feathered blend keeps differences small.
   std::printf("tiled vs untiled decode: %.2f dB\n", psnr(*a, *b));
   EXPECT_GT(psnr(*a, *b), 45.0);
-  es.limits.max_tile_pixels = small.limits.max_tile_pixels;
+  es.common.limits.max_tile_pixels = small.common.limits.max_tile_pixels;
   const auto bytes_small = tadm_cpp::Encoder(es).encode(*im);
   tadm::container::File fa, fb;
   ASSERT_FALSE(tadm::container::read(bytes, {}, fa));
@@ -150,7 +150,7 @@ TEST(Learned, PrecisionsAgree) {
   ImagePtr im = make_image(300, 200, 3, 8, 11);
   tadm_encoder_settings es;
   tadm_encoder_default_settings(&es);
-  es.model = "pix16";
+  es.common.model = "pix16";
   const auto bytes = tadm_cpp::Encoder(es).encode(*im);
   tadm_decoder_settings fp32 = default_decoder(), bf16 = default_decoder(), autop = default_decoder();
   fp32.precision = TADM_PRECISION_FP32;
@@ -178,8 +178,8 @@ TEST(Learned, FileAtAScaleItsBundleDoesNotServeIsUnsupported) {
   ImagePtr im = make_image(64, 48);
   tadm_encoder_settings es;
   tadm_encoder_default_settings(&es);
-  es.model = "pix16";
-  es.threads = 1;
+  es.common.model = "pix16";
+  es.common.threads = 1;
   const auto bytes = tadm_cpp::Encoder(es).encode(*im);
   tadm::container::File f;
   ASSERT_FALSE(tadm::container::read(bytes, {}, f));
@@ -235,7 +235,7 @@ TEST(Latent, RoundTripThroughTheBaseWeights) {
   tadm_encoder_settings es;
   tadm_encoder_default_settings(&es);
   es.profile = TADM_PROFILE_PERCEPTUAL;
-  es.threads = 2;
+  es.common.threads = 2;
   tadm_cpp::Encoder enc(es);
   EXPECT_EQ(enc.model().rfind("tadm16", 0), 0u) << enc.model();
   const auto bytes = enc.encode(*crop);
@@ -307,7 +307,7 @@ KodakRoundTrip kodak_round_trip(uint32_t scale) {
   tadm_encoder_settings es;
   tadm_encoder_default_settings(&es);
   es.scale = scale;
-  es.threads = 2;
+  es.common.threads = 2;
   tadm_cpp::Encoder enc(es);
   r.model = enc.model();
   r.bytes = enc.encode(*photo);
@@ -333,7 +333,7 @@ TEST(Learned, KodakRoundTripBeatsClassic) {
   ASSERT_FALSE(tadm::container::read(r.bytes, {}, f));
   EXPECT_EQ(f.model_name, "pix16");
   auto d = default_decoder();
-  d.model = "classic";
+  d.common.model = "classic";
   tadm_decoder* dec = nullptr;
   ASSERT_EQ(tadm_decoder_create(&d, &dec, nullptr, 0), TADM_OK);
   tadm_image* out = nullptr;
@@ -359,13 +359,13 @@ TEST(Learned, RefinementImprovesTheRestoredPhoto) {
   ImagePtr photo(raw);
   tadm_encoder_settings es;
   tadm_encoder_default_settings(&es);
-  es.model = "pix16";
-  es.threads = 2;
+  es.common.model = "pix16";
+  es.common.threads = 2;
   const auto plain = tadm_cpp::Encoder(es).encode(*photo);
   es.refine_iterations = 8;
   const auto refined = tadm_cpp::Encoder(es).encode(*photo);
   EXPECT_EQ(tadm_cpp::Encoder(es).encode(*photo), refined) << "same input, same file";
-  es.limits.max_tile_pixels = 4 * 640 * 640;  // refinement windows of 40 LR px: 3 x 2 tiles
+  es.common.limits.max_tile_pixels = 4 * 640 * 640;  // refinement windows of 40 LR px: 3 x 2 tiles
   const auto refined_tiles = tadm_cpp::Encoder(es).encode(*photo);
   const double p0 = psnr(*photo, *tadm_cpp::Decoder(default_decoder()).decode(plain));
   const double p1 = psnr(*photo, *tadm_cpp::Decoder(default_decoder()).decode(refined));
@@ -404,8 +404,8 @@ TEST(Learned, Jpeg4BeatsBicubicOfTheSameJpegAtEqualBytes) {
   };
   tadm_encoder_settings s;
   tadm_encoder_default_settings(&s);
-  s.model = "jpeg4";
-  s.threads = 2;
+  s.common.model = "jpeg4";
+  s.common.threads = 2;
   s.target_bytes = static_cast<uint32_t>(budget.size());
   tadm_cpp::Encoder learned(s);
   const std::vector<uint8_t> lbytes = learned.encode(*photo);

@@ -58,7 +58,7 @@ TEST(Limits, MetadataLimitOnEncode) {
   std::vector<uint8_t> xmp(5000, 'x');
   ASSERT_EQ(tadm_image_set_metadata(im.get(), "xmp", xmp.data(), xmp.size(), nullptr, 0), TADM_OK);
   auto s = classic_encoder(16);
-  s.limits.max_metadata_bytes = 4096;
+  s.common.limits.max_metadata_bytes = 4096;
   std::string message;
   EXPECT_EQ(encode_status(*im, s, &message), TADM_ERROR_LIMIT);
   EXPECT_NE(message.find("metadata"), std::string::npos) << message;
@@ -70,7 +70,7 @@ TEST(Limits, MetadataLimitOnDecode) {
   ASSERT_EQ(tadm_image_set_metadata(im.get(), "xmp", xmp.data(), xmp.size(), nullptr, 0), TADM_OK);
   const auto bytes = tadm_cpp::Encoder(classic_encoder(16)).encode(*im);
   auto d = default_decoder();
-  d.limits.max_metadata_bytes = 4096;
+  d.common.limits.max_metadata_bytes = 4096;
   std::string message;
   EXPECT_EQ(decode_status(bytes, d, &message), TADM_ERROR_LIMIT);
   EXPECT_NE(message.find("xmpp"), std::string::npos) << message;
@@ -80,7 +80,7 @@ TEST(Limits, PixelLimitOnDecodeComesBeforeTheModelRuns) {
   // A 1200 x 1000 original (1.2 MP) from a 75 x 63 thumbnail, refused by a 1 MP decoder.
   const auto file = tadm_cpp::Encoder(classic_encoder(16)).encode(*make_image(1200, 1000));
   auto d = default_decoder();
-  d.limits.max_pixels = 1000000;
+  d.common.limits.max_pixels = 1000000;
   std::string message;
   EXPECT_EQ(decode_status(file, d, &message), TADM_ERROR_LIMIT);  // also checks no image comes back
   EXPECT_NE(message.find("limit"), std::string::npos) << message;

@@ -43,21 +43,21 @@ struct LoadLog {
 
 tadm_decoder_settings logged_decoder(LoadLog& log, const char* model_dir = nullptr) {
   tadm_decoder_settings s = default_decoder();
-  s.threads = 1;
-  s.model_dir = model_dir;
-  s.log = &LoadLog::callback;
-  s.user = &log;
+  s.common.threads = 1;
+  s.common.model_dir = model_dir;
+  s.common.log = &LoadLog::callback;
+  s.common.user = &log;
   return s;
 }
 
 tadm_encoder_settings logged_encoder(LoadLog& log, const char* model_dir = nullptr) {
   tadm_encoder_settings s;
   tadm_encoder_default_settings(&s);
-  s.model = "pix16";
-  s.model_dir = model_dir;
-  s.threads = 1;
-  s.log = &LoadLog::callback;
-  s.user = &log;
+  s.common.model = "pix16";
+  s.common.model_dir = model_dir;
+  s.common.threads = 1;
+  s.common.log = &LoadLog::callback;
+  s.common.user = &log;
   return s;
 }
 

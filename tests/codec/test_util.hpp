@@ -74,9 +74,9 @@ inline double psnr(const tadm_image& a, const tadm_image& b) {
 inline tadm_encoder_settings classic_encoder(uint32_t scale) {
   tadm_encoder_settings s;
   tadm_encoder_default_settings(&s);
-  s.model = "classic";
+  s.common.model = "classic";
   s.scale = scale;
-  s.threads = 2;
+  s.common.threads = 2;
   return s;
 }
 
@@ -105,7 +105,7 @@ inline tadm_status encode_status(const tadm_image& im, const tadm_encoder_settin
 inline tadm_decoder_settings default_decoder() {
   tadm_decoder_settings s;
   tadm_decoder_default_settings(&s);
-  s.threads = 2;
+  s.common.threads = 2;
   return s;
 }
 

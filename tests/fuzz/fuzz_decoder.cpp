@@ -26,11 +26,11 @@ tadm_decoder* decoder() {
   static tadm_decoder* dec = [] {
     tadm_decoder_settings s;
     tadm_decoder_default_settings(&s);
-    s.model = "classic";
+    s.common.model = "classic";
     s.force_model = 1;  // the model identity is not what is being fuzzed here
-    s.threads = 1;
-    s.limits.max_pixels = 1u << 18;  // keep each run fast; limits are part of what is tested
-    s.limits.max_dimension = 4096;
+    s.common.threads = 1;
+    s.common.limits.max_pixels = 1u << 18;  // keep each run fast; limits are part of what is tested
+    s.common.limits.max_dimension = 4096;
     tadm_decoder* d = nullptr;
     if (tadm_decoder_create(&s, &d, nullptr, 0) != TADM_OK) std::abort();
     return d;

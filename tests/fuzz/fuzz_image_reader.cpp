@@ -46,12 +46,12 @@ tadm_encoder* encoder(int container, std::uint32_t scale) {
   if (!e) {
     tadm_encoder_settings s;
     tadm_encoder_default_settings(&s);
-    s.model = "classic";
+    s.common.model = "classic";
     s.scale = scale;
-    s.threads = 1;
+    s.common.threads = 1;
     s.png_effort = 0;
     s.container = static_cast<tadm_container_format>(container);
-    s.limits = limits();
+    s.common.limits = limits();
     char err[256] = {};
     if (tadm_encoder_create(&s, &e, err, sizeof err) != TADM_OK) {
       std::fprintf(stderr, "fuzz_image_reader: encoder: %s\n", err);
@@ -65,10 +65,10 @@ tadm_decoder* decoder() {
   static tadm_decoder* dec = [] {
     tadm_decoder_settings s;
     tadm_decoder_default_settings(&s);
-    s.model = "classic";
+    s.common.model = "classic";
     s.force_model = 1;
-    s.threads = 1;
-    s.limits = limits();
+    s.common.threads = 1;
+    s.common.limits = limits();
     tadm_decoder* d = nullptr;
     if (tadm_decoder_create(&s, &d, nullptr, 0) != TADM_OK) std::abort();
     return d;

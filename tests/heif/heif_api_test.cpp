@@ -342,8 +342,8 @@ TEST(Containers, RegressionFilesAreRefused) {
 TEST(Containers, HostileFilesFailCleanly) {
   size_t files = 0;
   tadm_decoder_settings tight = default_decoder();  // the fuzz target's limits
-  tight.limits.max_pixels = 1u << 18;
-  tight.limits.max_dimension = 4096;
+  tight.common.limits.max_pixels = 1u << 18;
+  tight.common.limits.max_dimension = 4096;
   for (const auto& entry : std::filesystem::directory_iterator(TADM_HEIF_REGRESS_DIR "/hostile")) {
     const std::string ext = entry.path().extension().string();
     if (ext != ".heif" && ext != ".avif") continue;
@@ -363,7 +363,7 @@ TEST(Containers, HostileFilesFailCleanly) {
       EXPECT_TRUE(explained(message)) << message;
       tadm_file_info* info = nullptr;
       char err[512] = {};
-      const tadm_status is = tadm_file_info_read(bytes.data(), bytes.size(), &settings.limits, &info, err, sizeof err);
+      const tadm_status is = tadm_file_info_read(bytes.data(), bytes.size(), &settings.common.limits, &info, err, sizeof err);
       EXPECT_TRUE(refused(is)) << tadm_status_string(is) << ": " << err;
       EXPECT_EQ(info, nullptr);
       EXPECT_TRUE(explained(err)) << err;
@@ -371,7 +371,7 @@ TEST(Containers, HostileFilesFailCleanly) {
       uint8_t* png = nullptr;
       size_t png_size = 0;
       const tadm_status xs =
-          tadm_extract_thumbnail(bytes.data(), bytes.size(), &settings.limits, &png, &png_size, err, sizeof err);
+          tadm_extract_thumbnail(bytes.data(), bytes.size(), &settings.common.limits, &png, &png_size, err, sizeof err);
       EXPECT_TRUE(refused(xs)) << tadm_status_string(xs) << ": " << err;
       EXPECT_EQ(png, nullptr);
       tadm_buffer_free(png);

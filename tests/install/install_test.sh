@@ -130,7 +130,7 @@ if [ -d "$pydir/tadm" ]; then
   check "import tadm from the prefix round-trips a photo (default model)" clean PYTHONPATH="$pydir" /usr/bin/python3 -c "
 import sys, tadm
 data = tadm.encode(sys.argv[1])
-assert tadm.info(data)['model_name'] == 'pix16', tadm.info(data)
+assert tadm.info(data)['model']['name'] == 'pix16', tadm.info(data)
 img = tadm.decode(data)
 assert img.shape == (512, 768, 3), img.shape
 " "$photo"

@@ -114,7 +114,7 @@ void run_container(const std::string& name, const std::vector<std::uint8_t>& byt
 
   tadm_decoder_settings s;
   tadm_decoder_default_settings(&s);
-  s.threads = 2;
+  s.common.threads = 2;
   tadm_decoder* dec = nullptr;
   ASSERT_EQ(tadm_decoder_create(&s, &dec, err, sizeof err), TADM_OK) << err;
   tadm_image* out = nullptr;
@@ -137,9 +137,9 @@ void run_image(const std::string& name, const std::vector<std::uint8_t>& bytes) 
   EXPECT_TRUE(well_formed(im));
   tadm_encoder_settings s;
   tadm_encoder_default_settings(&s);
-  s.model = "classic";
+  s.common.model = "classic";
   s.scale = 8;
-  s.threads = 2;
+  s.common.threads = 2;
   tadm_encoder* enc = nullptr;
   ASSERT_EQ(tadm_encoder_create(&s, &enc, err, sizeof err), TADM_OK) << err;
   std::uint8_t* data = nullptr;

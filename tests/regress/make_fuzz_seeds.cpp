@@ -335,9 +335,9 @@ Bytes encode(const Bytes& image_file, tadm_container_format container, std::uint
   }
   tadm_encoder_settings s;
   tadm_encoder_default_settings(&s);
-  s.model = "classic";
+  s.common.model = "classic";
   s.scale = scale;
-  s.threads = 1;
+  s.common.threads = 1;
   s.container = container;
   s.png_effort = 3;
   tadm_encoder* enc = nullptr;

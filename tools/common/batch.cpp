@@ -200,6 +200,20 @@ int threads_per_job(int threads, int jobs) {
   return std::max(1, cores / std::max(1, jobs));
 }
 
+void fill_common_settings(tadm_common_settings& s, const std::string& model, const std::string& model_dir, int threads,
+                          tadm_device device, const tadm_limits& limits, const BatchOptions& batch,
+                          Verbosity& verbosity) {
+  const bool batch_mode = !batch.output_dir.empty();
+  s.model = model.empty() ? nullptr : model.c_str();
+  s.model_dir = model_dir.empty() ? nullptr : model_dir.c_str();
+  s.threads = batch_mode ? threads_per_job(threads, batch.jobs) : threads;
+  s.device = device;
+  s.limits = limits;
+  s.progress = batch_mode ? nullptr : progress_callback;
+  s.log = log_callback;
+  s.user = &verbosity;
+}
+
 int run_batch(const char* tool, const char* done_verb, const std::vector<std::string>& inputs,
               const BatchOptions& options, const std::vector<std::string>& extensions,
               const std::string& output_extension, const Verbosity& verbosity,

@@ -33,24 +33,13 @@ struct BatchItem {
 // Threads inside one file: what --threads asked for, else the cores divided among the jobs.
 int threads_per_job(int threads, int jobs);
 
-// Fills the fields tadm_encoder_settings and tadm_decoder_settings share (spelled the same in
-// both) from the options both tools take; `model` and `model_dir` must live until the encoder or
-// decoder is created. Batch mode divides the threads among the jobs and shows no progress bar
-// (one per file would garble the batch's lines).
-template <typename Settings>
-void fill_shared_settings(Settings& s, const std::string& model, const std::string& model_dir, int threads,
+// Fills the settings every handle has (`common` of tadm_encoder_settings and
+// tadm_decoder_settings) from the options both tools take; `model` and `model_dir` must live
+// until the encoder or decoder is created. Batch mode divides the threads among the jobs and shows
+// no progress bar (one per file would garble the batch's lines).
+void fill_common_settings(tadm_common_settings& s, const std::string& model, const std::string& model_dir, int threads,
                           tadm_device device, const tadm_limits& limits, const BatchOptions& batch,
-                          Verbosity& verbosity) {
-  const bool batch_mode = !batch.output_dir.empty();
-  s.model = model.empty() ? nullptr : model.c_str();
-  s.model_dir = model_dir.empty() ? nullptr : model_dir.c_str();
-  s.threads = batch_mode ? threads_per_job(threads, batch.jobs) : threads;
-  s.device = device;
-  s.limits = limits;
-  s.progress = batch_mode ? nullptr : progress_callback;
-  s.log = log_callback;
-  s.user = &verbosity;
-}
+                          Verbosity& verbosity);
 
 // Encodes or decodes one file (item.input to item.output, with write_file_atomic) and returns a
 // line saying what it wrote (printed with -v); throws with the reason on failure. One is made per

@@ -4,11 +4,12 @@
  *  - opaque handles, created and destroyed in pairs;
  *  - settings structs are filled by tadm_*_default_settings() before use; they carry
  *    `struct_size` and reserved room so fields can be added without breaking the ABI. A caller
- *    built against an older tadm.h passes its smaller struct: any struct_size from the offset of
- *    `limits` (every release has the fields before it) up to sizeof is accepted, and the fields
- *    past struct_size keep their defaults; a larger one (a newer header than the library) is
- *    refused with TADM_ERROR_INVALID_ARGUMENT. Enum fields holding values outside their enum are
- *    refused the same way;
+ *    built against an older tadm.h passes its smaller struct: any struct_size from the end of
+ *    `common` (offsetof(S, common) + sizeof(tadm_common_settings): every release has struct_size
+ *    and the common settings) up to sizeof is accepted, and the fields past struct_size keep
+ *    their defaults; a larger one (a newer header than the library) is refused with
+ *    TADM_ERROR_INVALID_ARGUMENT. Enum fields holding values outside their enum are refused the
+ *    same way;
  *  - every call that can fail returns a tadm_status, and tadm_status_string() names it (calls
  *    that cannot fail return nothing or the value asked for: the *_free / *_destroy functions,
  *    the *_default_settings functions, accessors and version queries);
@@ -228,6 +229,28 @@ TADM_NODISCARD TADM_API tadm_status tadm_image_resize(const tadm_image* image, u
 /* Free any buffer the library returned. */
 TADM_API void tadm_buffer_free(uint8_t* data);
 
+/* ---------------------------------------------------------------- common settings */
+
+/* The settings every handle has, the same for encoders and decoders
+ * (tadm_encoder_settings.common, tadm_decoder_settings.common). */
+typedef struct tadm_common_settings {
+  const char* model;         /* "classic", a bundle name ("pix16") or a bundle directory path.
+                                NULL: the encoder takes the default learned bundle for its
+                                `scale` (else classic), the decoder the bundle named in the file */
+  const char* model_dir;     /* where bundle names are looked up; NULL = built-in search path */
+  int threads;               /* 0 = all cores */
+  tadm_device device;        /* default TADM_DEVICE_AUTO */
+  tadm_limits limits;        /* zero fields = the defaults (TADM_DEFAULT_*) */
+  tadm_progress_fn progress; /* NULL = no progress reports */
+  tadm_log_fn log;           /* NULL = no log */
+  void* user;                /* passed to progress and log */
+  uint32_t reserved[8];      /* room for shared fields: the struct sits inside both settings */
+} tadm_common_settings;
+
+/* The defaults of the common settings: all zeros and NULL, device TADM_DEVICE_AUTO.
+ * tadm_encoder_default_settings and tadm_decoder_default_settings fill `common` with it. */
+TADM_API void tadm_common_default_settings(tadm_common_settings* settings);
+
 /* ---------------------------------------------------------------- encoder */
 
 /* The file the encoder writes (spec/container.md, spec/heif-avif.md). HEIF and AVIF hold the
@@ -254,19 +277,12 @@ typedef enum tadm_lr_codec {
 
 typedef struct tadm_encoder_settings {
   uint32_t struct_size;    /* sizeof(tadm_encoder_settings); set by the default function */
-  const char* model;       /* "classic", a bundle name ("pix16"), or a bundle directory path;
-                              NULL = the default learned bundle for `scale`, else classic */
-  const char* model_dir;   /* where bundle names are looked up; NULL = built-in search path */
+  tadm_common_settings common; /* model (NULL = the default learned bundle for `scale`, else
+                              classic), model_dir, threads, device, limits, callbacks */
   uint32_t scale;          /* 2..64, horizontal, and vertical too unless scale_y is set; 0 = the
                               model's own scale (default 16) */
-  int threads;             /* 0 = all cores */
-  tadm_device device;
   int png_effort;          /* 0..3: LR PNG compression effort (3 tries more filters); default 2 */
   tadm_container_format container; /* default TADM_CONTAINER_TADM */
-  tadm_limits limits;
-  tadm_progress_fn progress;
-  tadm_log_fn log;
-  void* user;              /* passed to progress and log */
   int refine_iterations;   /* learned models only, 0..1000: after the encoder, adjust the 8-bit
                               thumbnail for this many gradient steps through the model's own
                               decoder so the decoded photo is closer to the original (each step
@@ -284,9 +300,9 @@ typedef struct tadm_encoder_settings {
                               be set); 0 = the same as `scale`. Learned bundles serve only their
                               own square scale: unequal scales need the classic model, which is
                               also the default for them (spec/container.md section 5) */
-  tadm_profile profile;    /* which family `model` = NULL picks: TADM_PROFILE_FIDELITY (default) or
-                              TADM_PROFILE_PERCEPTUAL (see tadm_default_model_for) */
-  uint8_t reserved[36];    /* (was 44 before scale_y and profile: the struct's size and layout are unchanged) */
+  tadm_profile profile;    /* which family `common.model` = NULL picks: TADM_PROFILE_FIDELITY
+                              (default) or TADM_PROFILE_PERCEPTUAL (see tadm_default_model_for) */
+  uint8_t reserved[36];    /* room for new fields */
 } tadm_encoder_settings;
 
 typedef struct tadm_encoder tadm_encoder;
@@ -319,22 +335,16 @@ typedef enum tadm_upscaler {
 } tadm_upscaler;
 
 typedef struct tadm_decoder_settings {
-  uint32_t struct_size;
-  const char* model;        /* NULL = the bundle named in the file; else a name or directory */
-  const char* model_dir;    /* NULL = built-in search path */
+  uint32_t struct_size;     /* sizeof(tadm_decoder_settings); set by the default function */
+  tadm_common_settings common; /* model (NULL = the bundle named in the file), model_dir, threads,
+                               device, limits, callbacks */
   int force_model;          /* decode even if the bundle's SHA-256 differs from the file's */
-  int threads;
-  tadm_device device;
-  tadm_upscaler classic_upscaler;
+  tadm_upscaler classic_upscaler; /* default TADM_UPSCALER_BICUBIC */
   int output_bit_depth;     /* 0 = the original's (8 or 16), else 8 or 16 */
-  tadm_limits limits;
-  tadm_progress_fn progress;
-  tadm_log_fn log;
-  void* user;
   tadm_precision precision; /* learned models only; classic decoding is unaffected */
   int skip_enhancer;        /* latent models with an enhancer (tadm16): non-zero decodes without it,
                                about 2x faster and blurrier (tadmdec --no-enhance); default 0 */
-  uint8_t reserved[56];
+  uint8_t reserved[56];     /* room for new fields */
 } tadm_decoder_settings;
 
 typedef struct tadm_decoder tadm_decoder;
@@ -348,7 +358,7 @@ TADM_API void tadm_decoder_destroy(tadm_decoder* decoder);
 TADM_NODISCARD TADM_API tadm_status tadm_decoder_decode(tadm_decoder* decoder, const uint8_t* data, size_t size,
                                          tadm_image** out);
 /* Upscale an already-decoded LR image (for filters that hold thumbnails, not files). The model
- * is the decoder's `model` setting; the output is LR size times the model's scale. */
+ * is the decoder's `common.model` setting; the output is LR size times the model's scale. */
 TADM_NODISCARD TADM_API tadm_status tadm_decoder_upscale(tadm_decoder* decoder, const tadm_image* lr,
                                           uint32_t scale, tadm_image** out);
 TADM_API const char* tadm_decoder_last_error(const tadm_decoder* decoder);

@@ -219,6 +219,22 @@ void set_metadata(tadm_image* im, const py::dict& meta) {
 
 // ------------------------------------------------------------------ encoder / decoder
 
+// The settings both handles take from their keywords; `model` and `model_dir` must outlive the
+// create call (the settings point into them).
+tadm_common_settings common_settings(const std::optional<std::string>& model,
+                                     const std::optional<std::string>& model_dir, int threads,
+                                     const std::string& device, const Limits& limits) {
+  tadm_common_settings c;
+  tadm_common_default_settings(&c);
+  c.model = model ? model->c_str() : nullptr;
+  c.model_dir = model_dir ? model_dir->c_str() : nullptr;
+  if (threads < 0) throw py::value_error("threads must be >= 0 (0 = all cores)");
+  c.threads = threads;
+  c.device = parse_device(device);
+  c.limits = limits.get();
+  return c;
+}
+
 // One handle; calls on the same object run one at a time (the C handles keep per-call state
 // such as the last error), calls on different objects run in parallel without the GIL.
 class Encoder {
@@ -230,12 +246,8 @@ class Encoder {
       : model_(std::move(model)), model_dir_(std::move(model_dir)) {
     tadm_encoder_settings s;
     tadm_encoder_default_settings(&s);
-    s.model = model_ ? model_->c_str() : nullptr;
-    s.model_dir = model_dir_ ? model_dir_->c_str() : nullptr;
+    s.common = common_settings(model_, model_dir_, threads, device, limits);
     s.scale = non_negative("scale", scale, 64);
-    if (threads < 0) throw py::value_error("threads must be >= 0 (0 = all cores)");
-    s.threads = threads;
-    s.device = parse_device(device);
     s.container = parse_choice<tadm_container_format>(
         "container", container,
         {{"tadm", TADM_CONTAINER_TADM}, {"heif", TADM_CONTAINER_HEIF}, {"avif", TADM_CONTAINER_AVIF}});
@@ -248,8 +260,7 @@ class Encoder {
     s.target_bytes = non_negative("target_bytes", target_bytes, UINT32_MAX);
     s.refine_iterations = refine_iterations;
     if (png_effort >= 0) s.png_effort = png_effort;
-    s.limits = limits.get();
-    limits_ = s.limits;
+    limits_ = s.common.limits;
     tadm_encoder* raw = nullptr;
     char err[1024] = {};
     tadm_status st;
@@ -334,12 +345,8 @@ class Decoder {
       : model_(std::move(model)), model_dir_(std::move(model_dir)) {
     tadm_decoder_settings s;
     tadm_decoder_default_settings(&s);
-    s.model = model_ ? model_->c_str() : nullptr;
-    s.model_dir = model_dir_ ? model_dir_->c_str() : nullptr;
+    s.common = common_settings(model_, model_dir_, threads, device, limits);
     s.force_model = force_model ? 1 : 0;
-    if (threads < 0) throw py::value_error("threads must be >= 0 (0 = all cores)");
-    s.threads = threads;
-    s.device = parse_device(device);
     s.classic_upscaler = parse_choice<tadm_upscaler>(
         "upscaler", upscaler, {{"bicubic", TADM_UPSCALER_BICUBIC}, {"lanczos", TADM_UPSCALER_LANCZOS}});
     if (bit_depth != 0 && bit_depth != 8 && bit_depth != 16)
@@ -348,7 +355,6 @@ class Decoder {
     s.precision = parse_choice<tadm_precision>(
         "precision", precision,
         {{"auto", TADM_PRECISION_AUTO}, {"fp32", TADM_PRECISION_FP32}, {"bf16", TADM_PRECISION_BF16}});
-    s.limits = limits.get();
     tadm_decoder* raw = nullptr;
     char err[1024] = {};
     tadm_status st;

@@ -23,7 +23,7 @@ int main(int argc, char** argv) {
   }
   tadm_encoder_settings es;
   tadm_encoder_default_settings(&es);
-  if (argc > 2) es.model = argv[2];
+  if (argc > 2) es.common.model = argv[2];
   tadm_encoder* encoder = NULL;
   if (tadm_encoder_create(&es, &encoder, error, sizeof error) != TADM_OK) {
     fprintf(stderr, "encoder: %s\n", error);

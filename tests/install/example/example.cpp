@@ -9,7 +9,7 @@ int main(int argc, char** argv) {
     tadm_cpp::ImagePtr photo = tadm_cpp::read_image(argv[1]);
     tadm_encoder_settings es;
     tadm_encoder_default_settings(&es);
-    es.model = "classic";
+    es.common.model = "classic";
     tadm_decoder_settings ds;
     tadm_decoder_default_settings(&ds);
     tadm_cpp::ImagePtr back = tadm_cpp::Decoder(ds).decode(tadm_cpp::Encoder(es).encode(*photo));
