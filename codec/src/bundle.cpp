@@ -252,7 +252,7 @@ fs::path engine_binary_path() {
     Dl_info info{};
     if (!dladdr(reinterpret_cast<void*>(&engine_binary_path), &info) || !info.dli_fname) return fs::path();
     std::error_code ec;
-    fs::path p = fs::canonical(info.dli_fname, ec);  // through symlinks (libtadm.so.0 -> .so.0.1.0)
+    fs::path p = fs::canonical(info.dli_fname, ec);  // through symlinks (libtadm.so.1 -> .so.1.0.0)
     return ec ? fs::path(info.dli_fname) : p;
   }();
   return self;

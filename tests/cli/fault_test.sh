@@ -48,7 +48,7 @@ cmp -s "$work/full/keep.tadm" "$work/keep.ref" && ok "full disk: the previous ou
 mkdir "$work/kill"
 killed_ok=1
 for delay in 0.05 0.1 0.2 0.3 0.5 0.8 1.2; do
-  rm -f "$work/kill/"*
+  rm -rf "$work/kill"; mkdir "$work/kill"  # dot files too: a temporary file is named .x.tadm.tmp-*
   "$enc" --quiet -m classic -s 2 "$work/in.png" "$work/kill/x.tadm" & pid=$!
   sleep "$delay"; kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
   if [ -e "$work/kill/x.tadm" ] && ! "$info" --quiet "$work/kill/x.tadm"; then killed_ok=0; echo "  partial output after ${delay}s"; fi

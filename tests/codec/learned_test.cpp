@@ -257,6 +257,60 @@ TEST(Latent, RoundTripThroughTheBaseWeights) {
   EXPECT_GT(psnr(*ll, *lc), 28.0);
 }
 
+// The enhancer's timesteps: the encoder stores one per tile in `hint` (within the model's range),
+// a decoder without the hint chooses the same ones itself, --no-enhance skips the enhancer, and a
+// hint the model was not trained for is refused by name.
+TEST(Latent, EnhancerTimestepsTravelInTheHint) {
+  REQUIRE_BUNDLE("tadm16");
+  ASSERT_NE(read_text(kBundles / "tadm16" / "manifest.json").find("\"enhancer\""), std::string::npos)
+      << "tadm16 is a bundle with an enhancer (format_version 2)";
+  tadm_image* raw = nullptr;
+  ASSERT_EQ(tadm_image_read_file((kKodak / "kodim23.png").c_str(), nullptr, &raw, nullptr, 0), TADM_OK);
+  ImagePtr photo(raw);
+  tadm_encoder_settings es;
+  tadm_encoder_default_settings(&es);
+  es.profile = TADM_PROFILE_PERCEPTUAL;
+  es.common.threads = 2;
+  const auto bytes = tadm_cpp::Encoder(es).encode(*photo);
+  tadm::container::File f;
+  ASSERT_FALSE(tadm::container::read(bytes, {}, f));
+  ASSERT_TRUE(f.hint.has_value());
+  EXPECT_EQ(f.hint->tile_width, 32);
+  EXPECT_EQ(f.hint->grid_width, 2);  // 48 x 32 LR pixels
+  EXPECT_EQ(f.hint->grid_height, 1);
+  for (const uint8_t v : f.hint->values) {
+    EXPECT_GE(v, 5);  // t = 2v in the trained 10..400
+    EXPECT_LE(v, 200);
+  }
+  tadm_cpp::Decoder dec(default_decoder());
+  ImagePtr with_hint = dec.decode(bytes);
+  // Without the hint the model picks the timesteps itself: the same ones up to the hint's rounding.
+  tadm::container::File bare = f;
+  bare.hint.reset();
+  std::vector<uint8_t> bare_bytes;
+  ASSERT_FALSE(tadm::container::write(bare, bare_bytes));
+  tadm_decoder_settings ds = default_decoder();
+  ds.force_model = 1;  // same bundle; the file is not the one the encoder wrote
+  ImagePtr without = tadm_cpp::Decoder(ds).decode(bare_bytes);
+  std::printf("decode with / without the hint: %.2f dB apart\n", psnr(*with_hint, *without));
+  EXPECT_GT(psnr(*with_hint, *without), 40.0);
+  // --no-enhance: another (blurrier) picture of the same photo.
+  ds.skip_enhancer = 1;
+  ImagePtr plain = tadm_cpp::Decoder(ds).decode(bytes);
+  std::printf("kodim23 16x: enhanced %.2f dB, without the enhancer %.2f dB\n", psnr(*photo, *with_hint),
+              psnr(*photo, *plain));
+  EXPECT_LT(psnr(*with_hint, *plain), 60.0);
+  EXPECT_GT(psnr(*photo, *plain), 18.0);
+  // A timestep of 500, beyond the 400 the model was trained for.
+  tadm::container::File bad = f;
+  bad.hint->values[0] = 250;
+  std::vector<uint8_t> bad_bytes;
+  ASSERT_FALSE(tadm::container::write(bad, bad_bytes));
+  std::string msg;
+  EXPECT_EQ(decode_status(bad_bytes, default_decoder(), &msg), TADM_ERROR_CORRUPT);
+  EXPECT_NE(msg.find("timestep 500"), std::string::npos) << msg;
+}
+
 // Missing or wrong base weights: a MODEL error naming the folder(s) and the expected SHA-256;
 // a manifest whose placeholders do not match the weights is refused, not run half-filled.
 TEST(Latent, BaseWeightsMissingWrongOrMisplacedAreClearErrors) {

@@ -34,8 +34,8 @@ check "the MIME type is a shared-mime-info package" has /usr/share/mime/packages
 check "the thumbnailer is in the thumbnailers folder" has /usr/share/thumbnailers/tadm.thumbnailer
 check "the ImageMagick 6 delegates are in its configuration search path" has /usr/share/ImageMagick-6/delegates.xml
 check "the frei0r plugin is where FFmpeg's frei0r filter searches (/usr/lib/frei0r-1)" has /usr/lib/frei0r-1/tadm.so
-check "the library is in the multiarch libdir" has "$libdir/libtadm.so.0.1.0"
-check "with its SONAME link" has "$libdir/libtadm.so.0"
+check "the library is in the multiarch libdir" has "$libdir/libtadm.so.1.0.0"
+check "with its SONAME link" has "$libdir/libtadm.so.1"
 check "the LibTorch runtime module is beside it" has "$libdir/tadm/libtadm_torch.so"
 for tool in tadmenc tadmdec tadminfo; do check "$tool is in /usr/bin" has "/usr/bin/$tool"; done
 check "the headers are in /usr/include/tadm" has /usr/include/tadm/tadm.h

@@ -18,15 +18,15 @@ if ! cmake --install "$build" --prefix "$work/staged" >"$work/install.log" 2>&1;
 fi
 mv "$work/staged" "$work/p"
 p=$work/p
-libdir=$(cd "$p" && dirname "$(find . -name 'libtadm.so.0' | head -1)")
+libdir=$(cd "$p" && dirname "$(find . -name 'libtadm.so.1' | head -1)")
 libdir=$p/${libdir#./}
 # Only the system's own paths: no TADM_MODEL_PATH, no LD_LIBRARY_PATH, no source tree.
 clean() { env -i PATH=/usr/bin:/bin HOME="$work" LANG=C.UTF-8 "$@"; }
 
-check "libtadm.so is installed" test -f "$libdir/libtadm.so.0"
+check "libtadm.so is installed" test -f "$libdir/libtadm.so.1"
 runpath=$(readelf -d "$p/bin/tadmenc" | grep -E 'RUNPATH|RPATH')
 check "tadmenc carries a RUNPATH relative to itself ($runpath)" grep -q 'RUNPATH.*\$ORIGIN' <<<"$runpath"
-extra=$(nm -D --defined-only "$libdir/libtadm.so.0" | awk '$3 !~ /^tadm_/ {print $3}')
+extra=$(nm -D --defined-only "$libdir/libtadm.so.1" | awk '$3 !~ /^tadm_/ {print $3}')
 check "libtadm exports only tadm_* (extra: ${extra:-none})" test -z "$extra"
 
 # The tools, with the learned default model found beside the library.

@@ -233,6 +233,20 @@ void write_file_atomic(const std::string& path, const std::vector<std::uint8_t>&
   if (fsync(file.fd) != 0) throw sys_error("cannot write", path);
   if (unnamed) {
     const std::string proc = "/proc/self/fd/" + std::to_string(file.fd);
+    // A new output gets its name in one step, complete: a kill at any moment leaves nothing
+    // named behind. Replacing a file needs a temporary name and rename (below).
+    if (!exists) {
+      if (linkat(AT_FDCWD, proc.c_str(), AT_FDCWD, target.c_str(), AT_SYMLINK_FOLLOW) == 0) {
+        const int fd = file.fd;
+        file.fd = -1;
+        if (close(fd) != 0) {
+          unlink(target.c_str());
+          throw sys_error("cannot write", path);
+        }
+        return;
+      }
+      if (errno != EEXIST) throw sys_error("cannot write", path);
+    }
     for (unsigned attempt = 0;; ++attempt) {
       const std::string name = temp_prefix + std::to_string(getpid()) + "-" + std::to_string(attempt);
       if (linkat(AT_FDCWD, proc.c_str(), AT_FDCWD, name.c_str(), AT_SYMLINK_FOLLOW) == 0) {

@@ -77,7 +77,7 @@ typedef enum tadm_status {
 } tadm_status;
 
 TADM_API const char* tadm_status_string(tadm_status status);
-TADM_API const char* tadm_version_string(void);  /* "0.1.0" */
+TADM_API const char* tadm_version_string(void);  /* "1.0.0" */
 TADM_API int tadm_version_int(void);             /* TADM_VERSION of the library that runs */
 /* What the default model optimises (the encoder's `profile` setting, tadmenc --profile). */
 typedef enum tadm_profile {
