@@ -343,7 +343,8 @@ typedef struct tadm_decoder_settings {
   int output_bit_depth;     /* 0 = the original's (8 or 16), else 8 or 16 */
   tadm_precision precision; /* learned models only; classic decoding is unaffected */
   int skip_enhancer;        /* latent models with an enhancer (tadm16): non-zero decodes without it,
-                               about 2x faster and blurrier (tadmdec --no-enhance); default 0 */
+                               blurrier and a little faster (the enhancer is about 6 % of a decode:
+                               TAEF2's decoder dominates); tadmdec --no-enhance; default 0 */
   uint8_t reserved[56];     /* room for new fields */
 } tadm_decoder_settings;
 
