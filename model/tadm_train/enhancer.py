@@ -219,7 +219,12 @@ def main(argv=None):
     lp = load_lpips()
     for p in lp.parameters():
         p.requires_grad_(False)
-    opt = torch.optim.Adam(enh.parameters(), lr=t["lr"], betas=tuple(t.get("betas", [0.9, 0.99])))
+    # the TPM's output starts at 1 % scale (every tile at t_init): "tpm_lr_mult" lets it move faster
+    tpm_mult = float(t.get("tpm_lr_mult", 1.0))
+    tpm_params = list(enh.tpm.parameters())
+    rest = [p for n, p in enh.named_parameters() if not n.startswith("tpm.")]
+    opt = torch.optim.Adam([{"params": rest, "mult": 1.0}, {"params": tpm_params, "mult": tpm_mult}],
+                           lr=t["lr"], betas=tuple(t.get("betas", [0.9, 0.99])))
     ema = EMA([enh], float(t.get("ema", 0.999)))
     gen = torch.Generator().manual_seed(seed)
 
@@ -235,6 +240,11 @@ def main(argv=None):
         set_rng_state(ck["rng"])
         step, wall, best = ck["step"], ck["wall_time_s"], ck.get("best_val", float("inf"))
         log(f"resumed from {src} at step {step} (trained {wall / 3600:.2f} h)")
+    elif cfg.get("init"):  # a previous enhancer run (its best_ema.pt): a second stage
+        ik = torch.load(cfg["init"])
+        enh.load_state_dict(ik["enhancer"] if "enhancer" in ik else ik["enhancer_ema"])
+        ema.shadow[0].load_state_dict(enh.state_dict())
+        log(f"new run {cfg['name']} from the enhancer {cfg['init']} (step {ik.get('step')})")
     else:
         init = cfg["prior"].get("checkpoint")
         if init and os.path.exists(init):
@@ -295,7 +305,7 @@ def main(argv=None):
         t_it = time.time()
         lr = lr_at(step, t)
         for g in opt.param_groups:
-            g["lr"] = lr
+            g["lr"] = lr * g.get("mult", 1.0)
         z, pos = data.sample(batch, win, gen)
         x = data.rgb(pos, win).float() / 255.0
         zh = reconstructed_latent(net, x, z)
