@@ -201,7 +201,15 @@ TEST(Hostile, ManifestFieldsOfTheWrongKindAreRefusedAtLoad) {
   const std::vector<Case> cases = {{"\"scale\": 16", "\"scale\": 16.7", "\"scale\" is not an integer"},
                                    {"\"format_version\": 1", "\"format_version\": true", "\"format_version\" is not an integer"},
                                    {"\"lr_tile\": ", "\"lr_tile\": 1.5, \"x\": ", "\"tile.lr_tile\" is not an integer"},
-                                   {"\"version\": \"", "\"version\": \"\\u0007", "printable ASCII"}};
+                                   {"\"version\": \"", "\"version\": \"\\u0007", "printable ASCII"},
+                                   // format 2 is format 1 plus "enhancer", and nothing else
+                                   {"\"format_version\": 1", "\"format_version\": 3", "is not supported"},
+                                   {"\"format_version\": 1", "\"format_version\": 2", "and only they, have \"enhancer\""},
+                                   {"\"format_version\": 1,", "\"format_version\": 1, \"enhancer\": {},", "and only they"},
+                                   {"\"format_version\": 1,",
+                                    "\"format_version\": 2, \"enhancer\": {\"t_min\": 10, \"t_max\": 600, \"hint\": "
+                                    "{\"kind\": \"timestep\", \"t_per_unit\": 2, \"tile_lr\": 32}},",
+                                    "are not usable"}};
   for (const Case& c : cases) {
     TempDir tmp;
     fs::copy(fs::path(TADM_SOURCE_BUNDLES) / "pix16", tmp.path / "pix16", fs::copy_options::recursive);
