@@ -38,7 +38,7 @@ std::string scale_text(const tadm_cpp::Encoder& enc) {
 }
 
 const std::map<std::string, tadm_lr_codec> kLrCodecs{
-    {"auto", TADM_LR_AUTO}, {"png", TADM_LR_PNG}, {"jpeg", TADM_LR_JPEG},
+    {"auto", TADM_LR_ANY}, {"png", TADM_LR_PNG}, {"jpeg", TADM_LR_JPEG},
     {"webp", TADM_LR_WEBP}, {"jxl", TADM_LR_JXL},  {"avif", TADM_LR_AVIF}};
 
 // One photo to one file, with one encoder kept for the next photos (a learned model loads once).
@@ -93,7 +93,11 @@ class EncodeJob {
   tadm_cpp::Encoder& encoder(const tadm_encoder_settings& s) {
     if (!encoder_) {
       encoder_.emplace(s);
-      if (verbosity_.verbose) std::fprintf(stderr, "model: %s, scale %s\n", encoder_->model().c_str(), scale_text(*encoder_).c_str());
+      const bool chosen_per_image = s.target_bytes != 0 && s.scale == 0 && s.common.model == nullptr;
+      if (verbosity_.verbose && chosen_per_image)
+        std::fprintf(stderr, "model and scale: chosen per photo for the byte target\n");
+      else if (verbosity_.verbose)
+        std::fprintf(stderr, "model: %s, scale %s\n", encoder_->model().c_str(), scale_text(*encoder_).c_str());
     }
     return *encoder_;
   }
@@ -176,16 +180,22 @@ int main(int argc, char** argv) {
                  "primary image any viewer shows, and the TADM fields as metadata (spec/heif-avif.md)")
       ->transform(CLI::CheckedTransformer(kContainers, CLI::ignore_case));
   app.add_option("--lr-codec", lr_codec,
-                 "Thumbnail codec: auto (the model's: png, or jpeg for a jpeg-trained model), png, jpeg,\n"
-                 "webp, jxl or avif. Every choice stays a thumbnail ordinary viewers show")
+                 "Thumbnail codec: png, jpeg, webp, jxl, avif, or auto. Default: the model's (png, or jpeg\n"
+                 "for a jpeg-trained model). With a byte target and no --scale/--model, auto lets the rate\n"
+                 "control choose lossy thumbnails (and their models) too. Every choice stays a thumbnail\n"
+                 "ordinary viewers show")
       ->transform(CLI::CheckedTransformer(kLrCodecs, CLI::ignore_case));
   app.add_option("--lr-quality", lr_quality,
                  "Lossy thumbnail quality 1..100 (default: the top of the model's trained range, else 90)")
       ->check(CLI::Range(1, 100));
   app.add_flag("--lr-lossless", lr_lossless, "Lossless WebP / JPEG XL / AVIF thumbnail (smaller than PNG, same pixels)");
   app.add_option("--target-bytes", target_bytes,
-                 "Largest file wanted: a lossy thumbnail's quality is lowered until the file fits; if it\n"
-                 "cannot, nothing is written and the error names the smallest size reachable")
+                 "Largest file wanted; no file above it is written. Without --scale and --model the encoder\n"
+                 "chooses the operating point: of classic at every scale 2..64 and the installed models of\n"
+                 "the profile (and, with --lr-codec auto, the lossy-thumbnail models), the one that restores\n"
+                 "best among those that fit (-v shows each candidate). With a scale or model given, a lossy\n"
+                 "thumbnail's quality is lowered until the file fits. If nothing fits, nothing is written\n"
+                 "and the error names the smallest size reachable")
       ->check(CLI::PositiveNumber);
   app.add_option("--target-bpp", target_bpp, "The same target in bits per original pixel (e.g. 0.07)")
       ->check(CLI::PositiveNumber)->excludes("--target-bytes");

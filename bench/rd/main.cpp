@@ -11,11 +11,13 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <sstream>
 #include <thread>
 
 #include "codecs.hpp"
+#include "lpips.hpp"
 #include "rd.hpp"
 
 namespace fs = std::filesystem;
@@ -37,6 +39,7 @@ struct Options {
   bool no_learned = false;
   bool no_sweep = false;
   bool no_perceptual = false;
+  std::string lpips;  // LPIPS-squeeze TorchScript; empty = not measured
   std::size_t limit = 0;
   int jobs = 1;
   int avif_speed = 6;
@@ -180,6 +183,7 @@ std::string run_capture(const std::string& cmd) {
 
 struct Perceptual {
   bool butteraugli = false, ssimulacra = false;
+  std::shared_ptr<const Lpips> lpips;  // measured on every row, sweeps too (it is fast)
 };
 
 void perceptual(const Perceptual& tools, const fs::path& ref, const fs::path& tmpdir, const Rgb& dist, Row& row) {
@@ -200,8 +204,9 @@ void perceptual(const Perceptual& tools, const fs::path& ref, const fs::path& tm
   }
 }
 
-void fill_metrics(const Rgb& orig, const Rgb& dec, Row& r) {
+void fill_metrics(const Rgb& orig, const Rgb& dec, Row& r, const Perceptual& tools) {
   r.psnr = psnr(orig, dec);
+  if (tools.lpips) r.lpips = (*tools.lpips)(orig, dec);
   const SsimPair s = ssim_and_ms_ssim(orig, dec);
   r.ssim = s.ssim;
   r.msssim = s.ms_ssim;
@@ -270,7 +275,7 @@ class Worker {
       const Bytes file = encoder(op).encode(*to_tadm(orig));
       t.bytes = file.size();
       const Rgb dec = to_rgb(*decoder_->decode(file));
-      fill_metrics(orig, dec, t);
+      fill_metrics(orig, dec, t, tools_);
       if (op.curve_only) {
         rows.push_back(t);
         continue;
@@ -301,7 +306,7 @@ class Worker {
           m.setting = codec->describe(fit->quality);
           m.bytes = fit->bytes.size();
           const Rgb up = rescaler_.upscale(codec->decode(fit->bytes), s, orig.width, orig.height);
-          fill_metrics(orig, up, m);
+          fill_metrics(orig, up, m, tools_);
           rows.push_back(m);
           if (!best || m.psnr > best->psnr) {
             best = m;
@@ -331,7 +336,7 @@ class Worker {
             const Bytes b = codec->encode(small, q);
             r.bytes = b.size();
             const Rgb up = rescaler_.upscale(codec->decode(b), s, orig.width, orig.height);
-            fill_metrics(orig, up, r);
+            fill_metrics(orig, up, r, tools_);
             rows.push_back(r);
           }
         }
@@ -364,6 +369,11 @@ class Worker {
   Rescaler rescaler_;
 };
 
+// The LPIPS module by name and size: a cache measured with another export is refused.
+std::string lpips_identity(const std::string& path) {
+  return fs::path(path).filename().string() + " " + std::to_string(fs::file_size(path)) + " bytes";
+}
+
 std::string config_text(const Options& o, const std::vector<OpPoint>& ops, const std::vector<fs::path>& images,
                         const Perceptual& tools) {
   std::ostringstream c;
@@ -380,7 +390,8 @@ std::string config_text(const Options& o, const std::vector<OpPoint>& ops, const
   for (auto s : o.sweep_prescales) c << " " << s;
   c << "\navif_speed " << o.avif_speed << "\njxl_effort " << o.jxl_effort << "\nsweep " << !o.no_sweep
     << "\nperceptual " << (!o.no_perceptual) << " butteraugli " << tools.butteraugli << " ssimulacra "
-    << tools.ssimulacra << "\ncrop_images " << o.crop_images << "\nimages:";
+    << tools.ssimulacra << "\nlpips " << (o.lpips.empty() ? std::string("none") : lpips_identity(o.lpips))
+    << "\ncrop_images " << o.crop_images << "\nimages:";
   for (const auto& p : images) c << " " << p.filename().string();
   c << "\n";
   return c.str();
@@ -426,6 +437,10 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 1000));
   app.add_flag("--no-sweep", o.no_sweep, "Skip the quality sweeps (no curves, no BD-rate)");
   app.add_flag("--no-perceptual", o.no_perceptual, "Skip butteraugli and ssimulacra");
+  app.add_option("--lpips", o.lpips,
+                 "LPIPS-squeeze as TorchScript, measured on every result, sweeps included (make it with\n"
+                 "'cd model && python3 -m tadm_train.lpips --export FILE.pt' from ../shared/models/lpips-squeeze)")
+      ->check(CLI::ExistingFile);
   app.add_option("--limit", o.limit, "Use only the first N images (0 = all)");
   app.add_option("-j,--jobs", o.jobs, "Images measured in parallel")->check(CLI::Range(1, 64))->capture_default_str();
   app.add_option("--avif-speed", o.avif_speed, "libaom speed (0 slowest .. 10)")->check(CLI::Range(0, 10))->capture_default_str();
@@ -474,6 +489,8 @@ int main(int argc, char** argv) {
       if (!tools.butteraugli) notes.push_back("butteraugli_main not found (Debian libjxl-devtools): butteraugli skipped");
       if (!tools.ssimulacra) notes.push_back("ssimulacra_main not found (Debian libjxl-devtools): ssimulacra skipped");
     }
+    if (!o.lpips.empty()) tools.lpips = std::make_shared<const Lpips>(o.lpips);
+    else notes.push_back("no --lpips: LPIPS-squeeze not measured");
     for (const auto& n : notes) note(o, "tadm-rd: note: " + n);
 
     const fs::path out(o.out);

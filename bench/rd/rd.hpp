@@ -25,6 +25,7 @@ struct Row {
   std::uint64_t budget = 0;
   double bpp = kNaN, psnr = kNaN, ssim = kNaN, msssim = kNaN;
   double butteraugli = kNaN, butteraugli_3norm = kNaN, ssimulacra = kNaN;
+  double lpips = kNaN;  // LPIPS-squeeze, with --lpips
 };
 
 std::string csv_header();

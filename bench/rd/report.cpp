@@ -5,6 +5,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <set>
 #include <sstream>
@@ -50,7 +51,9 @@ const Metric kMetrics[] = {
     {"msssim", "MS-SSIM (RGB)", &Row::msssim, true, 4, true},
     {"butteraugli", "butteraugli (max norm, lower is better)", &Row::butteraugli, false, 3, false},
     {"ssimulacra", "ssimulacra (lower is better)", &Row::ssimulacra, false, 4, false},
+    {"lpips", "LPIPS-squeeze (lower is better)", &Row::lpips, false, 4, true},
 };
+constexpr int kMetricCount = static_cast<int>(std::size(kMetrics));
 
 double mean(const std::vector<double>& v) {
   double s = 0.0;
@@ -71,8 +74,14 @@ std::string utc_now() {
 }
 
 // Mean (bpp, metric) per sweep setting of a codec, then the Pareto front.
+// Negates the metric of a lower-is-better curve (and back): envelopes and BD-rate want higher better.
+std::vector<std::pair<double, double>> flipped(std::vector<std::pair<double, double>> pts) {
+  for (auto& p : pts) p.second = -p.second;
+  return pts;
+}
+
 std::vector<std::pair<double, double>> codec_curve(const std::vector<Row>& rows, const std::string& codec,
-                                                   double Row::*field) {
+                                                   double Row::*field, bool higher_better) {
   std::map<std::pair<std::uint32_t, int>, std::pair<std::vector<double>, std::vector<double>>> groups;
   for (const Row& r : rows)
     if (r.kind == "sweep" && r.codec == codec) {
@@ -82,7 +91,7 @@ std::vector<std::pair<double, double>> codec_curve(const std::vector<Row>& rows,
     }
   std::vector<std::pair<double, double>> pts;
   for (const auto& [k, g] : groups) pts.emplace_back(mean(g.first), mean(g.second));
-  return pareto(pts);
+  return higher_better ? pareto(pts) : flipped(pareto(flipped(pts)));
 }
 
 // Mean (bpp, metric) of each tadm operating point whose op id starts with `prefix`.
@@ -112,7 +121,7 @@ std::string model_of(const std::string& op) { return op.substr(0, op.rfind("-x")
 
 std::string csv_header() {
   return "image,width,height,kind,op,codec,prescale,quality,setting,bytes,budget,bpp,psnr,ssim,msssim,butteraugli,"
-         "butteraugli_3norm,ssimulacra";
+         "butteraugli_3norm,ssimulacra,lpips";
 }
 
 std::string to_csv(const Row& r) {
@@ -120,7 +129,8 @@ std::string to_csv(const Row& r) {
   o << r.image << ',' << r.width << ',' << r.height << ',' << r.kind << ',' << r.op << ',' << r.codec << ','
     << r.prescale << ',' << r.quality << ',' << r.setting << ',' << r.bytes << ',' << r.budget << ','
     << num(r.bpp, 6) << ',' << num(r.psnr, 4) << ',' << num(r.ssim, 6) << ',' << num(r.msssim, 6) << ','
-    << num(r.butteraugli, 4) << ',' << num(r.butteraugli_3norm, 4) << ',' << num(r.ssimulacra, 6);
+    << num(r.butteraugli, 4) << ',' << num(r.butteraugli_3norm, 4) << ',' << num(r.ssimulacra, 6) << ','
+    << num(r.lpips, 6);
   return o.str();
 }
 
@@ -136,7 +146,7 @@ Row from_csv(const std::string& line) {
     }
   }
   f.push_back(cur);
-  if (f.size() != 18) throw std::runtime_error("malformed cache line: " + line);
+  if (f.size() != 19) throw std::runtime_error("malformed cache line: " + line);
   Row r;
   try {
     r.image = f[0];
@@ -157,6 +167,7 @@ Row from_csv(const std::string& line) {
     r.butteraugli = parse_num(f[15]);
     r.butteraugli_3norm = parse_num(f[16]);
     r.ssimulacra = parse_num(f[17]);
+    r.lpips = parse_num(f[18]);
   } catch (const std::logic_error&) {
     throw std::runtime_error("malformed cache line: " + line);
   }
@@ -237,12 +248,12 @@ std::vector<std::string> write_report(const ReportInput& in, const std::vector<R
         "classic antialiased bicubic) and upscaling after (classic bicubic); the prescale with the "
         "best PSNR is kept. Means are over images; a codec that fits no file at any prescale for "
         "an image is left out of that image's mean (column *n*). PSNR/SSIM/MS-SSIM: higher is "
-        "better; butteraugli/ssimulacra: lower is better.\n\n";
+        "better; butteraugli/ssimulacra/LPIPS-squeeze: lower is better.\n\n";
 
   for (const std::string& op : in.ops) {
     md << "## Operating point `" << op << "`\n\n";
-    md << "| codec | n | mean bytes | mean bpp | PSNR | SSIM | MS-SSIM | butteraugli | ssimulacra | prescale chosen |\n";
-    md << "|---|---|---|---|---|---|---|---|---|---|\n";
+    md << "| codec | n | mean bytes | mean bpp | PSNR | SSIM | MS-SSIM | butteraugli | ssimulacra | LPIPS-squeeze | prescale chosen |\n";
+    md << "|---|---|---|---|---|---|---|---|---|---|---|\n";
     std::map<std::string, std::map<std::string, const Row*>> by;  // codec -> image -> row
     for (const Row& r : rows)
       if (r.op == op && (r.kind == "tadm" || r.kind == "matched")) by[r.codec][r.image] = &r;
@@ -272,21 +283,21 @@ std::vector<std::string> write_report(const ReportInput& in, const std::vector<R
       md << " | " << (p.empty() ? "–" : p) << " |\n";
     }
     md << "\ntadm minus codec, on the images where both exist (positive PSNR/SSIM/MS-SSIM and "
-          "negative butteraugli/ssimulacra favour tadm):\n\n";
-    md << "| codec | n | ΔPSNR (dB) | ΔSSIM | ΔMS-SSIM | Δbutteraugli | Δssimulacra | images where tadm has higher PSNR |\n";
-    md << "|---|---|---|---|---|---|---|---|\n";
+          "negative butteraugli/ssimulacra/LPIPS-squeeze favour tadm):\n\n";
+    md << "| codec | n | ΔPSNR (dB) | ΔSSIM | ΔMS-SSIM | Δbutteraugli | Δssimulacra | ΔLPIPS-squeeze | images where tadm has higher PSNR |\n";
+    md << "|---|---|---|---|---|---|---|---|---|\n";
     for (const auto& codec : in.codecs) {
-      std::vector<double> d[5];
+      std::vector<double> d[kMetricCount];
       int n = 0, wins = 0;
       for (const auto& [img, r] : by[codec]) {
         const auto t = by["tadm"].find(img);
         if (t == by["tadm"].end()) continue;
         ++n;
-        for (int k = 0; k < 5; ++k) d[k].push_back(t->second->*kMetrics[k].field - r->*kMetrics[k].field);
+        for (int k = 0; k < kMetricCount; ++k) d[k].push_back(t->second->*kMetrics[k].field - r->*kMetrics[k].field);
         if (t->second->psnr > r->psnr) ++wins;
       }
       md << "| " << codec << " | " << n;
-      for (int k = 0; k < 5; ++k) md << " | " << cell(mean(d[k]), kMetrics[k].digits);
+      for (int k = 0; k < kMetricCount; ++k) md << " | " << cell(mean(d[k]), kMetrics[k].digits);
       md << " | " << wins << " of " << n << " |\n";
     }
     md << "\n";
@@ -319,8 +330,8 @@ std::vector<std::string> write_report(const ReportInput& in, const std::vector<R
             md << " | not run";
             continue;
           }
-          const auto c = codec_curve(rows, codec, k.field);
-          const double bd = bd_rate(c, t);
+          const auto c = codec_curve(rows, codec, k.field, k.higher_better);
+          const double bd = k.higher_better ? bd_rate(c, t) : bd_rate(flipped(c), flipped(t));
           if (std::isnan(bd)) {
             md << " | no overlap";
             if (!t.empty() && !c.empty()) {
@@ -355,7 +366,7 @@ std::vector<std::string> write_report(const ReportInput& in, const std::vector<R
     if (k.sweep && have_sweep) {
       for (const auto& codec : in.codecs) {
         const std::string f = std::string(k.name) + "_sweep_" + codec + ".dat";
-        write_dat(plots / f, codec_curve(rows, codec, k.field));
+        write_dat(plots / f, codec_curve(rows, codec, k.field, k.higher_better));
         series.push_back("'" + f + "' with linespoints title '" + codec + " (best of sweep and prescale)'");
       }
     }

@@ -17,6 +17,7 @@
 
 #include "bundle.hpp"
 #include "engine.hpp"
+#include "rate_control.hpp"
 #include "error.hpp"
 #include "heif_avif.hpp"
 #include "image_io.hpp"
@@ -25,9 +26,17 @@
 #include "tadm/tadm.h"
 
 struct tadm_encoder {
-  std::unique_ptr<tadm::Encoder> impl;
+  std::unique_ptr<tadm::Encoder> fixed;                   // one operating point,
+  std::unique_ptr<tadm::RateControlledEncoder> chooser;  // or one chosen per image (target_bytes)
   std::string last_error;
   std::string model_label;
+  // The operating point in use: the fixed one, or the one chosen for the last image.
+  tadm::Encoder& impl() { return fixed ? *fixed : chooser->chosen(); }
+  const tadm::Encoder& impl() const { return fixed ? *fixed : chooser->chosen(); }
+  void label_model() {
+    const auto& id = impl().rescaler().identity();
+    model_label = id.name + " " + id.version + " " + tadm::to_hex(id.sha256);
+  }
 };
 
 struct tadm_decoder {
@@ -600,9 +609,9 @@ tadm_status tadm_encoder_create(const tadm_encoder_settings* settings, tadm_enco
   std::string msg;
   const tadm_status st = guarded(msg, [&] {
     auto enc = std::make_unique<tadm_encoder>();
-    enc->impl = std::make_unique<tadm::Encoder>(full);
-    const auto& id = enc->impl->rescaler().identity();
-    enc->model_label = id.name + " " + id.version + " " + tadm::to_hex(id.sha256);
+    if (tadm::chooses_operating_point(full)) enc->chooser = std::make_unique<tadm::RateControlledEncoder>(full);
+    else enc->fixed = std::make_unique<tadm::Encoder>(full);
+    enc->label_model();
     *out = enc.release();
   });
   set_message(error, error_size, msg);
@@ -621,8 +630,11 @@ tadm_status tadm_encoder_encode(tadm_encoder* encoder, const tadm_image* image, 
   *size = 0;
   return guarded(encoder->last_error, [&] {
     check_public(image);
-    encoder->impl->check_input(image->width, image->height, image->channels, image->bit_depth);
-    const std::vector<uint8_t> bytes = encoder->impl->encode(from_public(image, encoder->impl->limits()));
+    tadm::Encoder& impl = encoder->impl();
+    impl.check_input(image->width, image->height, image->channels, image->bit_depth);
+    const tadm::Image copy = from_public(image, impl.limits());
+    const std::vector<uint8_t> bytes = encoder->fixed ? impl.encode(copy) : encoder->chooser->encode(copy);
+    encoder->label_model();
     *data = copy_out(bytes);
     *size = bytes.size();
   });
@@ -636,14 +648,14 @@ const char* tadm_encoder_model_name(const tadm_encoder* encoder) {
   return encoder ? encoder->model_label.c_str() : "";
 }
 
-uint32_t tadm_encoder_scale(const tadm_encoder* encoder) { return encoder ? encoder->impl->scale().x : 0; }
-uint32_t tadm_encoder_scale_y(const tadm_encoder* encoder) { return encoder ? encoder->impl->scale().y : 0; }
+uint32_t tadm_encoder_scale(const tadm_encoder* encoder) { return encoder ? encoder->impl().scale().x : 0; }
+uint32_t tadm_encoder_scale_y(const tadm_encoder* encoder) { return encoder ? encoder->impl().scale().y : 0; }
 
 tadm_lr_codec tadm_encoder_lr_codec(const tadm_encoder* encoder) {
-  return encoder ? static_cast<tadm_lr_codec>(encoder->impl->lr_codec()) : TADM_LR_PNG;
+  return encoder ? static_cast<tadm_lr_codec>(encoder->impl().lr_codec()) : TADM_LR_PNG;
 }
 
-int tadm_encoder_lr_quality(const tadm_encoder* encoder) { return encoder ? encoder->impl->lr_quality() : 0; }
+int tadm_encoder_lr_quality(const tadm_encoder* encoder) { return encoder ? encoder->impl().lr_quality() : 0; }
 
 // ---------------------------------------------------------------- decoder
 
@@ -826,22 +838,13 @@ tadm_status tadm_list_models(const char* model_dir, char** text, char* error, si
     namespace fs = std::filesystem;
     const auto& c = tadm::classic_identity();
     std::string s = c.name + "\t0\t" + c.version + "\t" + tadm::to_hex(c.sha256) + "\t(built in)\n";
-    std::vector<std::string> seen;
-    for (const fs::path& d : tadm::bundle_search_path(model_dir ? model_dir : "")) {
-      std::error_code ec;
-      for (fs::directory_iterator it(d, ec), end; !ec && it != end; it.increment(ec)) {
-        const std::string name = it->path().filename().string();
-        if (!fs::is_regular_file(it->path() / "manifest.json") ||
-            std::find(seen.begin(), seen.end(), name) != seen.end())
-          continue;
-        seen.push_back(name);
-        try {
-          const tadm::Bundle b = tadm::load_bundle(it->path());
-          s += b.identity.name + "\t" + std::to_string(b.scale) + "\t" + b.identity.version + "\t" +
-               tadm::to_hex(b.identity.sha256) + "\t" + it->path().string() + "\n";
-        } catch (const Error& e) {
-          s += name + "\t-\t-\t(invalid: " + std::string(e.what()) + ")\t" + it->path().string() + "\n";
-        }
+    for (const fs::path& dir : tadm::installed_bundles(model_dir ? model_dir : "")) {
+      try {
+        const tadm::Bundle b = tadm::load_bundle(dir);
+        s += b.identity.name + "\t" + std::to_string(b.scale) + "\t" + b.identity.version + "\t" +
+             tadm::to_hex(b.identity.sha256) + "\t" + dir.string() + "\n";
+      } catch (const Error& e) {
+        s += dir.filename().string() + "\t-\t-\t(invalid: " + std::string(e.what()) + ")\t" + dir.string() + "\n";
       }
     }
     std::vector<uint8_t> bytes(s.begin(), s.end());

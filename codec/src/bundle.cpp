@@ -39,20 +39,6 @@ namespace {
 
 constexpr std::uint64_t kMaxBundleFile = 512ull << 20;
 
-std::vector<std::uint8_t> read_bundle_file(const fs::path& path) {
-  std::error_code ec;
-  const auto size = fs::file_size(path, ec);
-  if (ec) fail(TADM_ERROR_MODEL, "model bundle file " + path.string() + " cannot be read: " + ec.message());
-  if (size > kMaxBundleFile)
-    fail(TADM_ERROR_MODEL, "model bundle file " + path.string() + " is implausibly large (" +
-                               std::to_string(size) + " bytes)");
-  std::ifstream in(path, std::ios::binary);
-  std::vector<std::uint8_t> bytes(static_cast<std::size_t>(size));
-  if (!in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(size)) ||
-      in.peek() != std::char_traits<char>::eof())
-    fail(TADM_ERROR_MODEL, "model bundle file " + path.string() + " could not be read completely");
-  return bytes;
-}
 
 std::string short_hash(const Sha256& h) { return to_hex(h).substr(0, 16) + "..."; }
 
@@ -278,6 +264,38 @@ fs::path find_bundle(const std::string& name, const std::string& model_dir) {
     if (fs::is_regular_file(d / name / "manifest.json", ec)) return d / name;
   }
   return {};
+}
+
+std::vector<std::uint8_t> read_bundle_file(const fs::path& path) {
+  std::error_code ec;
+  const auto size = fs::file_size(path, ec);
+  if (ec) fail(TADM_ERROR_MODEL, "model bundle file " + path.string() + " cannot be read: " + ec.message());
+  if (size > kMaxBundleFile)
+    fail(TADM_ERROR_MODEL, "model bundle file " + path.string() + " is implausibly large (" +
+                               std::to_string(size) + " bytes)");
+  std::ifstream in(path, std::ios::binary);
+  std::vector<std::uint8_t> bytes(static_cast<std::size_t>(size));
+  if (!in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(size)) ||
+      in.peek() != std::char_traits<char>::eof())
+    fail(TADM_ERROR_MODEL, "model bundle file " + path.string() + " could not be read completely");
+  return bytes;
+}
+
+std::vector<fs::path> installed_bundles(const std::string& model_dir) {
+  std::vector<fs::path> found;
+  std::vector<std::string> seen;
+  for (const fs::path& d : bundle_search_path(model_dir)) {
+    std::error_code ec;
+    for (fs::directory_iterator it(d, ec), end; !ec && it != end; it.increment(ec)) {
+      const std::string name = it->path().filename().string();
+      if (!fs::is_regular_file(it->path() / "manifest.json") ||
+          std::find(seen.begin(), seen.end(), name) != seen.end())
+        continue;
+      seen.push_back(name);
+      found.push_back(it->path());
+    }
+  }
+  return found;
 }
 
 const char* default_model_name(std::uint32_t scale, tadm_profile profile) {

@@ -66,6 +66,14 @@ std::vector<std::filesystem::path> bundle_search_path(const std::string& model_d
 // ../shared/models next to the source tree).
 std::vector<std::filesystem::path> base_weights_search_path(const std::string& name);
 
+// Every bundle directory (a folder with manifest.json) in the search path, the first found of each
+// name, in search-path order; manifests not read.
+std::vector<std::filesystem::path> installed_bundles(const std::string& model_dir);
+
+// A file of a bundle directory, whole; TADM_ERROR_MODEL naming it when it cannot be read or is
+// implausibly large.
+std::vector<std::uint8_t> read_bundle_file(const std::filesystem::path& path);
+
 // A plain bundle name -> its directory, or empty if it is not plain or no folder has it.
 std::filesystem::path find_bundle(const std::string& name, const std::string& model_dir);
 

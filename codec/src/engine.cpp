@@ -11,8 +11,6 @@
 
 namespace tadm {
 
-namespace {
-
 // Maps a stage's own 0..1 to the call's overall progress and honours cancellation.
 std::function<void(float)> stage_progress(tadm_progress_fn fn, void* user, float from, float to,
                                           const char* stage) {
@@ -21,6 +19,9 @@ std::function<void(float)> stage_progress(tadm_progress_fn fn, void* user, float
       fail(TADM_ERROR_CANCELLED, "cancelled by the progress callback");
   };
 }
+
+namespace {
+
 
 ResampleFilter classic_filter(tadm_upscaler u) {
   return u == TADM_UPSCALER_LANCZOS ? ResampleFilter::kLanczos3 : ResampleFilter::kBicubic;
@@ -192,7 +193,7 @@ void Encoder::choose_lr_codec(const tadm_encoder_settings& settings) {
   const int codec = enum_value(settings.lr_codec);
   const std::optional<LrTraining> trained = rescaler_->lr_training();
   const std::string model = rescaler_->identity().name;
-  if (codec == TADM_LR_AUTO) {
+  if (codec == TADM_LR_AUTO || codec == TADM_LR_ANY) {
     lr_.codec = LrCodec::kPng;
     if (trained && !lr_codec_from_name(trained->codec, lr_.codec))
       fail(TADM_ERROR_MODEL, "model " + model + " was trained for thumbnail codec \"" + trained->codec +
@@ -200,7 +201,7 @@ void Encoder::choose_lr_codec(const tadm_encoder_settings& settings) {
   } else if (codec >= TADM_LR_PNG && codec <= TADM_LR_AVIF) {
     lr_.codec = static_cast<LrCodec>(codec);
   } else {
-    fail(TADM_ERROR_INVALID_ARGUMENT, "thumbnail codec " + std::to_string(codec) + " is not png (0), jpeg (1), webp (2), jxl (3), avif (4) or auto (255)");
+    fail(TADM_ERROR_INVALID_ARGUMENT, "thumbnail codec " + std::to_string(codec) + " is not png (0), jpeg (1), webp (2), jxl (3), avif (4), any (254) or auto (255)");
   }
   if (settings.lr_quality < 0 || settings.lr_quality > 100)
     fail(TADM_ERROR_INVALID_ARGUMENT, "thumbnail quality " + std::to_string(settings.lr_quality) + " is outside 1..100");
@@ -246,6 +247,7 @@ std::vector<std::uint8_t> Encoder::code_thumbnail(const Image& lr_image, contain
   if (target == 0 || out.size() <= target) return out;
   const bool lossy = lr_.codec != LrCodec::kPng && !lr_.lossless;
   auto too_big = [&](std::uint64_t smallest) {
+    smallest_bytes_ = smallest;
     fail(TADM_ERROR_LIMIT, "the smallest file at scale " + scale_text(scale_) + " with a " +
                                (lossy ? "lossy " : "lossless ") + lr_codec_name(lr_.codec) + " thumbnail is " +
                                std::to_string(smallest) + " bytes, over the target of " + std::to_string(target) +
@@ -288,6 +290,7 @@ void Encoder::check_input(std::uint32_t width, std::uint32_t height, std::uint32
 }
 
 std::vector<std::uint8_t> Encoder::encode(const Image& image) {
+  smallest_bytes_ = 0;
   check_input(image.width, image.height, image.channels, image.bit_depth);
   if (image.metadata.cicp && (*image.metadata.cicp)[3] > 1)
     fail(TADM_ERROR_CORRUPT, "the input's CICP full-range flag is " + std::to_string((*image.metadata.cicp)[3]) +
@@ -339,8 +342,16 @@ std::vector<std::uint8_t> Encoder::encode(const Image& image) {
   chosen_quality_ = lr_.quality;
   std::vector<std::uint8_t> out = code_thumbnail(lr_image, file);
   if (settings_.container != TADM_CONTAINER_TADM) {
+    const char* kind = settings_.container == TADM_CONTAINER_HEIF ? "HEIF" : "AVIF";
     progress(0.95f, 1.0f, settings_.container == TADM_CONTAINER_HEIF ? "writing HEIF" : "writing AVIF")(0.0f);
     out = interop::wrap(settings_.container, out, lr_image, md, threads);
+    // The target is the size of the file written, wrapper included.
+    if (settings_.target_bytes != 0 && out.size() > settings_.target_bytes) {
+      smallest_bytes_ = out.size();
+      fail(TADM_ERROR_LIMIT, std::string("the ") + kind + " file at scale " + scale_text(scale_) + " is " +
+                                 std::to_string(out.size()) + " bytes, over the target of " +
+                                 std::to_string(settings_.target_bytes) + " bytes; ask for a larger target or a larger scale");
+    }
   }
   progress(1.0f, 1.0f, "done")(1.0f);
   return out;

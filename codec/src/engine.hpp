@@ -1,6 +1,7 @@
 // The engine behind the C API: pixels <-> container through a rescaler.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -11,6 +12,9 @@
 #include "tadm/container.hpp"
 
 namespace tadm {
+
+// Maps a stage's own 0..1 to the call's overall progress and honours cancellation.
+std::function<void(float)> stage_progress(tadm_progress_fn fn, void* user, float from, float to, const char* stage);
 
 // Upper bound of tadm_encoder_settings::refine_iterations (about three decodes each).
 inline constexpr int kMaxRefineIterations = 1000;
@@ -32,6 +36,9 @@ class Encoder {
   LrCodec lr_codec() const { return lr_.codec; }
   // The quality of the last thumbnail (the rate control may lower it below the setting).
   int lr_quality() const { return chosen_quality_; }
+  // After an encode failed with TADM_ERROR_LIMIT for the byte target: the smallest file this
+  // operating point can make of that image (0 otherwise).
+  std::uint64_t smallest_bytes() const { return smallest_bytes_; }
 
  private:
   // The thumbnail's bytes: the codec at the configured quality, or, with a byte target, the
@@ -44,6 +51,7 @@ class Encoder {
   LrEncodeOptions lr_;
   int lr_quality_min_ = 1;
   int chosen_quality_ = 0;
+  std::uint64_t smallest_bytes_ = 0;
 };
 
 class Decoder {

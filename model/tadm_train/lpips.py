@@ -9,6 +9,10 @@ SHA-256 check, never committed. Lower is more similar; not comparable with LPIPS
     loss:  m = load(); m(x, y, normalize=True)   # x, y [N,3,H,W] in [0,1]; [N] values, differentiable
 
     cd model && OMP_NUM_THREADS=1 /usr/bin/python3 -m tadm_train.lpips --check   # README's reference values
+    /usr/bin/python3 -m tadm_train.lpips --export lpips-squeeze.pt   # TorchScript for tadm-rd --lpips
+
+The TorchScript export holds the weights (third-party: keep it out of the repository); its
+forward(x, y) takes two [1,3,H,W] float32 images in [0,1] and returns the [1] distance.
 """
 import argparse
 import os
@@ -144,11 +148,42 @@ def lpips(a: np.ndarray, b: np.ndarray, model: Optional[LPIPSSqueeze] = None) ->
     return float(model(x, y, normalize=True)[0])
 
 
+class _Normalized(nn.Module):
+    """forward(x, y) on [0,1] images: what tadm-rd calls."""
+
+    def __init__(self, m: LPIPSSqueeze):
+        super().__init__()
+        self.m = m
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return self.m(x, y, normalize=True)
+
+
+def export_torchscript(m: LPIPSSqueeze, path: str) -> None:
+    """Traced (the layer loop unrolls; every op is shape-generic), checked at another size, and
+    written atomically."""
+    w = _Normalized(m).eval()
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.rand(1, 3, 64, 64, generator=g), torch.rand(1, 3, 64, 64, generator=g)
+    with torch.no_grad():
+        ts = torch.jit.trace(w, (x, y))
+        a, b = torch.rand(1, 3, 97, 131, generator=g), torch.rand(1, 3, 97, 131, generator=g)
+        if not torch.allclose(ts(a, b), w(a, b), rtol=1e-5, atol=1e-6):
+            raise RuntimeError("the traced LPIPS differs from the eager module at another size")
+    tmp = path + ".tmp"
+    ts.save(tmp)
+    os.replace(tmp, path)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--check", action="store_true", help="reproduce the README's reference values")
     ap.add_argument("--lpips-dir", default=None)
+    ap.add_argument("--export", metavar="FILE.pt", help="write the metric as TorchScript (for tadm-rd --lpips)")
     args = ap.parse_args(argv)
+    if args.export:
+        export_torchscript(load(args.lpips_dir), args.export)
+        return
     if not args.check:
         ap.print_help()
         return

@@ -114,6 +114,29 @@ check "and is smaller" test "$(stat -c %s "$work/jxl.tadm")" -lt "$size16"
 expect_fail "an unreachable target names the smallest size" "smallest file.*bytes" "$enc" -m classic --target-bytes 200 "$work/photo.png" "$work/t.tadm"
 check "nothing written for it" test ! -e "$work/t.tadm"
 
+# --- rate control: a byte target without --scale/--model chooses the operating point
+"$enc" --quiet -m classic -s 8 "$work/photo.png" "$work/c8.tadm"
+size8=$(stat -c %s "$work/c8.tadm")
+"$enc" -v --target-bytes "$size8" "$work/photo.png" "$work/rc.tadm" 2> "$work/rc.log"
+check "--target-bytes alone: the file fits" test "$(stat -c %s "$work/rc.tadm")" -le "$size8"
+check "-v reports the candidates and the choice" grep -q "rate control chose" "$work/rc.log"
+"$dec" --quiet "$work/rc.tadm" "$work/rc.png"
+check "the chosen point restores better than classic at 16" \
+  awk -v a="$(psnr "$work/photo.png" "$work/rc.png")" -v b="$(psnr "$work/photo.png" "$work/c16-again.png")" 'BEGIN { exit !(a > b) }'
+smallest=$("$enc" --quiet -m classic -s 64 "$work/photo.png" - | wc -c)
+expect_fail "an unreachable target names the smallest size reachable" "smallest file reachable is $smallest bytes" \
+  "$enc" --target-bytes 50 "$work/photo.png" "$work/t.tadm"
+check "nothing written for it" test ! -e "$work/t.tadm"
+"$enc" --quiet --target-bpp 0.05 --lr-codec auto "$work/photo.png" "$work/rca.tadm"
+check "--target-bpp with --lr-codec auto fits 0.05 bpp" test "$(stat -c %s "$work/rca.tadm")" -le $(( 768 * 512 * 5 / 800 ))
+for bad in 0 -5 99999999999; do
+  expect_fail "--target-bytes $bad is refused" "target-bytes" "$enc" --target-bytes "$bad" "$work/photo.png" "$work/t.tadm"
+done
+for bad in 0 1 65 16x; do
+  expect_fail "--scale $bad is refused" "scale is N or HxV" "$enc" -m classic -s "$bad" "$work/photo.png" "$work/t.tadm"
+done
+check "nothing written for them" test ! -e "$work/t.tadm"
+
 # --- tadminfo prints every field
 check "tadminfo --json has the model and chunks" bash -c "'$info' --json '$work/c16.tadm' | grep -q '\"sha256\"' && '$info' --json '$work/c16.tadm' | grep -q '\"TEND\"'"
 expect_fail "--timestep-map of a file without a hint says so" "no hint chunk" "$info" --timestep-map "$work/map.png" "$work/c16.tadm"

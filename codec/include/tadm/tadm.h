@@ -272,6 +272,9 @@ typedef enum tadm_lr_codec {
   TADM_LR_WEBP = 2,
   TADM_LR_JXL = 3,
   TADM_LR_AVIF = 4,
+  TADM_LR_ANY = 254, /* with a byte target and no scale or model given: the rate control may
+                        choose any codec, lossy thumbnails included (see target_bytes); otherwise
+                        as TADM_LR_AUTO */
   TADM_LR_AUTO = 255 /* the codec the model was trained for (PNG for classic and pixel models) */
 } tadm_lr_codec;
 
@@ -292,10 +295,19 @@ typedef struct tadm_encoder_settings {
   int lr_quality;          /* lossy thumbnail quality 1..100; 0 = the model's default (the top of
                               the quality range it was trained for; 90 for classic) */
   int lr_lossless;         /* non-zero: lossless WebP / JPEG XL / AVIF thumbnail (PNG always is) */
-  uint32_t target_bytes;   /* non-zero: the largest file wanted. A lossy thumbnail's quality is
-                              lowered (search on the thumbnail alone, never a full decode) until the
-                              whole file fits; if even the lowest quality cannot fit, the encode
-                              fails with TADM_ERROR_LIMIT naming the smallest size reachable */
+  uint32_t target_bytes;   /* non-zero: the largest file wanted; no file above it is ever returned.
+                              With neither `scale` nor `common.model` set, the encoder chooses the
+                              operating point per image (rate control): among classic at every
+                              scale 2..64 and the installed bundles of `profile` that carry
+                              rate-control data (spec/model-bundle.md) and a thumbnail codec
+                              `lr_codec` allows (AUTO/PNG: PNG thumbnails; ANY: lossy-thumbnail
+                              models too; a lossy codec: only models trained for it), the one
+                              predicted to restore best whose file fits. Candidates are encoded, never
+                              decoded. With a scale or model given, that operating point stays and a
+                              lossy thumbnail's quality is lowered until the file fits. Either way,
+                              when nothing fits the encode fails with TADM_ERROR_LIMIT naming the
+                              smallest size reachable. tadm_encoder_model_name, _scale, _lr_codec,
+                              _lr_quality then describe the point chosen for the last image */
   uint32_t scale_y;        /* 2..64: the vertical scale when it differs from `scale` (which must then
                               be set); 0 = the same as `scale`. Learned bundles serve only their
                               own square scale: unequal scales need the classic model, which is

@@ -80,7 +80,7 @@ tadm_device parse_device(const std::string& s) {
 
 tadm_lr_codec parse_lr_codec(const std::string& s) {
   return parse_choice<tadm_lr_codec>("lr_codec", s,
-                                     {{"auto", TADM_LR_AUTO}, {"png", TADM_LR_PNG}, {"jpeg", TADM_LR_JPEG},
+                                     {{"model", TADM_LR_AUTO}, {"auto", TADM_LR_ANY}, {"png", TADM_LR_PNG}, {"jpeg", TADM_LR_JPEG},
                                       {"webp", TADM_LR_WEBP}, {"jxl", TADM_LR_JXL}, {"avif", TADM_LR_AVIF}});
 }
 
@@ -513,7 +513,7 @@ PYBIND11_MODULE(_tadm, m) {
                     const std::string&>(),
            py::kw_only(), py::arg("model") = py::none(), py::arg("model_dir") = py::none(), py::arg("scale") = 0,
            py::arg("threads") = 0, py::arg("device") = "auto", py::arg("container") = "tadm",
-           py::arg("lr_codec") = "auto", py::arg("lr_quality") = 0, py::arg("lr_lossless") = false,
+           py::arg("lr_codec") = "model", py::arg("lr_quality") = 0, py::arg("lr_lossless") = false,
            py::arg("target_bytes") = 0, py::arg("refine_iterations") = 0, py::arg("png_effort") = -1,
            py::arg("limits") = Limits{}, py::arg("profile") = "fidelity")
       .def("encode_array", &Encoder::encode_array, py::arg("array"), py::arg("metadata") = py::dict())

@@ -64,8 +64,10 @@ class Encoder:
 
     scale: 2..64 (None: the model's own, 16 by default). model: "classic", a bundle name
     ("pix16") or a bundle folder (None: the default learned bundle for the scale, else classic).
-    target_bytes: largest file wanted (lowers a lossy thumbnail's quality). lr_codec: "png",
-    "jpeg", "webp", "jxl", "avif" (None: the model's). lr_quality: 1..100 (None: the model's
+    target_bytes: largest file wanted; with neither scale nor model, the encoder chooses the model
+    and scale per image (rate control), else it lowers a lossy thumbnail's quality. lr_codec: "png",
+    "jpeg", "webp", "jxl", "avif", "auto" (with target_bytes: lossy-thumbnail models may be chosen
+    too) (None: the model's). lr_quality: 1..100 (None: the model's
     default). threads: 0 = all cores. container: "tadm", "heif" or "avif". refine: gradient steps
     that adjust the thumbnail through a learned decoder (slower encode, closer restoration).
     profile: which default model when `model` is None: "fidelity" (pix16/pix32) or "perceptual"
@@ -80,7 +82,7 @@ class Encoder:
             model=None if model is None else os.fspath(model),
             model_dir=None if model_dir is None else os.fspath(model_dir),
             scale=scale or 0, threads=threads, device=device, container=container,
-            lr_codec=lr_codec or "auto", lr_quality=lr_quality or 0, lr_lossless=lr_lossless,
+            lr_codec=lr_codec or "model", lr_quality=lr_quality or 0, lr_lossless=lr_lossless,
             target_bytes=target_bytes or 0, refine_iterations=refine,
             limits=_limits(max_pixels, max_dimension, max_memory_mib, allow_corrupt), profile=profile)
 

@@ -1,0 +1,264 @@
+#include "rate_control.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <nlohmann/json.hpp>
+
+#include "bundle.hpp"
+#include "error.hpp"
+
+namespace tadm {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::uint32_t kMinScale = 2, kMaxScale = 64;
+constexpr std::uintmax_t kMaxRateControlFile = 64 << 10;
+
+const char* codec_name(tadm_lr_codec c) { return lr_codec_name(static_cast<LrCodec>(c)); }
+
+tadm_lr_codec codec_of(const std::string& name) {
+  for (tadm_lr_codec c : {TADM_LR_PNG, TADM_LR_JPEG, TADM_LR_WEBP, TADM_LR_JXL, TADM_LR_AVIF})
+    if (name == codec_name(c)) return c;
+  fail(TADM_ERROR_MODEL, "unknown thumbnail codec \"" + name + "\"");
+}
+
+std::string scale_label(std::uint32_t s) { return "x" + std::to_string(s); }
+
+}  // namespace
+
+double RateControlData::at(int quality) const {
+  if (by_quality.empty()) return equivalent;
+  if (quality <= by_quality.front().first) return by_quality.front().second;
+  for (std::size_t i = 1; i < by_quality.size(); ++i) {
+    const auto [q1, e1] = by_quality[i];
+    if (quality <= q1) {
+      const auto [q0, e0] = by_quality[i - 1];
+      return e0 + (e1 - e0) * (quality - q0) / double(q1 - q0);
+    }
+  }
+  return by_quality.back().second;
+}
+
+double RateControlData::best() const {
+  if (by_quality.empty()) return equivalent;
+  double b = std::numeric_limits<double>::infinity();
+  for (const auto& [q, e] : by_quality) b = std::min(b, e);
+  return b;
+}
+
+std::optional<RateControlData> read_rate_control(const fs::path& dir) {
+  const fs::path path = dir / "rate_control.json";
+  std::error_code ec;
+  if (!fs::exists(path, ec)) return std::nullopt;
+  const std::string where = "rate-control data " + path.string();
+  if (fs::file_size(path, ec) > kMaxRateControlFile || ec)
+    fail(TADM_ERROR_MODEL, where + " cannot be read or is implausibly large");
+  const std::vector<std::uint8_t> bytes = read_bundle_file(path);
+  RateControlData d;
+  try {
+    const nlohmann::json j = nlohmann::json::parse(bytes.begin(), bytes.end());
+    if (j.at("format").get<std::string>() != "tadm-rate-control" || j.at("format_version").get<int>() != 1)
+      fail(TADM_ERROR_MODEL, where + " is not format tadm-rate-control version 1");
+    const std::string profile = j.at("profile").get<std::string>();
+    if (profile != "fidelity" && profile != "perceptual")
+      fail(TADM_ERROR_MODEL, where + ": profile \"" + profile + "\" is not fidelity or perceptual");
+    d.profile = profile == "perceptual" ? TADM_PROFILE_PERCEPTUAL : TADM_PROFILE_FIDELITY;
+    auto check_scale = [&](double e) {
+      if (!(e >= 1.0 && e <= 64.0)) fail(TADM_ERROR_MODEL, where + ": an equivalent classic scale is outside 1..64");
+      return e;
+    };
+    if (j.contains("equivalent_classic_scale_by_quality")) {
+      for (const auto& p : j.at("equivalent_classic_scale_by_quality")) {
+        const int q = p.at(0).get<int>();
+        if (q < 1 || q > 100 || (!d.by_quality.empty() && q <= d.by_quality.back().first))
+          fail(TADM_ERROR_MODEL, where + ": qualities must rise within 1..100");
+        d.by_quality.emplace_back(q, check_scale(p.at(1).get<double>()));
+      }
+      if (d.by_quality.empty()) fail(TADM_ERROR_MODEL, where + ": no qualities");
+    } else {
+      d.equivalent = check_scale(j.at("equivalent_classic_scale").get<double>());
+    }
+  } catch (const nlohmann::json::exception& e) {
+    fail(TADM_ERROR_MODEL, where + " is malformed: " + e.what());
+  }
+  return d;
+}
+
+bool chooses_operating_point(const tadm_encoder_settings& s) {
+  return s.target_bytes != 0 && s.scale == 0 && s.scale_y == 0 && (s.common.model == nullptr || !*s.common.model);
+}
+
+RateControlledEncoder::RateControlledEncoder(const tadm_encoder_settings& settings) : settings_(settings) {
+  const tadm_common_settings& common = settings.common;
+  model_dir_ = common.model_dir ? common.model_dir : "";
+  settings_.common.model = nullptr;
+  settings_.common.model_dir = nullptr;
+  const int requested = enum_value(settings.lr_codec);
+  // Lossless thumbnails (classic and the pixel/latent models): PNG unless a lossless WebP, JPEG XL
+  // or AVIF thumbnail was asked for. Models of lossy thumbnails: only for their own codec, or any.
+  std::optional<tadm_lr_codec> lossless;
+  if (requested == TADM_LR_AUTO || requested == TADM_LR_ANY || requested == TADM_LR_PNG) lossless = TADM_LR_PNG;
+  else if (settings.lr_lossless && requested != TADM_LR_JPEG) lossless = static_cast<tadm_lr_codec>(requested);
+  const bool lossy_allowed = !settings.lr_lossless && settings.container == TADM_CONTAINER_TADM;
+
+  // The fallback, made first: it validates every other setting with the engine's own checks.
+  if (lossless) {
+    Candidate& c = classic_[kMaxScale];
+    c.model = "classic";
+    c.scale = kMaxScale;
+    c.codec = *lossless;
+    c.label = "classic " + scale_label(kMaxScale) + " " + codec_name(*lossless);
+    c.data.equivalent = kMaxScale;
+    chosen_ = &encoder_for(c);
+    limits_ = chosen_->limits();
+  }
+  for (const fs::path& dir : installed_bundles(model_dir_)) {
+    const std::string name = dir.filename().string();
+    try {
+      const std::optional<RateControlData> data = read_rate_control(dir);
+      if (!data || data->profile != settings.profile) continue;
+      const Bundle b = load_bundle(dir, BundleParts::kManifest);
+      Candidate c;
+      c.model = b.identity.name;
+      c.scale = b.scale;
+      c.data = *data;
+      if (b.lr_training) {
+        c.codec = codec_of(b.lr_training->codec);
+        if (!lossy_allowed || (requested != TADM_LR_ANY && requested != c.codec) || c.data.by_quality.empty()) continue;
+      } else {
+        if (!lossless || !c.data.by_quality.empty()) continue;
+        c.codec = *lossless;
+      }
+      c.label = c.model + " " + scale_label(c.scale) + " " + codec_name(c.codec);
+      encoder_for(c);  // loaded now: a model that cannot run (no runtime, no base weights) is no candidate
+      learned_.push_back(std::move(c));
+    } catch (const Error& e) {
+      log_message(common.log, common.user, TADM_LOG_WARNING,
+                  "rate control: model " + name + " is not a candidate: " + e.what());
+    }
+  }
+  std::stable_sort(learned_.begin(), learned_.end(),
+                   [](const Candidate& a, const Candidate& b) { return a.data.best() < b.data.best(); });
+  if (!lossless && learned_.empty())
+    fail(TADM_ERROR_INVALID_ARGUMENT,
+         std::string("choosing the operating point for a byte target: no installed model of this profile is trained for ") +
+             codec_name(static_cast<tadm_lr_codec>(requested)) +
+             " thumbnails; give the scale (and model) yourself, or let the thumbnail codec be chosen (auto)");
+  if (!chosen_) chosen_ = &encoder_for(learned_.front());
+}
+
+Encoder& RateControlledEncoder::encoder_for(Candidate& c) {
+  if (!c.encoder) {
+    tadm_encoder_settings s = settings_;
+    s.common.model = c.model.c_str();
+    s.common.model_dir = model_dir_.c_str();
+    s.common.progress = nullptr;  // probes report as one stage (encode)
+    s.scale = c.scale;
+    s.scale_y = 0;
+    s.lr_codec = c.codec;
+    c.encoder = std::make_unique<Encoder>(s);
+  }
+  return *c.encoder;
+}
+
+std::optional<std::vector<std::uint8_t>> RateControlledEncoder::attempt(Candidate& c, const Image& image,
+                                                                        double& score, std::uint64_t& smallest) {
+  Encoder& e = encoder_for(c);
+  const tadm_common_settings& common = settings_.common;
+  try {
+    std::vector<std::uint8_t> out = e.encode(image);
+    score = c.data.at(e.lr_quality());
+    char line[256];
+    std::snprintf(line, sizeof line, "rate control: %s%s: %zu bytes, fits; restores like classic x%.2f",
+                  c.label.c_str(), c.data.by_quality.empty() ? "" : (" q" + std::to_string(e.lr_quality())).c_str(),
+                  out.size(), score);
+    log_message(common.log, common.user, TADM_LOG_INFO, line);
+    return out;
+  } catch (const Error& err) {
+    if (err.status() != TADM_ERROR_LIMIT || e.smallest_bytes() == 0) throw;
+    smallest = e.smallest_bytes();
+    log_message(common.log, common.user, TADM_LOG_INFO,
+                "rate control: " + c.label + ": at least " + std::to_string(smallest) + " bytes, over the target");
+    return std::nullopt;
+  }
+}
+
+std::vector<std::uint8_t> RateControlledEncoder::encode(const Image& image) {
+  const tadm_common_settings& common = settings_.common;
+  const auto report = stage_progress(common.progress, common.user, 0.0f, 1.0f, "choosing the operating point");
+  report(0.0f);
+  double best_score = std::numeric_limits<double>::infinity();
+  std::vector<std::uint8_t> best;
+  Encoder* best_encoder = nullptr;
+  std::string best_label;
+  std::uint64_t smallest = std::numeric_limits<std::uint64_t>::max();
+  std::string smallest_label;
+  const float steps = float(learned_.size()) + 7.0f;  // the learned models, then about 7 classic probes
+  float done = 0;
+  auto consider = [&](Candidate& c) {
+    double score = 0;
+    std::uint64_t small = 0;
+    std::optional<std::vector<std::uint8_t>> out = attempt(c, image, score, small);
+    report(std::min(++done / steps, 1.0f));
+    if (!out) {
+      if (small < smallest) {
+        smallest = small;
+        smallest_label = c.label;
+      }
+      return false;
+    }
+    if (score < best_score || (score == best_score && out->size() < best.size())) {
+      best_score = score;
+      best = std::move(*out);
+      best_encoder = c.encoder.get();
+      best_label = c.label + (c.data.by_quality.empty() ? "" : " q" + std::to_string(best_encoder->lr_quality()));
+    }
+    return true;
+  };
+  // The learned models, best first; a model whose best cannot beat what fits already is skipped.
+  for (Candidate& c : learned_)
+    if (c.data.best() < best_score) consider(c);
+  // Classic at scale s restores like classic at s: only scales below the best so far can win.
+  // File size falls as the scale rises, so bisect for the smallest scale that fits.
+  if (!classic_.empty()) {
+    const tadm_lr_codec codec = classic_.at(kMaxScale).codec;
+    auto classic = [&](std::uint32_t s) -> Candidate& {
+      Candidate& c = classic_[s];
+      if (!c.encoder) {
+        c.model = "classic";
+        c.scale = s;
+        c.codec = codec;
+        c.label = "classic " + scale_label(s) + " " + codec_name(codec);
+        c.data.equivalent = s;
+      }
+      return c;
+    };
+    const std::uint32_t cap = std::isinf(best_score)
+                                  ? kMaxScale
+                                  : static_cast<std::uint32_t>(std::max(0.0, std::ceil(best_score) - 1.0));
+    if (cap >= kMinScale && consider(classic(std::min(cap, kMaxScale)))) {
+      std::uint32_t lo = kMinScale, hi = std::min(cap, kMaxScale);  // hi fits
+      while (lo < hi) {
+        const std::uint32_t mid = (lo + hi) / 2;
+        if (consider(classic(mid))) hi = mid;
+        else lo = mid + 1;
+      }
+    }
+  }
+  if (!best_encoder)
+    fail(TADM_ERROR_LIMIT, "no operating point fits the target of " + std::to_string(settings_.target_bytes) +
+                               " bytes: the smallest file reachable is " + std::to_string(smallest) + " bytes (" +
+                               smallest_label + "); ask for at least that much");
+  chosen_ = best_encoder;
+  char line[256];
+  std::snprintf(line, sizeof line, "rate control chose %s (restores like classic x%.2f), %zu of %u bytes",
+                best_label.c_str(), best_score, best.size(), settings_.target_bytes);
+  log_message(common.log, common.user, TADM_LOG_INFO, line);
+  report(1.0f);
+  return best;
+}
+
+}  // namespace tadm

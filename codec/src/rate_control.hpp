@@ -1,0 +1,73 @@
+// Rate control across operating points: with a byte target and neither a scale nor a model given,
+// the encoder chooses, per image, the model, scale and thumbnail codec (and the codec's quality)
+// predicted to restore best among those whose file fits (spec/model-bundle.md, "rate_control.json").
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "engine.hpp"
+
+namespace tadm {
+
+// A bundle's rate_control.json: how well it restores, as the classic scale that restores as well
+// (lower is better), fixed, or per quality for a model of lossy thumbnails.
+struct RateControlData {
+  tadm_profile profile = TADM_PROFILE_FIDELITY;
+  double equivalent = 0;                              // lossless thumbnails
+  std::vector<std::pair<int, double>> by_quality;     // lossy: (quality, equivalent), qualities rising
+  // The equivalent classic scale at `quality` (linear between the measured qualities, the end
+  // values beyond them); `equivalent` for lossless thumbnails.
+  double at(int quality) const;
+  // The best (lowest) the model can reach.
+  double best() const;
+};
+
+// Reads `dir`/rate_control.json; nullopt when the bundle has none. Throws TADM_ERROR_MODEL naming
+// the file when it is malformed.
+std::optional<RateControlData> read_rate_control(const std::filesystem::path& dir);
+
+// Whether these settings ask for the rate control to choose the operating point.
+bool chooses_operating_point(const tadm_encoder_settings& settings);
+
+class RateControlledEncoder {
+ public:
+  // The candidates: classic at every scale 2..64, and every installed bundle of the settings'
+  // profile that has rate-control data and a thumbnail codec the settings allow. Throws
+  // TADM_ERROR_INVALID_ARGUMENT when the settings allow no candidate.
+  explicit RateControlledEncoder(const tadm_encoder_settings& settings);
+  std::vector<std::uint8_t> encode(const Image& image);
+  // The operating point of the last encode (before the first: classic at 64, the fallback).
+  Encoder& chosen() { return *chosen_; }
+  const tadm_limits& limits() const { return limits_; }
+
+ private:
+  struct Candidate {
+    std::string model;         // "classic" or a bundle directory
+    std::string label;         // for messages: "pix16 x16 png", "classic x11"
+    std::uint32_t scale = 0;
+    tadm_lr_codec codec = TADM_LR_PNG;
+    RateControlData data;
+    std::unique_ptr<Encoder> encoder;  // learned: loaded with the candidates; classic: on first use
+  };
+  Encoder& encoder_for(Candidate& c);
+  // The file of `c` for `image` if it fits the target (its predicted equivalent scale in `score`),
+  // else nullopt with the smallest size it reaches in `smallest`.
+  std::optional<std::vector<std::uint8_t>> attempt(Candidate& c, const Image& image, double& score,
+                                                   std::uint64_t& smallest);
+
+  tadm_encoder_settings settings_;
+  std::string model_dir_;
+  tadm_limits limits_{};
+  std::vector<Candidate> learned_;                   // ordered by their best equivalent scale
+  std::map<std::uint32_t, Candidate> classic_;       // by scale, made on first use
+  Encoder* chosen_ = nullptr;
+};
+
+}  // namespace tadm

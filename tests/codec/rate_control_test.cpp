@@ -1,0 +1,187 @@
+// Rate control across operating points (issue 16): with a byte target and neither a scale nor a
+// model, the encoder chooses the operating point per image and never returns a file above the
+// target. These tests hold whichever learned bundles are installed (none in a build without
+// LibTorch): they check the contract, and the classic part of the choice exactly.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "../../codec/src/error.hpp"
+#include "../../codec/src/rate_control.hpp"
+#include "tadm/container.hpp"
+#include "test_util.hpp"
+
+using namespace tadm_test;
+namespace fs = std::filesystem;
+
+namespace {
+
+tadm_encoder_settings target_settings(uint32_t target) {
+  tadm_encoder_settings s;
+  tadm_encoder_default_settings(&s);
+  s.common.threads = 2;
+  s.target_bytes = target;
+  return s;
+}
+
+struct Choice {
+  std::vector<uint8_t> bytes;
+  std::string model;
+  uint32_t scale = 0;
+  tadm_lr_codec codec = TADM_LR_PNG;
+};
+
+Choice choose(const tadm_image& im, const tadm_encoder_settings& s) {
+  tadm_cpp::Encoder enc(s);
+  Choice c;
+  c.bytes = enc.encode(im);
+  c.model = enc.model().substr(0, enc.model().find(' '));
+  c.scale = enc.scale();
+  c.codec = enc.lr_codec();
+  return c;
+}
+
+size_t classic_size(const tadm_image& im, uint32_t scale) { return encode_bytes(im, classic_encoder(scale)).size(); }
+
+}  // namespace
+
+TEST(RateControl, NeverAboveTheTargetAtOddSizesAndTargets) {
+  for (auto [w, h] : {std::pair{301u, 197u}, {97u, 1023u}, {640u, 480u}}) {
+    ImagePtr im = make_image(w, h, 3, 8, w);
+    for (uint32_t scale : {3u, 9u, 23u}) {
+      const uint32_t target = static_cast<uint32_t>(classic_size(*im, scale));
+      SCOPED_TRACE(std::to_string(w) + "x" + std::to_string(h) + " target " + std::to_string(target));
+      const Choice c = choose(*im, target_settings(target));
+      EXPECT_LE(c.bytes.size(), target);
+      tadm::container::File f;
+      ASSERT_FALSE(tadm::container::read(c.bytes, tadm::container::Limits{}, f));
+      EXPECT_EQ(f.width, w);
+      EXPECT_EQ(f.height, h);
+      EXPECT_EQ(f.scale_x, c.scale);
+      EXPECT_EQ(f.model_name, c.model);
+      // Classic at the scale whose file made the target always fits; the choice is at least as good.
+      if (c.model == "classic") {
+        EXPECT_LE(c.scale, scale);
+        // The smallest classic scale that fits: one step smaller does not.
+        if (c.scale > 2) {
+          EXPECT_GT(classic_size(*im, c.scale - 1), target);
+        }
+      }
+      tadm_cpp::Decoder dec(default_decoder());
+      ImagePtr out = dec.decode(c.bytes);
+      EXPECT_EQ(out->width, w);
+      EXPECT_EQ(out->height, h);
+    }
+  }
+}
+
+TEST(RateControl, ALargerTargetNeverChoosesALargerClassicScale) {
+  ImagePtr im = make_image(512, 384, 3, 8, 7);
+  uint32_t last = 65;
+  for (uint32_t scale : {40u, 20u, 10u, 5u}) {
+    const Choice c = choose(*im, target_settings(static_cast<uint32_t>(classic_size(*im, scale))));
+    if (c.model != "classic") continue;
+    EXPECT_LE(c.scale, last);
+    last = c.scale;
+  }
+}
+
+TEST(RateControl, AnUnreachableTargetFailsNamingTheSmallestSize) {
+  ImagePtr im = make_image(1024, 768);
+  const size_t smallest = classic_size(*im, 64);
+  std::string message;
+  EXPECT_EQ(encode_status(*im, target_settings(40), &message), TADM_ERROR_LIMIT);
+  EXPECT_NE(message.find("no operating point fits the target of 40 bytes"), std::string::npos) << message;
+  EXPECT_NE(message.find("the smallest file reachable is " + std::to_string(smallest) + " bytes (classic x64 png)"),
+            std::string::npos)
+      << message;
+  // One byte more than the smallest classic file: classic at 64 is chosen (or a learned point).
+  const Choice c = choose(*im, target_settings(static_cast<uint32_t>(smallest)));
+  EXPECT_LE(c.bytes.size(), smallest);
+}
+
+TEST(RateControl, AFixedScaleOrModelKeepsTheOperatingPoint) {
+  ImagePtr im = make_image(300, 200);
+  tadm_encoder_settings s = classic_encoder(16);
+  s.target_bytes = static_cast<uint32_t>(classic_size(*im, 4));  // room for scale 4
+  const Choice c = choose(*im, s);
+  EXPECT_EQ(c.scale, 16u);
+  EXPECT_EQ(c.model, "classic");
+}
+
+TEST(RateControl, ALossyCodecNoModelIsTrainedForIsAClearError) {
+  tadm_encoder_settings s = target_settings(5000);
+  s.lr_codec = TADM_LR_AVIF;
+  tadm_encoder* enc = nullptr;
+  char message[512] = {};
+  EXPECT_EQ(tadm_encoder_create(&s, &enc, message, sizeof message), TADM_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(enc, nullptr);
+  EXPECT_NE(std::string(message).find("trained for avif thumbnails"), std::string::npos) << message;
+}
+
+TEST(RateControl, LosslessThumbnailsInAnotherCodecAreChosenToo) {
+  ImagePtr im = make_image(400, 300);
+  tadm_encoder_settings s = target_settings(static_cast<uint32_t>(classic_size(*im, 8)));
+  s.lr_codec = TADM_LR_JXL;
+  s.lr_lossless = 1;
+  const Choice c = choose(*im, s);
+  EXPECT_EQ(c.codec, TADM_LR_JXL);
+  EXPECT_LE(c.bytes.size(), s.target_bytes);
+  // Lossless JPEG XL is smaller than PNG: a scale no larger than PNG's choice fits.
+  const Choice png = choose(*im, target_settings(s.target_bytes));
+  if (c.model == "classic" && png.model == "classic") {
+    EXPECT_LE(c.scale, png.scale);
+  }
+}
+
+TEST(RateControl, HeifFilesAreMeasuredWithTheirWrapper) {
+  ImagePtr im = make_image(320, 240);
+  tadm_encoder_settings s = target_settings(static_cast<uint32_t>(classic_size(*im, 6)));
+  s.container = TADM_CONTAINER_HEIF;
+  const Choice c = choose(*im, s);
+  EXPECT_LE(c.bytes.size(), s.target_bytes);
+  // A fixed operating point whose HEIF file is over the target is refused, not written.
+  tadm_encoder_settings fixed = classic_encoder(6);
+  fixed.container = TADM_CONTAINER_HEIF;
+  fixed.target_bytes = static_cast<uint32_t>(classic_size(*im, 6));
+  std::string message;
+  EXPECT_EQ(encode_status(*im, fixed, &message), TADM_ERROR_LIMIT);
+  EXPECT_NE(message.find("HEIF file at scale 6"), std::string::npos) << message;
+}
+
+TEST(RateControl, DataFilesAreReadStrictly) {
+  const fs::path dir = fs::temp_directory_path() / ("tadm-rc-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  auto write = [&](const std::string& text) { std::ofstream(dir / "rate_control.json") << text; };
+  EXPECT_FALSE(tadm::read_rate_control(dir).has_value()) << "no file: not a candidate";
+  write(R"({"format":"tadm-rate-control","format_version":1,"profile":"fidelity","equivalent_classic_scale":9.5})");
+  auto d = tadm::read_rate_control(dir);
+  ASSERT_TRUE(d.has_value());
+  EXPECT_DOUBLE_EQ(d->at(50), 9.5);
+  write(R"({"format":"tadm-rate-control","format_version":1,"profile":"fidelity",
+            "equivalent_classic_scale_by_quality":[[20,12.0],[40,8.0],[60,6.0]]})");
+  d = tadm::read_rate_control(dir);
+  ASSERT_TRUE(d.has_value());
+  EXPECT_DOUBLE_EQ(d->at(10), 12.0);
+  EXPECT_DOUBLE_EQ(d->at(30), 10.0);
+  EXPECT_DOUBLE_EQ(d->at(100), 6.0);
+  EXPECT_DOUBLE_EQ(d->best(), 6.0);
+  for (const char* bad : {
+           R"({"format":"tadm-rate-control","format_version":2,"profile":"fidelity","equivalent_classic_scale":9})",
+           R"({"format":"tadm-rate-control","format_version":1,"profile":"loud","equivalent_classic_scale":9})",
+           R"({"format":"tadm-rate-control","format_version":1,"profile":"fidelity","equivalent_classic_scale":0})",
+           R"({"format":"tadm-rate-control","format_version":1,"profile":"fidelity","equivalent_classic_scale_by_quality":[[40,8],[20,9]]})",
+           R"({"format":"tadm-rate-control","format_version":1,"profile":"fidelity"})", "[1,2", "null"}) {
+    write(bad);
+    try {
+      (void)tadm::read_rate_control(dir);
+      ADD_FAILURE() << "accepted: " << bad;
+    } catch (const tadm::Error& e) {
+      EXPECT_EQ(e.status(), TADM_ERROR_MODEL);
+      EXPECT_NE(std::string(e.what()).find("rate_control.json"), std::string::npos) << e.what();
+    }
+  }
+  fs::remove_all(dir);
+}
