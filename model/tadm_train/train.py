@@ -25,6 +25,7 @@ import torch.nn.functional as F  # noqa: E402
 
 from .data import CropSampler, load_cached, list_images, load_rgb  # noqa: E402
 from .lossy_lr import round_trip  # noqa: E402
+from .png_rate import estimate_bytes, png_size  # noqa: E402
 from .metrics import psnr  # noqa: E402
 from .models import ResBlock, build_model, count_params, round8, ste_round8, ste_round8_clipped  # noqa: E402
 
@@ -133,7 +134,7 @@ def validate(enc, dec, images, scale: int, channels_last: bool, lossy=None) -> d
     (prepare_lossy_val); the encoder is fixed, so they are computed once."""
     enc.eval()
     dec.eval()
-    ps, ps_lr = [], []
+    ps, ps_lr, ratios = [], [], []
     if lossy is not None:
         for a, v in zip(images, lossy):
             y = torch.from_numpy(v["decoded"]).permute(2, 0, 1)[None].float() / 255.0
@@ -153,9 +154,12 @@ def validate(enc, dec, images, scale: int, channels_last: bool, lossy=None) -> d
         out = dec(y)[..., :h, :w].clamp(0, 1)
         o8 = (out[0].permute(1, 2, 0) * 255.0).round().byte().numpy()
         ps.append(psnr(a, o8))
-        b = enc.down(xp)  # bicubic LR, for the thumbnail distance
+        b = enc.down(xp)  # bicubic LR, for the thumbnail distance and the rate
         ps_lr.append(-10 * math.log10(max(1e-12, float(((y - round8(b)) ** 2).mean()))))
-    return {"psnr": float(np.mean(ps)), "lr_psnr_vs_bicubic": float(np.mean(ps_lr))}
+        u8 = lambda t: (t[0].float().permute(1, 2, 0) * 255.0).round().byte().numpy()  # noqa: E731
+        ratios.append(png_size(u8(y)) / png_size(u8(round8(b))))
+    return {"psnr": float(np.mean(ps)), "lr_psnr_vs_bicubic": float(np.mean(ps_lr)),
+            "rate_vs_bicubic": float(np.mean(ratios)), "rate_vs_bicubic_max": float(np.max(ratios))}
 
 
 def prepare_lossy_val(enc, images, scale: int, lc: dict, log) -> list:
@@ -410,7 +414,8 @@ def main(argv=None):
                          "config": {k: v for k, v in cfg.items() if not k.startswith("_")}},
                         os.path.join(P["ckpt_dir"], "best_ema.pt"))
         what = (f"{lc.get('codec', 'jpeg')} LR at the x{lc['rate_scale']} rate point" if lc else
-                f"8-bit LR; LR vs bicubic LR {r['lr_psnr_vs_bicubic']:.2f} dB")
+                f"8-bit LR; LR vs bicubic LR {r['lr_psnr_vs_bicubic']:.2f} dB; PNG bytes vs bicubic "
+                f"{r['rate_vs_bicubic']:.3f}x, at most {r['rate_vs_bicubic_max']:.3f}x")
         log(f"val step {step}: PSNR {r['psnr']:.3f} dB (EMA, {len(val_imgs)} images, {what})"
             f"{' [best]' if is_best else ''} ({time.time() - t0:.0f}s)")
 
@@ -420,13 +425,17 @@ def main(argv=None):
     clipped = t.get("ste", "identity") == "clipped"
     ste = ste_round8_clipped if clipped else ste_round8
     gw = float(t.get("guide_weight", 0.0))
+    # Rate-aware training: a hinge on the estimated PNG bytes of the 8-bit thumbnail relative to
+    # the bicubic thumbnail's (png_rate.py, calibrated against real PNG files).
+    rw = float(t.get("rate_weight", 0.0))
+    r_target = float(t.get("rate_target", 1.0))
     clip = float(t.get("grad_clip", 0.0))
     L = cfg.get("log", {})
     every, val_every = int(L.get("every", 20)), int(L.get("val_every", 500))
     ck_every_s = 60.0 * float(L.get("ckpt_minutes", 5))
     t_start = time.time()
     t_ck = time.time()
-    acc = {"loss": 0.0, "rec": 0.0, "guide": 0.0, "psnr": 0.0, "base": 0.0, "n": 0}
+    acc = {"loss": 0.0, "rec": 0.0, "guide": 0.0, "psnr": 0.0, "base": 0.0, "rate": 0.0, "n": 0}
     t_log = time.time()
     enc.train()
     dec.train()
@@ -460,6 +469,12 @@ def main(argv=None):
             # clipped STE: the guide sees the unclamped LR, which pulls out-of-range values back
             g_l = ((y if clipped else yq) - target).abs().mean()
             loss = loss + gw * g_l
+        ratio = torch.ones(())
+        if rw > 0 and not lc:
+            with torch.no_grad():
+                ref = estimate_bytes(round8(enc.down(x)) * 255.0, overhead=False)
+            ratio = estimate_bytes(yq * 255.0, overhead=False) / ref
+            loss = loss + rw * F.relu(ratio - r_target).mean()
         if not torch.isfinite(loss):
             log(f"step {step}: non-finite loss, skipping batch")
             opt.zero_grad(set_to_none=True)
@@ -481,14 +496,17 @@ def main(argv=None):
         acc["loss"] += float(loss)
         acc["rec"] += float(rec)
         acc["guide"] += float(g_l)
+        acc["rate"] += float(ratio.mean())
         acc["psnr"] += -10 * math.log10(max(mse, 1e-10))
         acc["n"] += 1
         if step % every == 0:
             n = acc["n"]
             dt = (time.time() - t_log) / n
+            rate_txt = f" est. PNG bytes vs bicubic {acc['rate'] / n:.3f}x" if rw > 0 else ""
             gain = f" (bicubic {acc['base'] / n:.2f}, gain {(acc['psnr'] - acc['base']) / n:+.3f})" if lc else ""
             log(f"step {step}/{total} loss {acc['loss'] / n:.5f} rec {acc['rec'] / n:.5f} guide {acc['guide'] / n:.5f} "
-                f"train-psnr {acc['psnr'] / n:.2f}{gain} lr {lr:.2e} {dt:.2f}s/it")
+                f"train-psnr {acc['psnr'] / n:.2f}{gain}{rate_txt} "
+                f"lr {lr:.2e} {dt:.2f}s/it")
             acc = {k: 0.0 for k in acc}
             acc["n"] = 0
             t_log = time.time()
