@@ -35,6 +35,7 @@ struct Options {
   std::vector<std::uint32_t> prescales = {1, 2, 4, 8};
   std::vector<std::uint32_t> sweep_prescales = {1, 2, 4};
   std::vector<std::string> models;  // learned bundles to use; empty = all found
+  std::vector<std::uint32_t> auto_scales;  // rate-controlled points at the classic x<s> file's bytes
   int refine = 0;                    // > 0: each bundle also with this many refinement steps
   bool no_learned = false;
   bool no_sweep = false;
@@ -154,6 +155,9 @@ std::vector<OpPoint> list_ops(const Options& o, std::vector<std::string>& notes)
   for (std::uint32_t s : o.curve_scales)
     if (std::find(o.classic_scales.begin(), o.classic_scales.end(), s) == o.classic_scales.end())
       ops.push_back({"classic-x" + std::to_string(s), "classic", "", s, true});
+  // tadm's best within a budget: the encoder's rate control (any model, scale and thumbnail codec
+  // installed) at the bytes of the classic x<s> file of each image.
+  for (std::uint32_t s : o.auto_scales) ops.push_back({"auto-x" + std::to_string(s), "auto", "", s, false});
   return ops;
 }
 
@@ -272,7 +276,7 @@ class Worker {
       t.codec = "tadm";
       t.prescale = op.scale;
       t.setting = "model=" + op.model + (op.refine ? " refine=" + std::to_string(op.refine) : "");
-      const Bytes file = encoder(op).encode(*to_tadm(orig));
+      const Bytes file = op.model == "auto" ? encode_auto(op, orig, t) : encoder(op).encode(*to_tadm(orig));
       t.bytes = file.size();
       const Rgb dec = to_rgb(*decoder_->decode(file));
       fill_metrics(orig, dec, t, tools_);
@@ -346,6 +350,27 @@ class Worker {
   }
 
  private:
+  // The rate-controlled point: the budget is the classic x<scale> file of this image; the
+  // encoder chooses model, scale, thumbnail codec and quality (tadm.h, target_bytes).
+  Bytes encode_auto(const OpPoint& op, const Rgb& orig, Row& row) {
+    const OpPoint classic{"classic-x" + std::to_string(op.scale), "classic", "", op.scale, true};
+    const auto budget = static_cast<std::uint32_t>(encoder(classic).encode(*to_tadm(orig)).size());
+    tadm_encoder_settings st;
+    tadm_encoder_default_settings(&st);
+    st.common.model_dir = o_.model_dir.empty() ? nullptr : o_.model_dir.c_str();
+    st.common.threads = 1;
+    st.target_bytes = budget;
+    st.lr_codec = TADM_LR_ANY;
+    tadm_cpp::Encoder enc(st);
+    Bytes file = enc.encode(*to_tadm(orig));
+    row.budget = budget;
+    row.prescale = enc.scale();
+    row.quality = enc.lr_quality();
+    row.setting = "model=auto chose " + enc.model().substr(0, enc.model().find(' ')) + " x" +
+                  std::to_string(enc.scale()) + " lr_codec " + std::to_string(enc.lr_codec());
+    return file;
+  }
+
   tadm_cpp::Encoder& encoder(const OpPoint& op) {
     auto it = encoders_.find(op.id);
     if (it != encoders_.end()) return *it->second;
@@ -432,6 +457,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--models", o.models, "Learned bundles to include (default: every bundle found)");
   app.add_flag("--no-learned", o.no_learned, "Only the classic operating points");
+  app.add_option("--auto-scales", o.auto_scales,
+                 "Rate-controlled operating points 'auto-x<S>': tadm's best within the bytes of each image's\n"
+                 "classic x<S> file (the encoder chooses model, scale, thumbnail codec and quality)");
   app.add_option("--refine", o.refine,
                  "Also measure every learned bundle with this many thumbnail refinement steps (tadmenc --refine)")
       ->check(CLI::Range(0, 1000));

@@ -95,3 +95,39 @@ TEST(TadmRd, RunsEndToEndOnTwoTinyImages) {
   EXPECT_EQ(run(base + " --prescales 1 4 --overwrite"), 0);
   fs::remove_all(dir);
 }
+
+// The rate-controlled operating point: tadm's best at each image's classic x6 bytes, never above.
+TEST(TadmRd, RateControlledPointsStayWithinTheirBudget) {
+  const fs::path dir = fs::temp_directory_path() / ("tadm-rd-auto-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir / "images");
+  Rgb im;
+  im.width = 200;
+  im.height = 150;
+  im.pixels.resize(200 * 150 * 3);
+  for (std::uint32_t i = 0; i < im.pixels.size(); ++i) im.pixels[i] = static_cast<std::uint8_t>((i * 7 + (i / 600) * 13) % 251);
+  const Bytes png = write_png(im);
+  std::ofstream(dir / "images" / "a.png", std::ios::binary)
+      .write(reinterpret_cast<const char*>(png.data()), static_cast<std::streamsize>(png.size()));
+  const std::string cmd = std::string("'") + TADM_RD_PATH + "' --images '" + (dir / "images").string() + "' --out '" +
+                          (dir / "out").string() + "' --scales 6 --curve-scales 6 --auto-scales 6 --prescales 2 " +
+                          "--codecs jpeg --no-learned --no-sweep --no-perceptual -q";
+  ASSERT_EQ(run(cmd), 0) << cmd;
+  std::istringstream lines(slurp(dir / "out" / "results.csv"));
+  std::string line;
+  std::getline(lines, line);
+  int autos = 0;
+  std::uint64_t classic_bytes = 0;
+  while (std::getline(lines, line)) {
+    const Row r = from_csv(line);
+    if (r.kind == "tadm" && r.op == "classic-x6") classic_bytes = r.bytes;
+    if (r.kind != "tadm" || r.op != "auto-x6") continue;
+    ++autos;
+    EXPECT_GT(r.budget, 0u) << line;
+    EXPECT_LE(r.bytes, r.budget) << line;
+    EXPECT_NE(r.setting.find("chose"), std::string::npos) << line;
+  }
+  EXPECT_EQ(autos, 1);
+  EXPECT_GT(classic_bytes, 0u);
+  fs::remove_all(dir);
+}
