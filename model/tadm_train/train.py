@@ -250,7 +250,7 @@ def stop_on_signals() -> list:
 # --------------------------------------------------------------------------- main
 
 def start_run(cfg: dict, iterations=None):
-    """What every latent trainer does first: the stop step, threads, run folders, the log, the
+    """What every trainer does first: the stop step, threads, run folders, the log, the
     config copy beside it and the seeds. Returns (train section, run paths, logger, seed)."""
     t = cfg["train"]
     if iterations is not None:
@@ -324,27 +324,9 @@ def main(argv=None):
     args = ap.parse_args(argv)
 
     cfg = load_config(args.config)
-    t = cfg["train"]
-    if args.iterations is not None:
-        t["stop_at"] = args.iterations
-    threads = int(t.get("threads", 1))
-    torch.set_num_threads(threads)
-    try:
-        torch.set_num_interop_threads(1)
-    except RuntimeError:
-        pass
-
-    P = run_paths(cfg)
-    log = Logger(os.path.join(P["log_dir"], "train.log"))
-    with open(os.path.join(P["log_dir"], "config.json"), "w") as f:
-        json.dump({k: v for k, v in cfg.items() if not k.startswith("_")}, f, indent=2)
-
+    t, P, log, seed = start_run(cfg, args.iterations)
     scale = int(cfg["scale"])
     cl = bool(t.get("channels_last", True))
-    seed = int(t.get("seed", 0))
-    torch.manual_seed(seed)
-    random.seed(seed)
-    np.random.seed(seed)
 
     enc, dec = build_model(cfg)
     if cl:
