@@ -139,6 +139,7 @@ int main(int argc, char** argv) {
   bool lr_lossless = false;
   std::uint32_t target_bytes = 0;
   double target_bpp = 0;
+  int target_effort = 0;
   tadm_limits limits{};
   Verbosity verbosity;
   Strip strip;
@@ -199,6 +200,11 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   app.add_option("--target-bpp", target_bpp, "The same target in bits per original pixel (e.g. 0.07)")
       ->check(CLI::PositiveNumber)->excludes("--target-bytes");
+  app.add_option("--target-effort", target_effort,
+                 "Choosing the operating point for a target: 0 ranks what fits by each model's measured\n"
+                 "quality (default, encodes only); 1 also decodes each model's best fitting point and keeps\n"
+                 "the one closest to this photo (PSNR; slower)")
+      ->check(CLI::Range(0, 1));
   add_strip(app, strip, "of the file (not stored)");
   app.add_flag("--list-models", list_models, "List the models this build finds, then exit");
   add_threads_device(app, threads, device);
@@ -246,6 +252,7 @@ int main(int argc, char** argv) {
   s.lr_quality = lr_quality;
   s.lr_lossless = lr_lossless ? 1 : 0;
   s.target_bytes = target_bytes;
+  s.target_effort = target_effort;
   if (batch_mode) {
     const char* extension = container == TADM_CONTAINER_HEIF   ? ".heif"
                             : container == TADM_CONTAINER_AVIF ? ".avif"

@@ -142,6 +142,11 @@ std::string size_text(std::uint64_t w, std::uint64_t h) { return std::to_string(
 
 // ------------------------------------------------------------------ encoder
 
+void check_target_effort(int effort) {
+  if (effort < 0 || effort > 1)
+    fail(TADM_ERROR_INVALID_ARGUMENT, "target effort " + std::to_string(effort) + " is outside 0..1");
+}
+
 Encoder::Encoder(const tadm_encoder_settings& settings) : settings_(settings) {
   const tadm_common_settings& common = settings.common;
   settings_.common.limits = resolve_limits(&common.limits);
@@ -163,6 +168,7 @@ Encoder::Encoder(const tadm_encoder_settings& settings) : settings_(settings) {
                                           " is outside 0.." + std::to_string(kMaxRefineIterations));
   check_enum(enum_value(settings.profile), TADM_PROFILE_FIDELITY, TADM_PROFILE_PERCEPTUAL, "profile",
              "fidelity (0) or perceptual (1)");
+  check_target_effort(settings.target_effort);
   std::string spec = common.model ? common.model : "";
   if (spec.empty()) {
     // The default: the learned bundle for the scale; the baseline only for scales no learned

@@ -27,6 +27,21 @@ tadm_lr_codec codec_of(const std::string& name) {
 
 std::string scale_label(std::uint32_t s) { return "x" + std::to_string(s); }
 
+// PSNR over every sample (alpha included), samples as [0, 1]: the measure of target effort 1.
+double psnr(const Image& a, const Image& b) {
+  if (a.width != b.width || a.height != b.height || a.channels != b.channels)
+    fail(TADM_ERROR_INTERNAL, "the decoded candidate differs in shape from the image");
+  double se = 0;
+  for (std::uint32_t y = 0; y < a.height; ++y)
+    for (std::uint32_t x = 0; x < a.width; ++x)
+      for (std::uint32_t c = 0; c < a.channels; ++c) {
+        const double d = double(a.sample(x, y, c)) - b.sample(x, y, c);
+        se += d * d;
+      }
+  const double mse = se / (double(a.width) * a.height * a.channels);
+  return mse <= 0 ? 99.0 : -10.0 * std::log10(mse);
+}
+
 }  // namespace
 
 double RateControlData::at(int quality) const {
@@ -93,6 +108,10 @@ bool chooses_operating_point(const tadm_encoder_settings& s) {
 
 RateControlledEncoder::RateControlledEncoder(const tadm_encoder_settings& settings) : settings_(settings) {
   const tadm_common_settings& common = settings.common;
+  check_target_effort(settings.target_effort);
+  if (settings.target_effort > 0 && settings.profile == TADM_PROFILE_PERCEPTUAL)
+    log_message(common.log, common.user, TADM_LOG_WARNING,
+                "target effort 1 measures PSNR, the fidelity profile's metric; the perceptual profile keeps the predicted choice");
   model_dir_ = common.model_dir ? common.model_dir : "";
   settings_.common.model = nullptr;
   settings_.common.model_dir = nullptr;
@@ -198,6 +217,15 @@ std::vector<std::uint8_t> RateControlledEncoder::encode(const Image& image) {
   std::string smallest_label;
   const float steps = float(learned_.size()) + 7.0f;  // the learned models, then about 7 classic probes
   float done = 0;
+  // With effort 1, every fitting learned point and the classic one are decoded and measured.
+  const bool measure = settings_.target_effort > 0 && settings_.profile == TADM_PROFILE_FIDELITY;
+  struct Fit {
+    std::vector<std::uint8_t> bytes;
+    Encoder* encoder;
+    std::string label;
+    double score;
+  };
+  std::vector<Fit> fits;
   auto consider = [&](Candidate& c) {
     double score = 0;
     std::uint64_t small = 0;
@@ -210,17 +238,21 @@ std::vector<std::uint8_t> RateControlledEncoder::encode(const Image& image) {
       }
       return false;
     }
+    const std::string label =
+        c.label + (c.data.by_quality.empty() ? "" : " q" + std::to_string(c.encoder->lr_quality()));
+    if (measure && c.model != "classic") fits.push_back({*out, c.encoder.get(), label, score});
     if (score < best_score || (score == best_score && out->size() < best.size())) {
       best_score = score;
       best = std::move(*out);
       best_encoder = c.encoder.get();
-      best_label = c.label + (c.data.by_quality.empty() ? "" : " q" + std::to_string(best_encoder->lr_quality()));
+      best_label = label;
     }
     return true;
   };
-  // The learned models, best first; a model whose best cannot beat what fits already is skipped.
+  // The learned models, best first; a model whose best cannot beat what fits already is skipped
+  // (unless every fitting one is to be measured).
   for (Candidate& c : learned_)
-    if (c.data.best() < best_score) consider(c);
+    if (measure || c.data.best() < best_score) consider(c);
   // Classic at scale s restores like classic at s: only scales below the best so far can win.
   // File size falls as the scale rises, so bisect for the smallest scale that fits.
   if (!classic_.empty()) {
@@ -245,6 +277,31 @@ std::vector<std::uint8_t> RateControlledEncoder::encode(const Image& image) {
         const std::uint32_t mid = (lo + hi) / 2;
         if (consider(classic(mid))) hi = mid;
         else lo = mid + 1;
+      }
+    }
+  }
+  if (measure && best_encoder && best_encoder->rescaler().native_scale() == 0)
+    fits.push_back({best, best_encoder, best_label, best_score});  // the classic point found
+  if (measure && fits.size() > 1) {
+    // Decode each and keep the highest PSNR against this image; the prediction breaks ties.
+    tadm_decoder_settings ds;
+    tadm_decoder_default_settings(&ds);
+    ds.common = settings_.common;
+    ds.common.model_dir = model_dir_.c_str();
+    ds.common.progress = nullptr;
+    Decoder decoder(ds);
+    double best_psnr = -1;
+    for (Fit& f : fits) {
+      const double p = psnr(image, decoder.decode(f.bytes));
+      char line[256];
+      std::snprintf(line, sizeof line, "rate control: %s decoded: %.3f dB", f.label.c_str(), p);
+      log_message(common.log, common.user, TADM_LOG_INFO, line);
+      if (p > best_psnr) {
+        best_psnr = p;
+        best = f.bytes;
+        best_encoder = f.encoder;
+        best_label = f.label;
+        best_score = f.score;
       }
     }
   }

@@ -132,6 +132,9 @@ check "--target-bpp with --lr-codec auto fits 0.05 bpp" test "$(stat -c %s "$wor
 for bad in 0 -5 99999999999; do
   expect_fail "--target-bytes $bad is refused" "target-bytes" "$enc" --target-bytes "$bad" "$work/photo.png" "$work/t.tadm"
 done
+expect_fail "--target-effort 2 is refused" "target-effort" "$enc" --target-effort 2 --target-bytes 9000 "$work/photo.png" "$work/t.tadm"
+"$enc" -v --target-effort 1 --target-bytes "$size8" "$work/photo.png" "$work/rc1.tadm" 2> "$work/rc1.log"
+check "--target-effort 1 fits too" test "$(stat -c %s "$work/rc1.tadm")" -le "$size8"
 for bad in 0 1 65 16x; do
   expect_fail "--scale $bad is refused" "scale is N or HxV" "$enc" -m classic -s "$bad" "$work/photo.png" "$work/t.tadm"
 done

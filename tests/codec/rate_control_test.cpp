@@ -185,3 +185,18 @@ TEST(RateControl, DataFilesAreReadStrictly) {
   }
   fs::remove_all(dir);
 }
+
+TEST(RateControl, EffortOneDecodesAndNeverRestoresWorse) {
+  ImagePtr im = make_image(400, 300, 3, 8, 3);
+  tadm_encoder_settings s = target_settings(static_cast<uint32_t>(classic_size(*im, 8)));
+  const Choice predicted = choose(*im, s);
+  s.target_effort = 1;
+  const Choice measured = choose(*im, s);
+  EXPECT_LE(measured.bytes.size(), s.target_bytes);
+  tadm_cpp::Decoder dec(default_decoder());
+  // Effort 1 measures every fitting model's point, the predicted choice among them.
+  EXPECT_GE(psnr(*im, *dec.decode(measured.bytes)) + 1e-9, psnr(*im, *dec.decode(predicted.bytes)));
+  s.target_effort = 2;
+  std::string message;
+  EXPECT_EQ(encode_status(*im, s, &message), TADM_ERROR_INVALID_ARGUMENT);
+}

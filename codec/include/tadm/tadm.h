@@ -314,7 +314,12 @@ typedef struct tadm_encoder_settings {
                               also the default for them (spec/container.md section 5) */
   tadm_profile profile;    /* which family `common.model` = NULL picks: TADM_PROFILE_FIDELITY
                               (default) or TADM_PROFILE_PERCEPTUAL (see tadm_default_model_for) */
-  uint8_t reserved[36];    /* room for new fields */
+  int target_effort;       /* with the rate control (target_bytes, no scale, no model): 0 (default)
+                              ranks the candidates that fit by their rate-control data, encoding
+                              only; 1 also decodes each model's best point that fits and keeps the
+                              one that restores this image with the highest PSNR (fidelity
+                              profile; slower by one decode per candidate) */
+  uint8_t reserved[32];    /* room for new fields */
 } tadm_encoder_settings;
 
 typedef struct tadm_encoder tadm_encoder;
