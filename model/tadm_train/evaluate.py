@@ -172,7 +172,7 @@ def evaluate_lossy(codec, files, lc: dict, rate_scale: int, log=print, lp=None):
     """The real path with a lossy thumbnail (module docstring); one row per image with the
     learned restoration and the two baselines; with `lp` (an LPIPS-squeeze model) also their
     LPIPS-squeeze distances to the original."""
-    from .lossy_lr import JPEG_CONTAINER_OVERHEAD, at_rate_point
+    from .lossy_lr import CONTAINER_OVERHEAD, at_rate_point, codec_of
     s = codec.scale
     bicubic, classic = ClassicCodec(s), ClassicCodec(rate_scale)
     rows = []
@@ -190,8 +190,8 @@ def evaluate_lossy(codec, files, lc: dict, rate_scale: int, log=print, lp=None):
         t_dec = time.time() - t0
         up = bicubic.decode(v["decoded"], h, w)
         lr_c = classic.encode(a)
-        r.update({"quality": v["quality"], "jpeg_bytes": len(v["jpeg"]),
-                  "bpp": (len(v["jpeg"]) + JPEG_CONTAINER_OVERHEAD) * 8.0 / (w * h),
+        r.update({"quality": v["quality"], "jpeg_bytes": len(v["payload"]),
+                  "bpp": (len(v["payload"]) + CONTAINER_OVERHEAD[codec_of(lc)]) * 8.0 / (w * h),
                   "psnr": psnr(a, out), "ssim": ssim(a, out),
                   "bicubic_psnr": psnr(a, up), "bicubic_ssim": ssim(a, up),
                   "classic_psnr": psnr(a, classic.decode(lr_c, h, w)),

@@ -1,5 +1,6 @@
-"""Lossy thumbnails: the real codec (JPEG through PIL/libjpeg-turbo) between the fixed bicubic
-thumbnail and the learned decoder, for training, validation and evaluation.
+"""Lossy thumbnails: the real codec (JPEG through PIL/libjpeg-turbo, or WebP through PIL/libwebp)
+between the fixed bicubic thumbnail and the learned decoder, for training, validation and
+evaluation.
 
 A config's "lr_codec" section describes it, for example
     {"codec": "jpeg", "quality": [15, 70], "subsampling": "4:2:0", "rate_scale": 16}
@@ -12,7 +13,8 @@ bytes plus JPEG_CONTAINER_OVERHEAD fit.
 JPEG settings: baseline, 4:2:0 chroma subsampling (the libjpeg default), optimised Huffman tables
 when bytes are counted; decoding with libjpeg's defaults (islow IDCT, fancy upsampling), as
 codec/src/jpeg_io.cpp does. Huffman optimisation changes the bytes, never the decoded pixels,
-so training skips it.
+so training skips it. WebP (lossy VP8): libwebp's default configuration at the quality, method 5,
+as codec/src/lr_codec.cpp encodes it at its default effort (7 -> method (7*6+4)/9 = 5).
 
     python3 -m tadm_train.lossy_lr --check   # compares the thumbnail with resample.cpp's algorithm
 """
@@ -26,6 +28,9 @@ import torch
 from PIL import Image
 
 JPEG_CONTAINER_OVERHEAD = 126  # .tadm bytes around a JPEG thumbnail (given by the container owner)
+# The same around a WebP one (measured: tadmenc --lr-codec webp, file minus tadmdec --thumbnail)
+CONTAINER_OVERHEAD = {"jpeg": JPEG_CONTAINER_OVERHEAD, "webp": 126}
+WEBP_METHOD = 5
 PNG_CONTAINER_OVERHEAD = 130   # the same for a PNG thumbnail (evaluate.CONTAINER_OVERHEAD)
 SUBSAMPLING = {"4:4:4": 0, "4:2:2": 1, "4:2:0": 2}
 
@@ -42,17 +47,43 @@ def jpeg_decode(data: bytes) -> np.ndarray:
         return np.array(im.convert("RGB"))
 
 
-def fit_quality(a: np.ndarray, budget: int, subsampling: str = "4:2:0",
+def webp_encode(a: np.ndarray, quality: int) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(a).save(buf, format="WEBP", quality=int(quality), method=WEBP_METHOD, lossless=False)
+    return buf.getvalue()
+
+
+def codec_of(lc: dict) -> str:
+    c = lc.get("codec", "jpeg")
+    if c not in CONTAINER_OVERHEAD:
+        raise ValueError(f"unsupported lr_codec {c!r}")
+    return c
+
+
+def encode(a: np.ndarray, quality: int, lc: dict, optimize: bool = True) -> bytes:
+    """The thumbnail in the config's codec at `quality` (optimize: JPEG's Huffman tables)."""
+    if codec_of(lc) == "webp":
+        return webp_encode(a, quality)
+    return jpeg_encode(a, quality, lc.get("subsampling", "4:2:0"), optimize)
+
+
+def decode(data: bytes) -> np.ndarray:
+    """Either codec, by content (PIL)."""
+    return jpeg_decode(data)
+
+
+def fit_quality(a: np.ndarray, budget: int, lc: dict,
                 q_range: Tuple[int, int] = (1, 100)) -> Tuple[Optional[int], Optional[bytes]]:
-    """Largest quality whose JPEG bytes + JPEG_CONTAINER_OVERHEAD <= budget, by binary search
+    """Largest quality whose bytes + the container overhead <= budget, by binary search
     (size grows with quality; the returned file is always checked to fit).
     (None, None) when even the lowest quality does not fit."""
     lo, hi = q_range
+    overhead = CONTAINER_OVERHEAD[codec_of(lc)]
     best: Tuple[Optional[int], Optional[bytes]] = (None, None)
     while lo <= hi:
         q = (lo + hi) // 2
-        data = jpeg_encode(a, q, subsampling)
-        if len(data) + JPEG_CONTAINER_OVERHEAD <= budget:
+        data = encode(a, q, lc)
+        if len(data) + overhead <= budget:
             best = (q, data)
             lo = q + 1
         else:
@@ -67,18 +98,16 @@ def to_u8_batch(y: torch.Tensor) -> np.ndarray:
 
 def round_trip(y: torch.Tensor, lc: dict, rng: random.Random) -> Tuple[torch.Tensor, List[int]]:
     """Thumbnails [N,3,h,w] (unrounded floats) -> what the decoder sees after the real codec:
-    8-bit rounding, JPEG at a random quality per sample, decoding. Returns floats k/255 and the
+    8-bit rounding, the codec at a random quality per sample, decoding. Returns floats k/255 and the
     qualities used."""
-    if lc.get("codec", "jpeg") != "jpeg":
-        raise ValueError(f"unsupported lr_codec {lc.get('codec')!r}")
+    codec_of(lc)
     lo, hi = lc["quality"]
-    sub = lc.get("subsampling", "4:2:0")
     u8 = to_u8_batch(y)
     out = np.empty_like(u8)
     qs = []
     for i in range(u8.shape[0]):
         q = rng.randint(int(lo), int(hi))
-        out[i] = jpeg_decode(jpeg_encode(u8[i], q, sub, optimize=False))
+        out[i] = decode(encode(u8[i], q, lc, optimize=False))
         qs.append(q)
     return torch.from_numpy(out).permute(0, 3, 1, 2).float().div_(255.0), qs
 
@@ -105,9 +134,9 @@ def at_rate_point(enc: torch.nn.Module, a: np.ndarray, scale: int, lc: dict,
     rs = int(rate_scale or lc["rate_scale"])
     lr = thumbnail(enc, a, scale)
     budget = rate_budget(a, rs)
-    q, data = fit_quality(lr, budget, lc.get("subsampling", "4:2:0"))
-    return {"lr": lr, "budget": budget, "quality": q, "jpeg": data,
-            "decoded": None if data is None else jpeg_decode(data)}
+    q, data = fit_quality(lr, budget, lc)
+    return {"lr": lr, "budget": budget, "quality": q, "payload": data,
+            "decoded": None if data is None else decode(data)}
 
 
 # --------------------------------------------------------------------------- bundle manifest
@@ -116,21 +145,29 @@ def manifest_fields(lc: dict, scale: int) -> dict:
     """What a bundle's manifest says about its lossy thumbnail (spec/model-bundle.md ignores
     unknown keys, so these are additions for a runtime that makes JPEG thumbnails)."""
     lo, hi = lc["quality"]
+    codec = codec_of(lc)
+    if codec == "webp":
+        how = {"chroma_subsampling": "4:2:0",
+               "library_trained": "libwebp through PIL " + Image.__version__,
+               "encode": f"lossy VP8, libwebp's default configuration, quality as given, method {WEBP_METHOD}",
+               "decode": "libwebp defaults"}
+    else:
+        how = {"chroma_subsampling": lc.get("subsampling", "4:2:0"),
+               "library_trained": "libjpeg-turbo through PIL " + Image.__version__,
+               "encode": "baseline (not progressive), standard IJG quantisation tables scaled by quality, "
+                         "optimised Huffman tables",
+               "decode": "libjpeg defaults: islow IDCT, fancy chroma upsampling"}
     return {
-        "lr_codec": lc.get("codec", "jpeg"),
+        "lr_codec": codec,
         "lr_scale": scale,
         "encoder_learned": False,
         "lr_codec_settings": {
-            "codec": lc.get("codec", "jpeg"),
+            "codec": codec,
             "quality_trained": [int(lo), int(hi)],
             "quality_sampling": "uniform integer per training crop, both ends included",
-            "chroma_subsampling": lc.get("subsampling", "4:2:0"),
-            "library_trained": "libjpeg-turbo through PIL " + Image.__version__,
-            "encode": "baseline (not progressive), standard IJG quantisation tables scaled by quality, "
-                      "optimised Huffman tables",
-            "decode": "libjpeg defaults: islow IDCT, fancy chroma upsampling",
-            "quality_selection": "largest quality whose JPEG bytes + container overhead fit the byte budget",
-            "container_overhead_bytes": JPEG_CONTAINER_OVERHEAD,
+            **how,
+            "quality_selection": f"largest quality whose {codec.upper()} bytes + container overhead fit the byte budget",
+            "container_overhead_bytes": CONTAINER_OVERHEAD[codec],
             "rate_point_scale": int(lc["rate_scale"]),
             "rate_point": f"the budget used for validation and evaluation: the classic bicubic x{lc['rate_scale']} "
                           f"PNG .tadm file of the same image",
