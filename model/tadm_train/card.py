@@ -24,14 +24,15 @@ def _row(label, s, cmd):
 
 def _lossy_rows(label, ev, man, cmd):
     s, sc, rs = ev["summary"], man["scale"], ev["rate_scale"]
+    codec = man["lr_codec"].upper()
 
     def lp(key):  # LPIPS-squeeze, when the evaluation measured it (--lpips)
         return f"{s[key]:.4f}" if key in s else "-"
     if "lpips" in s:
         cmd += " --lpips"
     return [f"| {label}: classic bicubic x{rs} PNG (the budget) | {s['budget_bpp']:.4f} | {s['classic_psnr']:.2f} | - | {lp('classic_lpips')} | - | `{cmd}` |",
-            f"| {label}: JPEG 1/{sc} + bicubic upscale | {s['bpp']:.4f} | {s['bicubic_psnr']:.2f} | {s['bicubic_ssim']:.4f} | {lp('bicubic_lpips')} | {s['quality']:.1f} | `{cmd}` |",
-            f"| {label}: JPEG 1/{sc} + {man['name']} | {s['bpp']:.4f} | {s['psnr']:.2f} | {s['ssim']:.4f} | {lp('lpips')} | {s['quality']:.1f} | `{cmd}` |"]
+            f"| {label}: {codec} 1/{sc} + bicubic upscale | {s['bpp']:.4f} | {s['bicubic_psnr']:.2f} | {s['bicubic_ssim']:.4f} | {lp('bicubic_lpips')} | {s['quality']:.1f} | `{cmd}` |",
+            f"| {label}: {codec} 1/{sc} + {man['name']} | {s['bpp']:.4f} | {s['psnr']:.2f} | {s['ssim']:.4f} | {lp('lpips')} | {s['quality']:.1f} | `{cmd}` |"]
 
 
 def main(argv=None):
@@ -93,12 +94,13 @@ def main(argv=None):
     sets = [(label, pref, folder) for label, pref, folder in
             (("val", args.eval_val, "val"), ("kodak", args.eval_kodak, "kodak")) if pref]
     if lossy:
-        L += ["", "## Results (real path: JPEG thumbnail at equal bytes, full images)", "",
+        codec = man["lr_codec"].upper()
+        L += ["", f"## Results (real path: {codec} thumbnail at equal bytes, full images)", "",
               f"Per image, the budget is the classic bicubic x{st['rate_point_scale']} .tadm file (PIL PNG of the "
-              "thumbnail, optimize, level 9, + 130 bytes); the JPEG thumbnail takes the largest quality whose bytes + "
-              f"{st['container_overhead_bytes']} fit (bpp counts JPEG + {st['container_overhead_bytes']} bytes). "
+              f"thumbnail, optimize, level 9, + 130 bytes); the {codec} thumbnail takes the largest quality whose bytes + "
+              f"{st['container_overhead_bytes']} fit (bpp counts {codec} + {st['container_overhead_bytes']} bytes). "
               "RGB PSNR; SSIM Gaussian 11x11 sigma 1.5 per channel; LPIPS-squeeze v0.1 (lower is better).", "",
-              "| set / method | bpp | PSNR dB | SSIM | LPIPS-squeeze | mean JPEG quality | command |",
+              f"| set / method | bpp | PSNR dB | SSIM | LPIPS-squeeze | mean {codec} quality | command |",
               "|---|---|---|---|---|---|---|"]
     else:
         L += ["", "## Results (real path: 8-bit PNG thumbnail round trip, full images)", "",

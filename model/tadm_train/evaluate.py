@@ -183,7 +183,7 @@ def evaluate_lossy(codec, files, lc: dict, rate_scale: int, log=print, lp=None):
         r = {"image": os.path.basename(f), "width": w, "height": h, "budget_bytes": v["budget"],
              "budget_bpp": v["budget"] * 8.0 / (w * h)}
         if v["decoded"] is None:
-            log(f"{r['image']}: no JPEG quality fits {v['budget']} bytes; left out")
+            log(f"{r['image']}: no {lc.get('codec', 'jpeg')} quality fits {v['budget']} bytes; left out")
             continue
         t0 = time.time()
         out = codec.decode(v["decoded"], h, w)
@@ -202,26 +202,31 @@ def evaluate_lossy(codec, files, lc: dict, rate_scale: int, log=print, lp=None):
                       "classic_lpips": lpips(a, classic.decode(lr_c, h, w), lp)})
         rows.append(r)
         log(f"{r['image']}: q{r['quality']} {r['bpp']:.4f} bpp (budget {r['budget_bpp']:.4f})  {r['psnr']:.2f} dB "
-            f"SSIM {r['ssim']:.4f}  (bicubic of the same JPEG {r['bicubic_psnr']:.2f} dB)")
+            f"SSIM {r['ssim']:.4f}  (bicubic of the same thumbnail {r['bicubic_psnr']:.2f} dB)")
     return rows
 
 
 def lossy_report(name, rows, s, lc, scale, rate_scale, data, threads) -> str:
     def lp(key):  # LPIPS-squeeze, when measured (--lpips)
         return f"{s[key]:.4f}" if key in s else "-"
+    from .lossy_lr import CONTAINER_OVERHEAD, codec_of
+    codec = codec_of(lc)
+    C, oh = codec.upper(), CONTAINER_OVERHEAD[codec]
+    how = ("PIL/libwebp, lossy, method 5" if codec == "webp" else
+           f"PIL/libjpeg-turbo, {lc.get('subsampling', '4:2:0')}, optimised Huffman")
     lines = [f"# Evaluation: {name}, {lc.get('codec', 'jpeg')} thumbnail at 1/{scale}, x{rate_scale} rate point, "
              f"{len(rows)} images from `{data}`", "",
              f"Real path: per image the budget is the classic x{rate_scale} .tadm file (PIL PNG of the bicubic "
              f"thumbnail, optimize, level 9, + 130 bytes); the thumbnail (Keys bicubic, resample.cpp) takes the "
-             f"largest JPEG quality (PIL/libjpeg-turbo, {lc.get('subsampling', '4:2:0')}, optimised Huffman) whose "
-             "bytes + 126 fit; bpp counts JPEG + 126 bytes. RGB PSNR / SSIM (Gaussian 11x11, sigma 1.5) on full "
+             f"largest {C} quality ({how}) whose "
+             f"bytes + {oh} fit; bpp counts {C} + {oh} bytes. RGB PSNR / SSIM (Gaussian 11x11, sigma 1.5) on full "
              "8-bit images; LPIPS-squeeze (v0.1, lower is better) with --lpips.", "",
              "| method | bpp | PSNR dB | SSIM | LPIPS-squeeze | mean quality | decode MP/s |", "|---|---|---|---|---|---|---|",
              f"| classic bicubic x{rate_scale} (PNG, the budget) | {s['budget_bpp']:.4f} | {s['classic_psnr']:.2f} | - | "
              f"{lp('classic_lpips')} | - | - |",
-             f"| JPEG 1/{scale} + bicubic upscale | {s['bpp']:.4f} | {s['bicubic_psnr']:.2f} | {s['bicubic_ssim']:.4f} | "
+             f"| {C} 1/{scale} + bicubic upscale | {s['bpp']:.4f} | {s['bicubic_psnr']:.2f} | {s['bicubic_ssim']:.4f} | "
              f"{lp('bicubic_lpips')} | {s['quality']:.1f} | - |",
-             f"| JPEG 1/{scale} + {name} | {s['bpp']:.4f} | {s['psnr']:.2f} | {s['ssim']:.4f} | {lp('lpips')} | "
+             f"| {C} 1/{scale} + {name} | {s['bpp']:.4f} | {s['psnr']:.2f} | {s['ssim']:.4f} | {lp('lpips')} | "
              f"{s['quality']:.1f} | {s['dec_mps']:.2f} ({threads} thr) |",
              "", "Per image:", "",
              "| image | quality | bpp | budget bpp | PSNR | SSIM | bicubic PSNR | bicubic SSIM |",
