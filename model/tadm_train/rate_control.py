@@ -102,6 +102,9 @@ def main(argv=None):
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", required=True)
     ap.add_argument("--write-bundles", action="store_true")
+    ap.add_argument("--classic-from", default=None,
+                    help="reuse the classic ladder of an earlier measurements.json (same data and tools), "
+                         "to measure a new bundle alone; its other bundles are kept in the new file")
     args = ap.parse_args(argv)
 
     import torch
@@ -123,9 +126,17 @@ def main(argv=None):
         print(f"{label}: {m} ({time.time() - t0:.0f} s)", flush=True)
         return m
 
-    classic = {str(s): measure(f"classic x{s}", model="classic", scale=s, want_lpips=need_lpips)
-               for s in CLASSIC_SCALES}
-    results = {"classic": classic, "bundles": {}}
+    earlier = None
+    if args.classic_from:
+        with open(args.classic_from) as fh:
+            earlier = json.load(fh)
+        if earlier["meta"]["images"] != len(files) or (need_lpips and "lpips" not in earlier["classic"]["2"]):
+            raise SystemExit(f"{args.classic_from} was measured on another set or without LPIPS")
+        classic = earlier["classic"]
+    else:
+        classic = {str(s): measure(f"classic x{s}", model="classic", scale=s, want_lpips=need_lpips)
+                   for s in CLASSIC_SCALES}
+    results = {"classic": classic, "bundles": dict(earlier["bundles"]) if earlier else {}}
     for b, man in manifests.items():
         profile = profile_of(man)
         metric = "lpips" if profile == "perceptual" else "psnr"
@@ -168,6 +179,8 @@ def main(argv=None):
 
     if args.write_bundles:
         for b, e in results["bundles"].items():
+            if b not in manifests:
+                continue  # measured earlier (--classic-from): its file stands
             doc = {"format": "tadm-rate-control", "format_version": 1, "model": e["name"], "version": e["version"],
                    "profile": e["profile"], "metric": e["metric"],
                    "measured_on": f"{meta['data']} ({len(files)} images), mean over images, real tools",
