@@ -242,7 +242,7 @@ class Encoder {
   Encoder(std::optional<std::string> model, std::optional<std::string> model_dir, long long scale, int threads,
           const std::string& device, const std::string& container, const std::string& lr_codec, int lr_quality,
           bool lr_lossless, long long target_bytes, int refine_iterations, int png_effort, const Limits& limits,
-          const std::string& profile)
+          const std::string& profile, int target_effort)
       : model_(std::move(model)), model_dir_(std::move(model_dir)) {
     tadm_encoder_settings s;
     tadm_encoder_default_settings(&s);
@@ -258,6 +258,7 @@ class Encoder {
     s.lr_quality = lr_quality;
     s.lr_lossless = lr_lossless ? 1 : 0;
     s.target_bytes = non_negative("target_bytes", target_bytes, UINT32_MAX);
+    s.target_effort = target_effort;  // the engine refuses values outside 0..1
     s.refine_iterations = refine_iterations;
     if (png_effort >= 0) s.png_effort = png_effort;
     limits_ = s.common.limits;
@@ -510,12 +511,12 @@ PYBIND11_MODULE(_tadm, m) {
   py::class_<Encoder>(m, "Encoder")
       .def(py::init<std::optional<std::string>, std::optional<std::string>, long long, int, const std::string&,
                     const std::string&, const std::string&, int, bool, long long, int, int, const Limits&,
-                    const std::string&>(),
+                    const std::string&, int>(),
            py::kw_only(), py::arg("model") = py::none(), py::arg("model_dir") = py::none(), py::arg("scale") = 0,
            py::arg("threads") = 0, py::arg("device") = "auto", py::arg("container") = "tadm",
            py::arg("lr_codec") = "model", py::arg("lr_quality") = 0, py::arg("lr_lossless") = false,
            py::arg("target_bytes") = 0, py::arg("refine_iterations") = 0, py::arg("png_effort") = -1,
-           py::arg("limits") = Limits{}, py::arg("profile") = "fidelity")
+           py::arg("limits") = Limits{}, py::arg("profile") = "fidelity", py::arg("target_effort") = 0)
       .def("encode_array", &Encoder::encode_array, py::arg("array"), py::arg("metadata") = py::dict())
       .def("encode_file", &Encoder::encode_file, py::arg("path"))
       .def("encode_encoded", &Encoder::encode_encoded, py::arg("data"))

@@ -67,7 +67,8 @@ class Encoder:
     target_bytes: largest file wanted; with neither scale nor model, the encoder chooses the model
     and scale per image (rate control), else it lowers a lossy thumbnail's quality. lr_codec: "png",
     "jpeg", "webp", "jxl", "avif", "auto" (with target_bytes: lossy-thumbnail models may be chosen
-    too) (None: the model's). lr_quality: 1..100 (None: the model's
+    too) (None: the model's). target_effort: 1 decodes the fitting candidates and keeps the one
+    with the highest PSNR (slower; 0, the default, ranks them by the models' measured quality). lr_quality: 1..100 (None: the model's
     default). threads: 0 = all cores. container: "tadm", "heif" or "avif". refine: gradient steps
     that adjust the thumbnail through a learned decoder (slower encode, closer restoration).
     profile: which default model when `model` is None: "fidelity" (pix16/pix32) or "perceptual"
@@ -77,14 +78,15 @@ class Encoder:
     def __init__(self, *, scale=None, model=None, target_bytes=None, lr_codec=None,
                  lr_quality=None, threads=0, device="auto", container="tadm", lr_lossless=False,
                  refine=0, model_dir=None, max_pixels=0, max_dimension=0, max_memory_mib=0,
-                 allow_corrupt=False, profile="fidelity"):
+                 allow_corrupt=False, profile="fidelity", target_effort=0):
         self._impl = _tadm.Encoder(
             model=None if model is None else os.fspath(model),
             model_dir=None if model_dir is None else os.fspath(model_dir),
             scale=scale or 0, threads=threads, device=device, container=container,
             lr_codec=lr_codec or "model", lr_quality=lr_quality or 0, lr_lossless=lr_lossless,
             target_bytes=target_bytes or 0, refine_iterations=refine,
-            limits=_limits(max_pixels, max_dimension, max_memory_mib, allow_corrupt), profile=profile)
+            limits=_limits(max_pixels, max_dimension, max_memory_mib, allow_corrupt), profile=profile,
+            target_effort=target_effort)
 
     def encode(self, image, *, metadata=None):
         """Encode a numpy array (H x W or H x W x C, C 1..4, uint8 or uint16), a PNG/JPEG path

@@ -108,6 +108,18 @@ class RoundTrip(unittest.TestCase):
             tadm.encode(PHOTO, model="classic", lr_codec="jpeg", target_bytes=50)
         self.assertEqual(tadm.decode(tadm.encode(photo(), model="classic"), bit_depth=16).dtype, np.uint16)
 
+    def test_rate_control(self):
+        """A byte target without scale or model: the encoder chooses, never above the target."""
+        budget = len(tadm.encode(PHOTO, model="classic", scale=8))
+        for kw in ({}, {"lr_codec": "auto"}, {"target_effort": 1}):
+            data = tadm.encode(PHOTO, target_bytes=budget, threads=2, **kw)
+            self.assertLessEqual(len(data), budget, kw)
+            self.assertEqual(tadm.decode(data).shape[:2], photo().shape[:2])
+        with self.assertRaises(tadm.LimitError):
+            tadm.encode(PHOTO, target_bytes=40)
+        with self.assertRaises(tadm.InvalidArgumentError):
+            tadm.encode(PHOTO, target_bytes=budget, target_effort=2)
+
 
 @unittest.skipUnless(os.path.exists(PHOTO), f"{PHOTO} is missing (set TADM_DATA_DIR)")
 class Inspection(unittest.TestCase):
