@@ -87,12 +87,17 @@ inline std::vector<uint8_t> encode_bytes(const tadm_image& im, const tadm_encode
 }
 
 // tadm_encoder_encode's status for `im`, with the encoder's last error in *message: for the tests
-// of encodes that must fail. An encoder that cannot be created gives tadm_encoder_create's status.
+// of encodes that must fail. An encoder that cannot be created gives tadm_encoder_create's status
+// and message.
 inline tadm_status encode_status(const tadm_image& im, const tadm_encoder_settings& settings,
                                  std::string* message = nullptr) {
   tadm_encoder* enc = nullptr;
-  const tadm_status created = tadm_encoder_create(&settings, &enc, nullptr, 0);
-  if (created != TADM_OK) return created;
+  char error[1024] = {};
+  const tadm_status created = tadm_encoder_create(&settings, &enc, error, sizeof error);
+  if (created != TADM_OK) {
+    if (message) *message = error;
+    return created;
+  }
   uint8_t* data = nullptr;
   size_t size = 0;
   const tadm_status st = tadm_encoder_encode(enc, &im, &data, &size);
