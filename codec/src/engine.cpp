@@ -142,6 +142,12 @@ std::string size_text(std::uint64_t w, std::uint64_t h) { return std::to_string(
 
 // ------------------------------------------------------------------ encoder
 
+void check_lr_codec(int codec) {
+  if ((codec < TADM_LR_PNG || codec > TADM_LR_AVIF) && codec != TADM_LR_ANY && codec != TADM_LR_AUTO)
+    fail(TADM_ERROR_INVALID_ARGUMENT, "thumbnail codec " + std::to_string(codec) +
+                                          " is not png (0), jpeg (1), webp (2), jxl (3), avif (4), any (254) or auto (255)");
+}
+
 void check_target_effort(int effort) {
   if (effort < 0 || effort > 1)
     fail(TADM_ERROR_INVALID_ARGUMENT, "target effort " + std::to_string(effort) + " is outside 0..1");
@@ -204,10 +210,9 @@ void Encoder::choose_lr_codec(const tadm_encoder_settings& settings) {
     if (trained && !lr_codec_from_name(trained->codec, lr_.codec))
       fail(TADM_ERROR_MODEL, "model " + model + " was trained for thumbnail codec \"" + trained->codec +
                                  "\", which this build does not know");
-  } else if (codec >= TADM_LR_PNG && codec <= TADM_LR_AVIF) {
-    lr_.codec = static_cast<LrCodec>(codec);
   } else {
-    fail(TADM_ERROR_INVALID_ARGUMENT, "thumbnail codec " + std::to_string(codec) + " is not png (0), jpeg (1), webp (2), jxl (3), avif (4), any (254) or auto (255)");
+    check_lr_codec(codec);
+    lr_.codec = static_cast<LrCodec>(codec);
   }
   if (settings.lr_quality < 0 || settings.lr_quality > 100)
     fail(TADM_ERROR_INVALID_ARGUMENT, "thumbnail quality " + std::to_string(settings.lr_quality) + " is outside 1..100");

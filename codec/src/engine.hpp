@@ -16,6 +16,9 @@ namespace tadm {
 // Maps a stage's own 0..1 to the call's overall progress and honours cancellation.
 std::function<void(float)> stage_progress(tadm_progress_fn fn, void* user, float from, float to, const char* stage);
 
+// tadm_encoder_settings::lr_codec is a tadm_lr_codec value; TADM_ERROR_INVALID_ARGUMENT otherwise.
+void check_lr_codec(int codec);
+
 // tadm_encoder_settings::target_effort is 0 or 1; TADM_ERROR_INVALID_ARGUMENT otherwise.
 void check_target_effort(int effort);
 

@@ -116,6 +116,7 @@ RateControlledEncoder::RateControlledEncoder(const tadm_encoder_settings& settin
   settings_.common.model = nullptr;
   settings_.common.model_dir = nullptr;
   const int requested = enum_value(settings.lr_codec);
+  check_lr_codec(requested);
   // Lossless thumbnails (classic and the pixel/latent models): PNG unless a lossless WebP, JPEG XL
   // or AVIF thumbnail was asked for. Models of lossy thumbnails: only for their own codec, or any.
   std::optional<tadm_lr_codec> lossless;

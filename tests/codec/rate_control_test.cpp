@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -117,6 +118,10 @@ TEST(RateControl, ALossyCodecNoModelIsTrainedForIsAClearError) {
   std::string message;
   EXPECT_EQ(encode_status(*make_image(30, 20), s, &message), TADM_ERROR_INVALID_ARGUMENT);
   EXPECT_NE(message.find("trained for avif thumbnails"), std::string::npos) << message;
+  int bad = 77;  // a C caller may store any int in the enum
+  std::memcpy(&s.lr_codec, &bad, sizeof bad);
+  EXPECT_EQ(encode_status(*make_image(30, 20), s, &message), TADM_ERROR_INVALID_ARGUMENT);
+  EXPECT_NE(message.find("thumbnail codec 77 is not"), std::string::npos) << message;
 }
 
 TEST(RateControl, LosslessThumbnailsInAnotherCodecAreChosenToo) {
