@@ -16,6 +16,7 @@ namespace {
 
 constexpr std::uint32_t kMinScale = 2, kMaxScale = 64;
 constexpr std::uintmax_t kMaxRateControlFile = 64 << 10;
+constexpr std::uint32_t kLocalMisses = 4;  // classic scales probed below the bisection's answer
 
 const char* codec_name(tadm_lr_codec c) { return lr_codec_name(static_cast<LrCodec>(c)); }
 
@@ -216,7 +217,7 @@ std::vector<std::uint8_t> RateControlledEncoder::encode(const Image& image) {
   std::string best_label;
   std::uint64_t smallest = std::numeric_limits<std::uint64_t>::max();
   std::string smallest_label;
-  const float steps = float(learned_.size()) + 7.0f;  // the learned models, then about 7 classic probes
+  const float steps = float(learned_.size()) + 11.0f;  // the learned models, then about 11 classic probes
   float done = 0;
   // With effort 1, every fitting learned point and the classic one are decoded and measured.
   const bool measure = settings_.target_effort > 0 && settings_.profile == TADM_PROFILE_FIDELITY;
@@ -272,13 +273,22 @@ std::vector<std::uint8_t> RateControlledEncoder::encode(const Image& image) {
     const std::uint32_t cap = std::isinf(best_score)
                                   ? kMaxScale
                                   : static_cast<std::uint32_t>(std::max(0.0, std::ceil(best_score) - 1.0));
-    if (cap >= kMinScale && consider(classic(std::min(cap, kMaxScale)))) {
+    std::map<std::uint32_t, bool> tried;  // this image's probes
+    auto classic_fits = [&](std::uint32_t s) {
+      const auto it = tried.find(s);
+      return it != tried.end() ? it->second : (tried[s] = consider(classic(s)));
+    };
+    if (cap >= kMinScale && classic_fits(std::min(cap, kMaxScale))) {
       std::uint32_t lo = kMinScale, hi = std::min(cap, kMaxScale);  // hi fits
       while (lo < hi) {
         const std::uint32_t mid = (lo + hi) / 2;
-        if (consider(classic(mid))) hi = mid;
+        if (classic_fits(mid)) hi = mid;
         else lo = mid + 1;
       }
+      // Size is not strictly monotone in the scale (the thumbnail's side is rounded up, its content
+      // shifts): look further down until kLocalMisses scales in a row do not fit.
+      for (std::uint32_t s = hi, misses = 0; s > kMinScale && misses < kLocalMisses; --s)
+        misses = classic_fits(s - 1) ? 0 : misses + 1;
     }
   }
   if (measure && best_encoder && best_encoder->rescaler().native_scale() == 0)
