@@ -27,15 +27,6 @@ ResampleFilter classic_filter(tadm_upscaler u) {
   return u == TADM_UPSCALER_LANCZOS ? ResampleFilter::kLanczos3 : ResampleFilter::kBicubic;
 }
 
-bool lr_codec_from_name(const std::string& name, LrCodec& out) {
-  for (auto c : {LrCodec::kPng, LrCodec::kJpeg, LrCodec::kWebp, LrCodec::kJxl, LrCodec::kAvif})
-    if (name == lr_codec_name(c)) {
-      out = c;
-      return true;
-    }
-  return false;
-}
-
 std::vector<std::uint8_t> optional_blob(const std::optional<std::vector<std::uint8_t>>& v) {
   return v ? *v : std::vector<std::uint8_t>{};
 }

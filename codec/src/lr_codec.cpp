@@ -499,6 +499,15 @@ Image decode_avif(std::span<const std::uint8_t> payload, std::uint32_t width, st
 
 }  // namespace
 
+bool lr_codec_from_name(const std::string& name, LrCodec& out) {
+  for (auto c : {LrCodec::kPng, LrCodec::kJpeg, LrCodec::kWebp, LrCodec::kJxl, LrCodec::kAvif})
+    if (name == lr_codec_name(c)) {
+      out = c;
+      return true;
+    }
+  return false;
+}
+
 const char* lr_codec_name(LrCodec codec) {
   switch (codec) {
     case LrCodec::kPng: return "png";

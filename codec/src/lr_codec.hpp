@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "image.hpp"
@@ -46,5 +47,7 @@ Image decode_lr(std::span<const std::uint8_t> payload, LrCodec codec, std::uint3
 
 // "png", "jpeg", "webp", "jxl", "avif" (container::lr_codec_name); "unknown" for other values.
 const char* lr_codec_name(LrCodec codec);
+// The inverse: false when `name` is none of them.
+bool lr_codec_from_name(const std::string& name, LrCodec& out);
 
 }  // namespace tadm

@@ -21,9 +21,9 @@ constexpr std::uint32_t kLocalMisses = 4;  // classic scales probed below the bi
 const char* codec_name(tadm_lr_codec c) { return lr_codec_name(static_cast<LrCodec>(c)); }
 
 tadm_lr_codec codec_of(const std::string& name) {
-  for (tadm_lr_codec c : {TADM_LR_PNG, TADM_LR_JPEG, TADM_LR_WEBP, TADM_LR_JXL, TADM_LR_AVIF})
-    if (name == codec_name(c)) return c;
-  fail(TADM_ERROR_MODEL, "unknown thumbnail codec \"" + name + "\"");
+  LrCodec c;
+  if (!lr_codec_from_name(name, c)) fail(TADM_ERROR_MODEL, "unknown thumbnail codec \"" + name + "\"");
+  return static_cast<tadm_lr_codec>(c);
 }
 
 std::string scale_label(std::uint32_t s) { return "x" + std::to_string(s); }

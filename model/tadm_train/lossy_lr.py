@@ -42,7 +42,8 @@ def jpeg_encode(a: np.ndarray, quality: int, subsampling: str = "4:2:0", optimiz
     return buf.getvalue()
 
 
-def jpeg_decode(data: bytes) -> np.ndarray:
+def decode(data: bytes) -> np.ndarray:
+    """A JPEG or WebP thumbnail (PIL tells them by content) -> HWC uint8 RGB."""
     with Image.open(io.BytesIO(data)) as im:
         return np.array(im.convert("RGB"))
 
@@ -65,11 +66,6 @@ def encode(a: np.ndarray, quality: int, lc: dict, optimize: bool = True) -> byte
     if codec_of(lc) == "webp":
         return webp_encode(a, quality)
     return jpeg_encode(a, quality, lc.get("subsampling", "4:2:0"), optimize)
-
-
-def decode(data: bytes) -> np.ndarray:
-    """Either codec, by content (PIL)."""
-    return jpeg_decode(data)
 
 
 def fit_quality(a: np.ndarray, budget: int, lc: dict,

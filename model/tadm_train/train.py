@@ -26,6 +26,7 @@ import torch.nn.functional as F  # noqa: E402
 from .data import CropSampler, load_cached, list_images, load_rgb  # noqa: E402
 from .lossy_lr import round_trip  # noqa: E402
 from .png_rate import estimate_bytes, png_size  # noqa: E402
+from .evaluate import to_u8  # noqa: E402
 from .metrics import psnr  # noqa: E402
 from .models import ResBlock, build_model, count_params, round8, ste_round8, ste_round8_clipped  # noqa: E402
 
@@ -156,8 +157,7 @@ def validate(enc, dec, images, scale: int, channels_last: bool, lossy=None) -> d
         ps.append(psnr(a, o8))
         b = enc.down(xp)  # bicubic LR, for the thumbnail distance and the rate
         ps_lr.append(-10 * math.log10(max(1e-12, float(((y - round8(b)) ** 2).mean()))))
-        u8 = lambda t: (t[0].float().permute(1, 2, 0) * 255.0).round().byte().numpy()  # noqa: E731
-        ratios.append(png_size(u8(y)) / png_size(u8(round8(b))))
+        ratios.append(png_size(to_u8(y)) / png_size(to_u8(round8(b))))
     return {"psnr": float(np.mean(ps)), "lr_psnr_vs_bicubic": float(np.mean(ps_lr)),
             "rate_vs_bicubic": float(np.mean(ratios)), "rate_vs_bicubic_max": float(np.max(ratios))}
 
