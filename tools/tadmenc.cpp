@@ -151,7 +151,8 @@ int main(int argc, char** argv) {
       ->type_name("PATH");
   app.add_option("-s,--scale", scale,
                  "Downscale factor per side, 2..64, or HxV for unequal ones (32x2: 32 horizontally, 2\n"
-                 "vertically; classic model only). Default: the model's, else 16")
+                 "vertically). Default: the model's, else 16. The default model: pix16 / pix32 at 16 / 32,\n"
+                 "the any-scale any32 at every other scale up to 32 per side, classic above")
       ->type_name("N|HxV")
       ->check(CLI::Validator(
           [](std::string& text) {
@@ -225,7 +226,7 @@ int main(int argc, char** argv) {
       print_error("tadmenc", std::string("cannot list the models: ") + (error[0] ? error : tadm_status_string(st)));
       return kExitError;
     }
-    std::printf("name\tscale\tversion\tsha256\tpath\n%s", text);
+    std::printf("name\tscale\tversion\tsha256\tpath\tscales\n%s", text);
     tadm_buffer_free(reinterpret_cast<uint8_t*>(text));
     return kExitOk;
   }

@@ -133,11 +133,13 @@ std::vector<OpPoint> list_ops(const Options& o, std::vector<std::string>& notes)
   std::string line;
   while (std::getline(ls, line)) {
     std::istringstream fields(line);
-    std::string name, scale, version, sha;
+    std::string name, scale, version, sha, path, served;
     std::getline(fields, name, '\t');
     std::getline(fields, scale, '\t');
     std::getline(fields, version, '\t');
     std::getline(fields, sha, '\t');
+    std::getline(fields, path, '\t');
+    std::getline(fields, served, '\t');
     if (name.empty() || name == "classic" || o.no_learned) continue;
     if (!o.models.empty() && std::find(o.models.begin(), o.models.end(), name) == o.models.end()) continue;
     std::uint32_t s = 0;
@@ -147,10 +149,22 @@ std::vector<OpPoint> list_ops(const Options& o, std::vector<std::string>& notes)
       notes.push_back("skipped bundle '" + name + "': unreadable scale '" + scale + "'");
       continue;
     }
-    ops.push_back({name + "-x" + std::to_string(s), name, "version " + version + ", sha256 " + sha, s, false});
+    const std::string identity = "version " + version + ", sha256 " + sha;
+    // An any-scale bundle ("2..32"): a point at every classic scale it serves (an R-D curve of its
+    // own), compared at equal bytes at --scales, curve only at --curve-scales.
+    if (const auto dots = served.find(".."); dots != std::string::npos) {
+      const unsigned long lo = std::strtoul(served.c_str(), nullptr, 10);
+      const unsigned long hi = std::strtoul(served.c_str() + dots + 2, nullptr, 10);
+      for (const bool curve : {false, true})
+        for (std::uint32_t c : curve ? o.curve_scales : o.classic_scales)
+          if (c >= lo && c <= hi && !(curve && std::count(o.classic_scales.begin(), o.classic_scales.end(), c)))
+            ops.push_back({name + "-x" + std::to_string(c), name, identity, c, curve});
+      continue;
+    }
+    ops.push_back({name + "-x" + std::to_string(s), name, identity, s, false});
     if (o.refine > 0)
-      ops.push_back({name + "-x" + std::to_string(s) + "-refine" + std::to_string(o.refine), name,
-                     "version " + version + ", sha256 " + sha, s, false, o.refine});
+      ops.push_back({name + "-x" + std::to_string(s) + "-refine" + std::to_string(o.refine), name, identity, s, false,
+                     o.refine});
   }
   for (std::uint32_t s : o.curve_scales)
     if (std::find(o.classic_scales.begin(), o.classic_scales.end(), s) == o.classic_scales.end())

@@ -356,12 +356,12 @@ const char* tadm_status_string(tadm_status status) {
 const char* tadm_version_string(void) { return TADM_VERSION_STRING; }
 int tadm_version_int(void) { return TADM_VERSION; }
 
-const char* tadm_default_model(uint32_t scale) { return tadm::default_model_name(scale); }
+const char* tadm_default_model(uint32_t scale) { return tadm::default_model_name(tadm::Scale{scale, scale}); }
 
 const char* tadm_default_model_for(uint32_t scale, tadm_profile profile) {
   const int p = tadm::enum_value(profile);
   if (p != TADM_PROFILE_FIDELITY && p != TADM_PROFILE_PERCEPTUAL) return nullptr;
-  return tadm::default_model_name(scale, profile);
+  return tadm::default_model_name(tadm::Scale{scale, scale}, profile);
 }
 
 tadm_status tadm_image_create(uint32_t width, uint32_t height, uint32_t channels, uint32_t bit_depth,
@@ -837,14 +837,16 @@ tadm_status tadm_list_models(const char* model_dir, char** text, char* error, si
     *text = nullptr;
     namespace fs = std::filesystem;
     const auto& c = tadm::classic_identity();
-    std::string s = c.name + "\t0\t" + c.version + "\t" + tadm::to_hex(c.sha256) + "\t(built in)\n";
+    std::string s = c.name + "\t0\t" + c.version + "\t" + tadm::to_hex(c.sha256) + "\t(built in)\t2..64\n";
     for (const fs::path& dir : tadm::installed_bundles(model_dir ? model_dir : "")) {
       try {
         const tadm::Bundle b = tadm::load_bundle(dir);
+        const std::string scales = b.scale_max ? std::to_string(b.scale_min) + ".." + std::to_string(b.scale_max)
+                                               : std::to_string(b.scale);
         s += b.identity.name + "\t" + std::to_string(b.scale) + "\t" + b.identity.version + "\t" +
-             tadm::to_hex(b.identity.sha256) + "\t" + dir.string() + "\n";
+             tadm::to_hex(b.identity.sha256) + "\t" + dir.string() + "\t" + scales + "\n";
       } catch (const Error& e) {
-        s += dir.filename().string() + "\t-\t-\t(invalid: " + std::string(e.what()) + ")\t" + dir.string() + "\n";
+        s += dir.filename().string() + "\t-\t-\t(invalid: " + std::string(e.what()) + ")\t" + dir.string() + "\t-\n";
       }
     }
     std::vector<uint8_t> bytes(s.begin(), s.end());

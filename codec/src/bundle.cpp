@@ -116,17 +116,30 @@ Bundle load_bundle(const fs::path& dir, BundleParts parts) {
       return v.get<std::int64_t>();
     };
     const std::int64_t format_version = integer(j.at("format_version"), "format_version");
-    if (format_version != 1 && format_version != 2)
-      fail(TADM_ERROR_MODEL, where + ": format_version " + j.at("format_version").dump() + " is not supported (this build reads 1 and 2)");
-    // Version 2 is version 1 plus a decoder with a timestep-aware enhancer ("enhancer").
+    if (format_version < 1 || format_version > 3)
+      fail(TADM_ERROR_MODEL, where + ": format_version " + j.at("format_version").dump() + " is not supported (this build reads 1 to 3)");
+    // Version 2 is version 1 plus a decoder with a timestep-aware enhancer ("enhancer"); version 3
+    // is version 1 plus modules that take the scale as input ("scales").
     if (j.contains("enhancer") != (format_version == 2))
       fail(TADM_ERROR_MODEL, where + ": format_version 2 bundles, and only they, have \"enhancer\"");
+    if (j.contains("scales") != (format_version == 3))
+      fail(TADM_ERROR_MODEL, where + ": format_version 3 bundles, and only they, have \"scales\"");
     b.identity.name = j.at("name").get<std::string>();
     b.identity.version = j.at("version").get<std::string>();
     b.family = j.at("family").get<std::string>();
     const std::int64_t scale = integer(j.at("scale"), "scale");
     if (scale < 2 || scale > 64) fail(TADM_ERROR_MODEL, where + ": scale " + std::to_string(scale) + " is outside 2..64");
     b.scale = static_cast<std::uint32_t>(scale);
+    if (j.contains("scales")) {
+      const auto& r = j["scales"];
+      if (!r.is_object()) fail(TADM_ERROR_MODEL, where + ": \"scales\" is not an object");
+      const std::int64_t lo = integer(r.at("min"), "scales.min"), hi = integer(r.at("max"), "scales.max");
+      if (lo < 2 || hi > 64 || lo > scale || scale > hi)
+        fail(TADM_ERROR_MODEL, where + ": scales " + std::to_string(lo) + ".." + std::to_string(hi) +
+                                   " must lie within 2..64 and hold the default scale " + std::to_string(scale));
+      b.scale_min = static_cast<std::uint32_t>(lo);
+      b.scale_max = static_cast<std::uint32_t>(hi);
+    }
     if (!container::is_valid_model_name(b.identity.name))
       fail(TADM_ERROR_MODEL, where + ": name \"" + b.identity.name +
                                  "\" is not a plain name (1..64 of A-Z a-z 0-9 . _ -, starting with a letter or digit)");
@@ -298,10 +311,13 @@ std::vector<fs::path> installed_bundles(const std::string& model_dir) {
   return found;
 }
 
-const char* default_model_name(std::uint32_t scale, tadm_profile profile) {
+const char* default_model_name(Scale scale, tadm_profile profile) {
   const bool perceptual = profile == TADM_PROFILE_PERCEPTUAL;
-  if (scale == 0 || scale == 16) return perceptual ? "tadm16" : "pix16";
-  if (scale == 32) return perceptual ? "tadm32" : "pix32";
+  if (scale.x == scale.y && (scale.x == 0 || scale.x == 16)) return perceptual ? "tadm16" : "pix16";
+  if (scale.x == 32 && scale.y == 32) return perceptual ? "tadm32" : "pix32";
+  // Every other scale up to 32 on each axis, unequal ones included: the any-scale model, for both
+  // profiles (it restores above classic at each of them; model/bundles/any32/MODEL_CARD.md).
+  if (scale.x >= 2 && scale.x <= 32 && scale.y >= 2 && scale.y <= 32) return "any32";
   return "classic";
 }
 

@@ -36,7 +36,11 @@ struct Bundle {
   std::filesystem::path dir;
   ModelIdentity identity;  // sha256 = SHA-256 of manifest.json's bytes
   std::string family;
-  std::uint32_t scale = 0;
+  std::uint32_t scale = 0;  // the one trained scale; for an any-scale bundle, the default
+  // Any-scale bundles (format version 3, manifest "scales"): every integer scale_min..scale_max on
+  // each axis, independently; the modules take the scale as input. 0 for per-scale bundles.
+  std::uint32_t scale_min = 0;
+  std::uint32_t scale_max = 0;
   std::uint32_t lr_tile = 64;
   std::uint32_t lr_overlap = 8;
   std::optional<LrTraining> lr_training;  // manifest "lr_codec": a model for lossy thumbnails
@@ -74,6 +78,17 @@ std::vector<std::filesystem::path> installed_bundles(const std::string& model_di
 // implausibly large.
 std::vector<std::uint8_t> read_bundle_file(const std::filesystem::path& path);
 
+// Whether `b` runs at `s`, and the scales it serves in words ("16", "2..32 on each axis").
+// Inline: the LibTorch runtime module uses them and links none of the engine's symbols.
+inline bool bundle_serves(const Bundle& b, Scale s) {
+  if (b.scale_max == 0) return s.x == b.scale && s.y == b.scale;
+  return s.x >= b.scale_min && s.x <= b.scale_max && s.y >= b.scale_min && s.y <= b.scale_max;
+}
+inline std::string bundle_scales_text(const Bundle& b) {
+  if (b.scale_max == 0) return std::to_string(b.scale);
+  return std::to_string(b.scale_min) + ".." + std::to_string(b.scale_max) + " on each axis";
+}
+
 // A plain bundle name -> its directory, or empty if it is not plain or no folder has it.
 std::filesystem::path find_bundle(const std::string& name, const std::string& model_dir);
 
@@ -103,8 +118,9 @@ std::filesystem::path engine_binary_path();
 bool running_from_build_tree();
 
 // The model used when none is named: the learned bundle of the profile's family for the scale
-// (fidelity: "pix16" for 0 = default or 16, "pix32" for 32; perceptual: "tadm16", "tadm32"), else
-// "classic". A static string (tadm_default_model and tadm_default_model_for return it).
-const char* default_model_name(std::uint32_t scale, tadm_profile profile = TADM_PROFILE_FIDELITY);
+// (fidelity: "pix16" for 0 = default or 16, "pix32" for 32; perceptual: "tadm16", "tadm32"), the
+// any-scale "any32" for every other scale up to 32 on each axis, else "classic". A static string
+// (tadm_default_model and tadm_default_model_for return it).
+const char* default_model_name(Scale scale, tadm_profile profile = TADM_PROFILE_FIDELITY);
 
 }  // namespace tadm

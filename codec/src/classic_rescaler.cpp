@@ -23,6 +23,8 @@ class ClassicRescaler final : public Rescaler {
   explicit ClassicRescaler(ResampleFilter up) : up_(up) {}
   const ModelIdentity& identity() const override { return classic_identity(); }
   std::uint32_t native_scale() const override { return 0; }
+  bool serves(Scale) const override { return true; }
+  std::string served_scales() const override { return "2..64 on each axis"; }
   // resample(): the horizontal pass (at most half the pixels at scale >= 2) and the output.
   MemoryUse downscale_memory() const override { return {8, 0}; }
   MemoryUse upscale_memory() const override { return {20, 0}; }

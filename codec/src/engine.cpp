@@ -154,7 +154,6 @@ Encoder::Encoder(const tadm_encoder_settings& settings) : settings_(settings) {
     fail(TADM_ERROR_INVALID_ARGUMENT, "vertical scale " + std::to_string(settings.scale_y) + " is outside 2..64");
   if (settings.scale_y != 0 && settings.scale == 0)
     fail(TADM_ERROR_INVALID_ARGUMENT, "a vertical scale (scale_y) needs the horizontal one (scale) too");
-  const bool asymmetric = settings.scale_y != 0 && settings.scale_y != settings.scale;
   check_enum(enum_value(settings.container), TADM_CONTAINER_TADM, TADM_CONTAINER_AVIF, "container",
              "tadm (0), heif (1) or avif (2)");
   check_enum(enum_value(common.device), TADM_DEVICE_AUTO, TADM_DEVICE_CUDA, "device", "auto (0), cpu (1) or cuda (2)");
@@ -169,9 +168,9 @@ Encoder::Encoder(const tadm_encoder_settings& settings) : settings_(settings) {
   std::string spec = common.model ? common.model : "";
   if (spec.empty()) {
     // The default: the learned bundle for the scale; the baseline only for scales no learned
-    // bundle serves (learned bundles are square). A missing default bundle or runtime is an
-    // error, never a silent downgrade.
-    spec = asymmetric ? "classic" : default_model_name(settings.scale, settings.profile);
+    // bundle serves. A missing default bundle or runtime is an error, never a silent downgrade.
+    spec = default_model_name(Scale{settings.scale, settings.scale_y ? settings.scale_y : settings.scale},
+                              settings.profile);
   }
   rescaler_ = open_model(spec, ModelSource::kUser, model_dir, ResampleFilter::kBicubic, common.device, common.log,
                          common.user);
@@ -184,10 +183,9 @@ Encoder::Encoder(const tadm_encoder_settings& settings) : settings_(settings) {
                 "thumbnail refinement needs a learned model; the classic rescaler encodes without it");
   scale_.x = settings.scale ? settings.scale : (native ? native : 16);
   scale_.y = settings.scale_y ? settings.scale_y : scale_.x;
-  if (native && (scale_.x != native || scale_.y != native))
+  if (!rescaler_->serves(scale_))
     fail(TADM_ERROR_INVALID_ARGUMENT, "model " + rescaler_->identity().name + " works at scale " +
-                                          std::to_string(native) + ", not " + scale_text(scale_) +
-                                          (asymmetric ? " (unequal scales need the classic model)" : ""));
+                                          rescaler_->served_scales() + ", not " + scale_text(scale_));
   choose_lr_codec(settings);
 }
 

@@ -58,7 +58,17 @@ double RateControlData::at(int quality) const {
   return by_quality.back().second;
 }
 
+double RateControlData::at_scale(std::uint32_t s) const {
+  for (std::size_t i = 1; i < by_scale.size(); ++i) {
+    const auto [s1, e1] = by_scale[i];
+    const auto [s0, e0] = by_scale[i - 1];
+    if (int(s) >= s0 && int(s) <= s1) return e0 + (e1 - e0) * (int(s) - s0) / double(s1 - s0);
+  }
+  return by_scale.size() == 1 && int(s) == by_scale[0].first ? by_scale[0].second : 0.0;
+}
+
 double RateControlData::best() const {
+  if (!by_scale.empty()) return by_scale.front().second;
   if (by_quality.empty()) return equivalent;
   double b = std::numeric_limits<double>::infinity();
   for (const auto& [q, e] : by_quality) b = std::min(b, e);
@@ -94,6 +104,15 @@ std::optional<RateControlData> read_rate_control(const fs::path& dir) {
         d.by_quality.emplace_back(q, check_scale(p.at(1).get<double>()));
       }
       if (d.by_quality.empty()) fail(TADM_ERROR_MODEL, where + ": no qualities");
+    } else if (j.contains("equivalent_classic_scale_by_scale")) {
+      for (const auto& p : j.at("equivalent_classic_scale_by_scale")) {
+        const int s = p.at(0).get<int>();
+        const double e = check_scale(p.at(1).get<double>());
+        if (s < 2 || s > 64 || (!d.by_scale.empty() && (s <= d.by_scale.back().first || e <= d.by_scale.back().second)))
+          fail(TADM_ERROR_MODEL, where + ": scales and their equivalents must rise, scales within 2..64");
+        d.by_scale.emplace_back(s, e);
+      }
+      if (d.by_scale.empty()) fail(TADM_ERROR_MODEL, where + ": no scales");
     } else {
       d.equivalent = check_scale(j.at("equivalent_classic_scale").get<double>());
     }
@@ -126,14 +145,10 @@ RateControlledEncoder::RateControlledEncoder(const tadm_encoder_settings& settin
   const bool lossy_allowed = !settings.lr_lossless && settings.container == TADM_CONTAINER_TADM;
 
   // The fallback, made first: it validates every other setting with the engine's own checks.
+  std::optional<ScaleFamily> classic;
   if (lossless) {
-    Candidate& c = classic_[kMaxScale];
-    c.model = "classic";
-    c.scale = kMaxScale;
-    c.codec = *lossless;
-    c.label = "classic " + scale_label(kMaxScale) + " " + codec_name(*lossless);
-    c.data.equivalent = kMaxScale;
-    chosen_ = &encoder_for(c);
+    classic = ScaleFamily{"classic", kMinScale, kMaxScale, *lossless, {}, {}};
+    chosen_ = &encoder_for(classic->at(kMaxScale));
     limits_ = chosen_->limits();
   }
   for (const fs::path& dir : installed_bundles(model_dir_)) {
@@ -142,6 +157,18 @@ RateControlledEncoder::RateControlledEncoder(const tadm_encoder_settings& settin
       const std::optional<RateControlData> data = read_rate_control(dir);
       if (!data || data->profile != settings.profile) continue;
       const Bundle b = load_bundle(dir, BundleParts::kManifest);
+      if (b.scale_max != 0) {  // any-scale: a family over the square scales it has data for
+        if (!lossless || data->by_scale.empty()) continue;
+        ScaleFamily f{b.identity.name, std::uint32_t(data->by_scale.front().first),
+                      std::uint32_t(data->by_scale.back().first), *lossless, *data, {}};
+        f.lo = std::max(f.lo, b.scale_min);
+        f.hi = std::min(f.hi, b.scale_max);
+        if (f.lo > f.hi) continue;
+        encoder_for(f.at(f.hi));  // loaded now: a model that cannot run is no candidate
+        families_.push_back(std::move(f));
+        continue;
+      }
+      if (!data->by_scale.empty()) continue;  // by-scale data belongs to any-scale bundles
       Candidate c;
       c.model = b.identity.name;
       c.scale = b.scale;
@@ -163,12 +190,25 @@ RateControlledEncoder::RateControlledEncoder(const tadm_encoder_settings& settin
   }
   std::stable_sort(learned_.begin(), learned_.end(),
                    [](const Candidate& a, const Candidate& b) { return a.data.best() < b.data.best(); });
+  if (classic) families_.push_back(std::move(*classic));  // last: the any-scale bundles restore better
   if (!lossless && learned_.empty())
     fail(TADM_ERROR_INVALID_ARGUMENT,
          std::string("choosing the operating point for a byte target: no installed model of this profile is trained for ") +
              codec_name(static_cast<tadm_lr_codec>(requested)) +
              " thumbnails; give the scale (and model) yourself, or let the thumbnail codec be chosen (auto)");
   if (!chosen_) chosen_ = &encoder_for(learned_.front());
+}
+
+RateControlledEncoder::Candidate& RateControlledEncoder::ScaleFamily::at(std::uint32_t s) {
+  Candidate& c = points[s];
+  if (c.model.empty()) {
+    c.model = model;
+    c.scale = s;
+    c.codec = codec;
+    c.label = model + " " + scale_label(s) + " " + codec_name(codec);
+    c.data.equivalent = equivalent(s);
+  }
+  return c;
 }
 
 Encoder& RateControlledEncoder::encoder_for(Candidate& c) {
@@ -217,9 +257,10 @@ std::vector<std::uint8_t> RateControlledEncoder::encode(const Image& image) {
   std::string best_label;
   std::uint64_t smallest = std::numeric_limits<std::uint64_t>::max();
   std::string smallest_label;
-  const float steps = float(learned_.size()) + 11.0f;  // the learned models, then about 11 classic probes
+  // the learned models, then about 11 probes per scale family
+  const float steps = float(learned_.size()) + 11.0f * float(families_.size());
   float done = 0;
-  // With effort 1, every fitting learned point and the classic one are decoded and measured.
+  // With effort 1, every fitting learned point and each scale family's best are decoded and measured.
   const bool measure = settings_.target_effort > 0 && settings_.profile == TADM_PROFILE_FIDELITY;
   struct Fit {
     std::vector<std::uint8_t> bytes;
@@ -228,7 +269,7 @@ std::vector<std::uint8_t> RateControlledEncoder::encode(const Image& image) {
     double score;
   };
   std::vector<Fit> fits;
-  auto consider = [&](Candidate& c) {
+  auto consider = [&](Candidate& c, bool family) {
     double score = 0;
     std::uint64_t small = 0;
     std::optional<std::vector<std::uint8_t>> out = attempt(c, image, score, small);
@@ -242,7 +283,7 @@ std::vector<std::uint8_t> RateControlledEncoder::encode(const Image& image) {
     }
     const std::string label =
         c.label + (c.data.by_quality.empty() ? "" : " q" + std::to_string(c.encoder->lr_quality()));
-    if (measure && c.model != "classic") fits.push_back({*out, c.encoder.get(), label, score});
+    if (measure && !family) fits.push_back({*out, c.encoder.get(), label, score});
     if (score < best_score || (score == best_score && out->size() < best.size())) {
       best_score = score;
       best = std::move(*out);
@@ -254,45 +295,41 @@ std::vector<std::uint8_t> RateControlledEncoder::encode(const Image& image) {
   // The learned models, best first; a model whose best cannot beat what fits already is skipped
   // (unless every fitting one is to be measured).
   for (Candidate& c : learned_)
-    if (measure || c.data.best() < best_score) consider(c);
-  // Classic at scale s restores like classic at s: only scales below the best so far can win.
-  // File size falls as the scale rises, so bisect for the smallest scale that fits.
-  if (!classic_.empty()) {
-    const tadm_lr_codec codec = classic_.at(kMaxScale).codec;
-    auto classic = [&](std::uint32_t s) -> Candidate& {
-      Candidate& c = classic_[s];
-      if (!c.encoder) {
-        c.model = "classic";
-        c.scale = s;
-        c.codec = codec;
-        c.label = "classic " + scale_label(s) + " " + codec_name(codec);
-        c.data.equivalent = s;
-      }
-      return c;
-    };
-    const std::uint32_t cap = std::isinf(best_score)
-                                  ? kMaxScale
-                                  : static_cast<std::uint32_t>(std::max(0.0, std::ceil(best_score) - 1.0));
+    if (measure || c.data.best() < best_score) consider(c, false);
+  // A scale family at s restores like classic at equivalent(s), which rises with s: only the
+  // scales whose equivalent is below the best so far can win. File size falls as the scale rises,
+  // so bisect for the smallest of them that fits.
+  for (ScaleFamily& f : families_) {
+    // (With effort 1 every family is searched whole: its best point is decoded below.)
+    std::uint32_t cap = f.hi;
+    while (!measure && cap >= f.lo && !(f.equivalent(cap) < best_score)) --cap;
+    if (cap < f.lo) continue;
     std::map<std::uint32_t, bool> tried;  // this image's probes
-    auto classic_fits = [&](std::uint32_t s) {
+    auto fits_at = [&](std::uint32_t s) {
       const auto it = tried.find(s);
-      return it != tried.end() ? it->second : (tried[s] = consider(classic(s)));
+      return it != tried.end() ? it->second : (tried[s] = consider(f.at(s), true));
     };
-    if (cap >= kMinScale && classic_fits(std::min(cap, kMaxScale))) {
-      std::uint32_t lo = kMinScale, hi = std::min(cap, kMaxScale);  // hi fits
-      while (lo < hi) {
-        const std::uint32_t mid = (lo + hi) / 2;
-        if (classic_fits(mid)) hi = mid;
-        else lo = mid + 1;
+    if (!fits_at(cap)) continue;
+    std::uint32_t lo = f.lo, hi = cap;  // hi fits
+    while (lo < hi) {
+      const std::uint32_t mid = (lo + hi) / 2;
+      if (fits_at(mid)) hi = mid;
+      else lo = mid + 1;
+    }
+    // Size is not strictly monotone in the scale (the thumbnail's side is rounded up, its content
+    // shifts): look further down until kLocalMisses scales in a row do not fit.
+    for (std::uint32_t s = hi, misses = 0; s > f.lo && misses < kLocalMisses; --s)
+      if (fits_at(s - 1)) {
+        misses = 0;
+        hi = s - 1;
+      } else {
+        ++misses;
       }
-      // Size is not strictly monotone in the scale (the thumbnail's side is rounded up, its content
-      // shifts): look further down until kLocalMisses scales in a row do not fit.
-      for (std::uint32_t s = hi, misses = 0; s > kMinScale && misses < kLocalMisses; --s)
-        misses = classic_fits(s - 1) ? 0 : misses + 1;
+    if (measure) {  // the family's best point joins the decoded comparison (encoded again)
+      Candidate& c = f.at(hi);
+      fits.push_back({c.encoder->encode(image), c.encoder.get(), c.label, c.data.equivalent});
     }
   }
-  if (measure && best_encoder && best_encoder->rescaler().native_scale() == 0)
-    fits.push_back({best, best_encoder, best_label, best_score});  // the classic point found
   if (measure && fits.size() > 1) {
     // Decode each and keep the highest PSNR against this image; the prediction breaks ties.
     tadm_decoder_settings ds;

@@ -22,9 +22,13 @@ struct RateControlData {
   tadm_profile profile = TADM_PROFILE_FIDELITY;
   double equivalent = 0;                              // lossless thumbnails
   std::vector<std::pair<int, double>> by_quality;     // lossy: (quality, equivalent), qualities rising
+  // Any-scale bundles: (scale, equivalent) at measured square scales, both rising.
+  std::vector<std::pair<int, double>> by_scale;
   // The equivalent classic scale at `quality` (linear between the measured qualities, the end
   // values beyond them); `equivalent` for lossless thumbnails.
   double at(int quality) const;
+  // An any-scale bundle's at scale `s` (linear between the measured scales; 0 outside them).
+  double at_scale(std::uint32_t s) const;
   // The best (lowest) the model can reach.
   double best() const;
 };
@@ -38,8 +42,10 @@ bool chooses_operating_point(const tadm_encoder_settings& settings);
 
 class RateControlledEncoder {
  public:
-  // The candidates: classic at every scale 2..64, and every installed bundle of the settings'
-  // profile that has rate-control data and a thumbnail codec the settings allow. Throws
+  // The candidates: classic at every scale 2..64, every installed any-scale bundle of the
+  // settings' profile with rate-control data at every square scale it has data for, and every
+  // other installed bundle of the profile that has rate-control data and a thumbnail codec the
+  // settings allow. Throws
   // TADM_ERROR_INVALID_ARGUMENT when the settings allow no candidate.
   explicit RateControlledEncoder(const tadm_encoder_settings& settings);
   std::vector<std::uint8_t> encode(const Image& image);
@@ -56,6 +62,17 @@ class RateControlledEncoder {
     RateControlData data;
     std::unique_ptr<Encoder> encoder;  // learned: loaded with the candidates; classic: on first use
   };
+  // A model serving a range of square scales (classic 2..64, an any-scale bundle its measured
+  // range), searched by bisection: the file shrinks as the scale rises, and so does the quality.
+  struct ScaleFamily {
+    std::string model;
+    std::uint32_t lo = 2, hi = 64;
+    tadm_lr_codec codec = TADM_LR_PNG;
+    RateControlData data;                        // by_scale; classic: none (equivalent = scale)
+    std::map<std::uint32_t, Candidate> points;   // by scale, made on first use
+    double equivalent(std::uint32_t s) const { return data.by_scale.empty() ? double(s) : data.at_scale(s); }
+    Candidate& at(std::uint32_t s);
+  };
   Encoder& encoder_for(Candidate& c);
   // The file of `c` for `image` if it fits the target (its predicted equivalent scale in `score`),
   // else nullopt with the smallest size it reaches in `smallest`.
@@ -66,7 +83,7 @@ class RateControlledEncoder {
   std::string model_dir_;
   tadm_limits limits_{};
   std::vector<Candidate> learned_;                   // ordered by their best equivalent scale
-  std::map<std::uint32_t, Candidate> classic_;       // by scale, made on first use
+  std::vector<ScaleFamily> families_;                // any-scale bundles, then classic (when lossless)
   Encoder* chosen_ = nullptr;
 };
 

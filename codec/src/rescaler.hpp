@@ -72,9 +72,13 @@ class Rescaler {
  public:
   virtual ~Rescaler() = default;
   virtual const ModelIdentity& identity() const = 0;
-  // The one scale a learned bundle was trained for, the same on both axes; 0 when any scale
-  // 2..64 works on each axis (classic).
+  // The scale used when none is asked for: the one a per-scale bundle was trained for, the
+  // default of an any-scale bundle; 0 for classic (any scale 2..64 on each axis).
   virtual std::uint32_t native_scale() const = 0;
+  // Whether the model runs at `scale` (each axis already within 2..64), and the scales it serves
+  // in words for messages ("16", "2..32 on each axis").
+  virtual bool serves(Scale scale) const = 0;
+  virtual std::string served_scales() const = 0;
   // HR RGB planes -> LR RGB planes of ceil(W/scale.x) x ceil(H/scale.y), not yet quantised.
   virtual Planes downscale(const Planes& hr, Scale scale, RunContext& ctx) const = 0;
   // LR RGB planes (8-bit values / 255) -> RGB planes of exactly width x height.

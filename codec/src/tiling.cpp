@@ -55,37 +55,37 @@ float axis_weight(const TileSpan& sp, double u, double f) {
 
 }  // namespace
 
-Planes run_tiled(const Planes& in, std::uint32_t scale, TileDirection direction,
+Planes run_tiled(const Planes& in, std::uint32_t scale_x, std::uint32_t scale_y, TileDirection direction,
                  std::uint32_t lr_width, std::uint32_t lr_height, const TileGeometry& geometry,
                  const TileFn& run, const std::function<void(float)>& progress) {
   const bool up = direction == TileDirection::kUp;
-  const std::uint32_t in_f = up ? 1 : scale;   // input pixels per LR pixel
-  const std::uint32_t out_f = up ? scale : 1;  // output pixels per LR pixel
+  const std::uint32_t in_fx = up ? 1 : scale_x, in_fy = up ? 1 : scale_y;     // input pixels per LR pixel
+  const std::uint32_t out_fx = up ? scale_x : 1, out_fy = up ? scale_y : 1;  // output pixels per LR pixel
   const auto xs = tile_spans(lr_width, geometry);
   const auto ys = tile_spans(lr_height, geometry);
   std::uint32_t out_channels = 0;
   Planes acc;
-  std::vector<float> weight(std::size_t{lr_width} * out_f * lr_height * out_f, 0.0f);
+  std::vector<float> weight(std::size_t{lr_width} * out_fx * lr_height * out_fy, 0.0f);
   const std::size_t total = xs.size() * ys.size();
   std::size_t done = 0;
   for (const TileSpan& sy : ys) {
     for (const TileSpan& sx : xs) {
-      const Planes tile_in = crop(in, sx.lo * in_f, sy.lo * in_f, (sx.hi - sx.lo) * in_f, (sy.hi - sy.lo) * in_f);
+      const Planes tile_in = crop(in, sx.lo * in_fx, sy.lo * in_fy, (sx.hi - sx.lo) * in_fx, (sy.hi - sy.lo) * in_fy);
       const Planes tile_out = run(tile_in, sx, sy);
-      const std::uint32_t tw = (sx.hi - sx.lo) * out_f, th = (sy.hi - sy.lo) * out_f;
+      const std::uint32_t tw = (sx.hi - sx.lo) * out_fx, th = (sy.hi - sy.lo) * out_fy;
       if (tile_out.width != tw || tile_out.height != th)
         fail(TADM_ERROR_MODEL, "the model returned a " + std::to_string(tile_out.width) + "x" +
                                    std::to_string(tile_out.height) + " tile where " + std::to_string(tw) +
                                    "x" + std::to_string(th) + " was expected (wrong scale or I/O contract)");
       if (out_channels == 0) {
         out_channels = tile_out.channels;
-        acc = Planes(lr_width * out_f, lr_height * out_f, out_channels);
+        acc = Planes(lr_width * out_fx, lr_height * out_fy, out_channels);
       }
       std::vector<float> wx(tw);
-      for (std::uint32_t u = 0; u < tw; ++u) wx[u] = axis_weight(sx, sx.lo * out_f + u, out_f);
+      for (std::uint32_t u = 0; u < tw; ++u) wx[u] = axis_weight(sx, sx.lo * out_fx + u, out_fx);
       for (std::uint32_t v = 0; v < th; ++v) {
-        const float wy = axis_weight(sy, sy.lo * out_f + v, out_f);
-        const std::size_t row = std::size_t{sy.lo * out_f + v} * acc.width + sx.lo * out_f;
+        const float wy = axis_weight(sy, sy.lo * out_fy + v, out_fy);
+        const std::size_t row = std::size_t{sy.lo * out_fy + v} * acc.width + sx.lo * out_fx;
         for (std::uint32_t u = 0; u < tw; ++u) weight[row + u] += wx[u] * wy;
         for (std::uint32_t c = 0; c < out_channels; ++c) {
           const float* src = tile_out.plane(c) + std::size_t{v} * tw;

@@ -1,7 +1,7 @@
 // Tiled application of a size-changing operator with overlap and feathered blending, so memory
 // stays bounded for any image size. The tile grid is laid on the LR grid (lr_width x lr_height):
-// an "up" operator maps an LR tile to `scale` times its size, a "down" operator maps an HR tile
-// of `scale` times an LR tile to that LR tile.
+// an "up" operator maps an LR tile to scale_x times its width and scale_y times its height, a
+// "down" operator maps an HR tile of that size to the LR tile.
 #pragma once
 
 #include <cstdint>
@@ -29,7 +29,7 @@ std::vector<TileSpan> tile_spans(std::uint32_t size, const TileGeometry& geometr
 // `run` receives an input tile (planes) with its place on the LR grid (the spans across and
 // down) and returns its output tile. `in` must be exactly lr size (up) or lr size * scale (down).
 using TileFn = std::function<Planes(const Planes& tile, const TileSpan& x, const TileSpan& y)>;
-Planes run_tiled(const Planes& in, std::uint32_t scale, TileDirection direction,
+Planes run_tiled(const Planes& in, std::uint32_t scale_x, std::uint32_t scale_y, TileDirection direction,
                  std::uint32_t lr_width, std::uint32_t lr_height, const TileGeometry& geometry,
                  const TileFn& run, const std::function<void(float)>& progress);
 

@@ -141,6 +141,8 @@ class LearnedRescaler final : public Rescaler {
 
   const ModelIdentity& identity() const override { return bundle_.identity; }
   std::uint32_t native_scale() const override { return bundle_.scale; }
+  bool serves(Scale scale) const override { return bundle_serves(bundle_, scale); }
+  std::string served_scales() const override { return bundle_scales_text(bundle_); }
   std::optional<LrTraining> lr_training() const override { return bundle_.lr_training; }
   // Down: the edge-padded copy of the photo. Up: the blended output planes, their weights and
   // the crop to the stored size. Tiles: the activations of this family's bodies, about 256 bytes
@@ -151,21 +153,20 @@ class LearnedRescaler final : public Rescaler {
 
   Planes downscale(const Planes& hr, Scale s, RunContext& ctx) const override {
     check_scale(s, TADM_ERROR_INVALID_ARGUMENT);
-    const std::uint32_t scale = s.x;
-    const std::uint32_t lw = (hr.width + scale - 1) / scale, lh = (hr.height + scale - 1) / scale;
-    const Planes padded = pad_edge(hr, lw * scale, lh * scale);
-    if (ctx.refine_iterations <= 0) return run(encoder_, padded, TileDirection::kDown, lw, lh, ctx, "encoder");
+    const std::uint32_t lw = (hr.width + s.x - 1) / s.x, lh = (hr.height + s.y - 1) / s.y;
+    const Planes padded = pad_edge(hr, lw * s.x, lh * s.y);
+    if (ctx.refine_iterations <= 0) return run(encoder_, padded, s, TileDirection::kDown, lw, lh, ctx, "encoder");
     RunContext encode_ctx = ctx;
     encode_ctx.progress = [&ctx](float f) { ctx.progress(0.1f * f); };
-    Planes lr = run(encoder_, padded, TileDirection::kDown, lw, lh, encode_ctx, "encoder");
-    return refine(padded, std::move(lr), ctx);
+    Planes lr = run(encoder_, padded, s, TileDirection::kDown, lw, lh, encode_ctx, "encoder");
+    return refine(padded, std::move(lr), s, ctx);
   }
 
   Planes upscale(const Planes& lr, Scale scale, std::uint32_t width, std::uint32_t height,
                  RunContext& ctx) const override {
     check_scale(scale, TADM_ERROR_UNSUPPORTED);
     if (bundle_.enhancer && ctx.hint) check_hint(*ctx.hint, lr.width, lr.height);
-    Planes full = run(decoder_, lr, TileDirection::kUp, lr.width, lr.height, ctx, "decoder");
+    Planes full = run(decoder_, lr, scale, TileDirection::kUp, lr.width, lr.height, ctx, "decoder");
     if (full.width == width && full.height == height) return full;
     if (full.width < width || full.height < height)
       fail(TADM_ERROR_CORRUPT, "the LR image is too small for the stored original size");
@@ -207,11 +208,12 @@ class LearnedRescaler final : public Rescaler {
   }
 
  private:
-  // A bundle serves its own square scale only: asking it for another is the caller's mistake when
-  // encoding, and a file this bundle cannot decode (spec/decoding.md section 4) when decoding.
+  // A bundle serves its own square scale, or (any-scale bundles) its range on each axis: asking
+  // it for another is the caller's mistake when encoding, and a file this bundle cannot decode
+  // (spec/decoding.md section 4) when decoding.
   void check_scale(Scale scale, tadm_status status) const {
-    if (scale.x != bundle_.scale || scale.y != bundle_.scale)
-      fail(status, "model " + bundle_.identity.name + " works at scale " + std::to_string(bundle_.scale) + ", not " +
+    if (!bundle_serves(bundle_, scale))
+      fail(status, "model " + bundle_.identity.name + " works at scale " + bundle_scales_text(bundle_) + ", not " +
                        scale_text(scale));
   }
 
@@ -219,8 +221,8 @@ class LearnedRescaler final : public Rescaler {
   // max_tile_pixels at full resolution (this bounds the model's activation memory). The core
   // never drops below max(16, margin) LR pixels, where margins would cost more than the core;
   // past that the margin gives way instead (the feathered blend keeps seams invisible).
-  TileGeometry geometry(std::uint64_t max_tile_pixels) const {
-    const auto side = static_cast<std::uint32_t>(std::sqrt(static_cast<double>(max_tile_pixels)) / bundle_.scale);
+  TileGeometry geometry(std::uint64_t max_tile_pixels, Scale s) const {
+    const auto side = static_cast<std::uint32_t>(std::sqrt(static_cast<double>(max_tile_pixels) / (static_cast<double>(s.x) * s.y)));
     TileGeometry g{bundle_.lr_tile, bundle_.lr_overlap};
     if (g.tile + 2 * g.margin <= side) return g;
     const std::uint32_t min_core = std::max(16u, g.margin);
@@ -233,7 +235,7 @@ class LearnedRescaler final : public Rescaler {
     return g;
   }
 
-  Planes run(torch::jit::Module& module, const Planes& in, TileDirection dir, std::uint32_t lw,
+  Planes run(torch::jit::Module& module, const Planes& in, Scale scale, TileDirection dir, std::uint32_t lw,
              std::uint32_t lh, RunContext& ctx, const char* role) const {
     torch::set_num_threads(ctx.threads);
     c10::InferenceMode guard;
@@ -252,7 +254,7 @@ class LearnedRescaler final : public Rescaler {
         if (timestep_input)
           y = module.forward({x, torch::full({1}, tile_timestep(ctx, sx, sy), torch::kFloat32).to(device_)}).toTensor();
         else
-          y = module.forward({x}).toTensor();
+          y = module.forward(inputs(x, scale)).toTensor();
       } catch (const std::exception& e) {
         std::string msg = e.what();
         if (const auto nl = msg.find('\n'); nl != std::string::npos) msg.resize(nl);
@@ -266,7 +268,14 @@ class LearnedRescaler final : public Rescaler {
       std::copy_n(y.data_ptr<float>(), out.data.size(), out.data.data());
       return out;
     };
-    return run_tiled(in, bundle_.scale, dir, lw, lh, geometry(ctx.limits.max_tile_pixels), fn, ctx.progress);
+    return run_tiled(in, scale.x, scale.y, dir, lw, lh, geometry(ctx.limits.max_tile_pixels, scale), fn, ctx.progress);
+  }
+
+  // A module's inputs besides timesteps: the tensor, and for an any-scale bundle the scale across
+  // and down (forward(x, sx, sy)).
+  std::vector<torch::jit::IValue> inputs(const torch::Tensor& x, Scale scale) const {
+    if (bundle_.scale_max == 0) return {x};
+    return {x, static_cast<std::int64_t>(scale.x), static_cast<std::int64_t>(scale.y)};
   }
 
   // A hint must describe this thumbnail (the container checked its grid against its own tile
@@ -303,15 +312,15 @@ class LearnedRescaler final : public Rescaler {
   // step). Tiles are refined one after another on the shared thumbnail, each optimising its core
   // against its core's HR pixels with the margins as fixed context. Each tile keeps the best
   // iterate seen, the encoder's own thumbnail included, so refinement never makes a core worse.
-  Planes refine(const Planes& hr, Planes lr, RunContext& ctx) const {
+  Planes refine(const Planes& hr, Planes lr, Scale scale, RunContext& ctx) const {
     using torch::indexing::Slice;
     const int iterations = ctx.refine_iterations;
-    const std::int64_t s = bundle_.scale;
+    const std::int64_t ux = scale.x, uy = scale.y;
     constexpr double kStep = 4.0 / 255.0;  // Adam step at the start: 4 levels of the 8-bit thumbnail
     torch::set_num_threads(ctx.threads);
     torch::AutoGradMode grad(true);
     // Backpropagation keeps every activation of the decoder alive: a quarter of the decode budget.
-    const TileGeometry g = geometry(std::max<std::uint64_t>(ctx.limits.max_tile_pixels / 4, 1));
+    const TileGeometry g = geometry(std::max<std::uint64_t>(ctx.limits.max_tile_pixels / 4, 1), scale);
     const auto xs = tile_spans(lr.width, g), ys = tile_spans(lr.height, g);
     const torch::Tensor hr_t =
         torch::from_blob(const_cast<float*>(hr.data.data()), {1, 3, hr.height, hr.width}, torch::kFloat32);
@@ -329,7 +338,7 @@ class LearnedRescaler final : public Rescaler {
           const std::int64_t cy0 = sy.start - sy.lo, cy1 = sy.end - sy.lo;
           const std::int64_t cx0 = sx.start - sx.lo, cx1 = sx.end - sx.lo;
           const torch::Tensor target =
-              hr_t.index({Slice(), Slice(), Slice(sy.start * s, sy.end * s), Slice(sx.start * s, sx.end * s)}).to(device_);
+              hr_t.index({Slice(), Slice(), Slice(sy.start * uy, sy.end * uy), Slice(sx.start * ux, sx.end * ux)}).to(device_);
           torch::Tensor var = lr_t.index({Slice(), Slice(), Slice(sy.lo, sy.hi), Slice(sx.lo, sx.hi)}).to(device_, true);
           torch::Tensor core = torch::zeros_like(var);
           core.index_put_({Slice(), Slice(), Slice(cy0, cy1), Slice(cx0, cx1)}, 1.0);
@@ -337,8 +346,8 @@ class LearnedRescaler final : public Rescaler {
           const torch::Tensor own_t = torch::full({1}, -1.0f, torch::kFloat32).to(device_);
           auto loss_of = [&](const torch::Tensor& q) {
             const torch::Tensor out =
-                (bundle_.enhancer ? decoder_.forward({q, own_t}) : decoder_.forward({q})).toTensor();
-            return (out.index({Slice(), Slice(), Slice(cy0 * s, cy1 * s), Slice(cx0 * s, cx1 * s)}) - target)
+                (bundle_.enhancer ? decoder_.forward({q, own_t}) : decoder_.forward(inputs(q, scale))).toTensor();
+            return (out.index({Slice(), Slice(), Slice(cy0 * uy, cy1 * uy), Slice(cx0 * ux, cx1 * ux)}) - target)
                 .square()
                 .mean();
           };

@@ -54,9 +54,25 @@ def png_bytes(a: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def pad_edge(a: np.ndarray, s: int) -> np.ndarray:
+def axes(scale) -> tuple:
+    """(across, down) of a scale given as 16, (24, 16) or "24x16"."""
+    if isinstance(scale, str):
+        x, _, y = scale.partition("x")
+        return int(x), int(y or x)
+    if isinstance(scale, (tuple, list)):
+        return int(scale[0]), int(scale[1])
+    return int(scale), int(scale)
+
+
+def scale_label(scale) -> str:
+    sx, sy = axes(scale)
+    return str(sx) if sx == sy else f"{sx}x{sy}"
+
+
+def pad_edge(a: np.ndarray, s) -> np.ndarray:
+    sx, sy = axes(s)
     h, w = a.shape[:2]
-    return np.pad(a, ((0, (-h) % s), (0, (-w) % s), (0, 0)), mode="edge")
+    return np.pad(a, ((0, (-h) % sy), (0, (-w) % sx), (0, 0)), mode="edge")
 
 
 def to_t(a: np.ndarray) -> torch.Tensor:
@@ -72,17 +88,21 @@ class LearnedCodec:
     tile as the C++ runtime does, since its timestep is chosen per tile; `t` as that forward takes
     it: -1 the model's own per tile, 0 no enhancement, > 0 that timestep everywhere."""
 
-    def __init__(self, encoder, decoder, scale: int, tile=None, t=None):
+    def __init__(self, encoder, decoder, scale: int, tile=None, t=None, any_scale=False):
         self.enc, self.dec, self.scale, self.tile, self.t = encoder, decoder, scale, tile, t
+        self.any_scale = any_scale  # modules take (x, sx, sy); self.scale may be (sx, sy)
+
+    def _args(self) -> tuple:
+        return axes(self.scale) if self.any_scale else ()
 
     @torch.no_grad()
     def encode(self, a: np.ndarray) -> np.ndarray:
-        return to_u8(self.enc(to_t(pad_edge(a, self.scale))))  # round(clamp(v,0,1)*255)
+        return to_u8(self.enc(to_t(pad_edge(a, self.scale)), *self._args()))  # round(clamp(v,0,1)*255)
 
     @torch.no_grad()
     def decode(self, lr: np.ndarray, h: int, w: int) -> np.ndarray:
         if self.t is None:
-            return to_u8(self.dec(to_t(lr))[..., :h, :w])
+            return to_u8(self.dec(to_t(lr), *self._args())[..., :h, :w])
         from .tiling import decode_tiled
         t = torch.tensor([float(self.t)])
         core, overlap = self.tile
@@ -91,16 +111,18 @@ class LearnedCodec:
 
 
 class ClassicCodec:
-    def __init__(self, scale: int):
-        self.scale = scale
+    def __init__(self, scale):
+        self.scale = scale  # 16 or (sx, sy)
 
     def encode(self, a: np.ndarray) -> np.ndarray:
+        sx, sy = axes(self.scale)
         p = pad_edge(a, self.scale)
         h, w = p.shape[:2]
-        return np.array(Image.fromarray(p).resize((w // self.scale, h // self.scale), Image.BICUBIC))
+        return np.array(Image.fromarray(p).resize((w // sx, h // sy), Image.BICUBIC))
 
     def decode(self, lr: np.ndarray, h: int, w: int) -> np.ndarray:
-        H, W = lr.shape[0] * self.scale, lr.shape[1] * self.scale
+        sx, sy = axes(self.scale)
+        H, W = lr.shape[0] * sy, lr.shape[1] * sx
         return np.array(Image.fromarray(lr).resize((W, H), Image.BICUBIC))[:h, :w]
 
 
@@ -120,11 +142,11 @@ def load_bundle(path: str):
     if "enhancer" in man:
         tile = (int(man["tile"]["lr_tile"]), int(man["tile"]["lr_overlap"]))
         return LearnedCodec(enc, dec, int(man["scale"]), tile=tile, t=-1.0), man
-    return LearnedCodec(enc, dec, int(man["scale"])), man
+    return LearnedCodec(enc, dec, int(man["scale"]), any_scale="scales" in man), man
 
 
 def load_checkpoint(path: str, which: str = "ema"):
-    from .models import build_model
+    from .models import build_model, is_any_scale
     ck = torch.load(path)
     if ck.get("family") == "latent-rescaler":  # dfrm.py: one module between TAEF2's halves
         from .dfrm import build_codec, load_net
@@ -134,6 +156,8 @@ def load_checkpoint(path: str, which: str = "ema"):
     sfx = "_ema" if which == "ema" and "encoder_ema" in ck else ""
     enc.load_state_dict(ck["encoder" + sfx])
     dec.load_state_dict(ck["decoder" + sfx])
+    if is_any_scale(enc):
+        return LearnedCodec(enc.eval(), dec.eval(), int(ck["config"].get("default_scale", 16)), any_scale=True), ck
     return LearnedCodec(enc.eval(), dec.eval(), int(ck["config"]["scale"])), ck
 
 
@@ -251,7 +275,8 @@ def main(argv=None):
     src.add_argument("--checkpoint", help="training checkpoint (.pt)")
     src.add_argument("--classic", action="store_true", help="only the bicubic baseline")
     ap.add_argument("--weights", default="ema", choices=["ema", "raw"], help="for --checkpoint")
-    ap.add_argument("--scale", type=int, default=None, help="scale for --classic")
+    ap.add_argument("--scale", default=None,
+                    help="scale for --classic and any-scale models: 16, or 24x16 (across x down)")
     ap.add_argument("--data", required=True, help="folder of images (e.g. ../shared/data/kodak)")
     ap.add_argument("--out", default=None, help="write <out>.csv, <out>.md and <out>.json")
     ap.add_argument("--threads", type=int, default=1)
@@ -291,8 +316,13 @@ def main(argv=None):
         info["step"] = ck["step"]
         lc = ck["config"].get("lr_codec")
     else:
-        codec = ClassicCodec(args.scale)
-        name = f"classic bicubic x{args.scale}"
+        codec = ClassicCodec(axes(args.scale))
+        name = f"classic bicubic x{scale_label(args.scale)}"
+    if args.scale and getattr(codec, "any_scale", False):
+        codec.scale = axes(args.scale)
+        name += f" at x{scale_label(args.scale)}"
+    elif args.scale and not args.classic and axes(args.scale) != axes(codec.scale):
+        ap.error(f"--scale {args.scale}: this model serves x{codec.scale} only")
     scale = codec.scale
     classic = ClassicCodec(scale)
 
@@ -321,13 +351,13 @@ def main(argv=None):
     rows = evaluate(codec, files, ref=None if args.classic else classic, lp=lp)
     s = summarize(rows)
     if not args.classic:
-        print(f"== classic bicubic x{scale}")
+        print(f"== classic bicubic x{scale_label(scale)}")
         rows_c = evaluate(classic, files, lp=lp)
         sc = summarize(rows_c)
     else:
         rows_c, sc = None, None
 
-    lines = [f"# Evaluation: {name}, scale {scale}, {len(files)} images from `{args.data}`", "",
+    lines = [f"# Evaluation: {name}, scale {scale_label(scale)}, {len(files)} images from `{args.data}`", "",
              "Real path: 8-bit LR, PNG (PIL optimize, level 9), bpp includes 130 container bytes; "
              "RGB PSNR / SSIM (Gaussian 11x11, sigma 1.5) on full 8-bit images; LPIPS-squeeze (v0.1, lower is "
              "better) with --lpips.", "",
@@ -337,7 +367,7 @@ def main(argv=None):
     def lpc(x):
         return f"{x['lpips']:.4f}" if "lpips" in x else "-"
     if sc is not None:
-        lines.append(f"| classic bicubic x{scale} | {sc['bpp']:.4f} | {sc['psnr']:.2f} | {sc['ssim']:.4f} | {lpc(sc)} | "
+        lines.append(f"| classic bicubic x{scale_label(scale)} | {sc['bpp']:.4f} | {sc['psnr']:.2f} | {sc['ssim']:.4f} | {lpc(sc)} | "
                      "1.000 | - | - |")
         ratio = s["png_bytes"] and (sum(r["png_bytes"] + CONTAINER_OVERHEAD for r in rows) /
                                     sum(r["png_bytes"] + CONTAINER_OVERHEAD for r in rows_c))
@@ -357,7 +387,7 @@ def main(argv=None):
     md = "\n".join(lines) + "\n"
     print(md)
     if args.out:
-        write_outputs(args.out, md, [(name, rows), (f"classic x{scale}", rows_c or [])],
+        write_outputs(args.out, md, [(name, rows), (f"classic x{scale_label(scale)}", rows_c or [])],
                       {"name": name, "data": args.data, "threads": args.threads, **info,
                        "summary": s, "classic_summary": sc})
 

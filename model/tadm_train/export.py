@@ -19,7 +19,7 @@ import torch.nn as nn
 
 from . import repo_path
 from .lossy_lr import manifest_fields
-from .models import build_model, count_params
+from .models import build_model, count_params, is_any_scale
 
 
 class ChannelsLast(nn.Module):
@@ -43,6 +43,13 @@ class ChannelsLastEnhanced(ChannelsLast):
     @torch.jit.export
     def timestep(self, x: torch.Tensor) -> torch.Tensor:
         return self.m.timestep(x.contiguous(memory_format=torch.channels_last))
+
+
+class ChannelsLastScaled(ChannelsLast):
+    """ChannelsLast for an any-scale module: forward(x, sx, sy)."""
+
+    def forward(self, x: torch.Tensor, sx: int, sy: int) -> torch.Tensor:  # type: ignore[override]
+        return self.m(x.contiguous(memory_format=torch.channels_last), sx, sy).contiguous()
 
 
 def sha256_file(p: str) -> str:
@@ -69,16 +76,18 @@ def script_and_save(m: nn.Module, path: str, weights_dtype: torch.dtype, base_pr
 
 
 @torch.no_grad()
-def verify(path: str, eager: nn.Module, shapes, tol: float = 1e-5) -> float:
+def verify(path: str, eager: nn.Module, shapes, tol: float = 1e-5, scales=None) -> float:
+    """scales: for an any-scale module, the (sx, sy) to run each shape at."""
     loaded = torch.jit.load(path).float().eval()
     worst = 0.0
     g = torch.Generator().manual_seed(0)
-    for shp in shapes:
+    for i, shp in enumerate(shapes):
         x = torch.rand(*shp, generator=g)
         if "decoder" in os.path.basename(path):
             x = torch.round(x * 255) / 255
-        a = eager(x)
-        b = loaded(x)
+        extra = tuple(scales[i]) if scales else ()
+        a = eager(x, *extra)
+        b = loaded(x, *extra)
         if a.shape != b.shape:
             raise RuntimeError(f"{path}: shape {tuple(b.shape)} != eager {tuple(a.shape)} for input {shp}")
         d = float((a - b).abs().max())
@@ -123,7 +132,8 @@ def main(argv=None):
     enc.load_state_dict(ck["encoder" + sfx])
     dec.load_state_dict(ck["decoder" + sfx])
     enc, dec = enc.float().eval(), dec.float().eval()
-    s = int(cfg["scale"])
+    anys = is_any_scale(enc)
+    s = int(cfg.get("default_scale", 16) if anys else cfg["scale"])
 
     os.makedirs(args.out, exist_ok=True)
     ep, dp = os.path.join(args.out, "encoder.pt"), os.path.join(args.out, "decoder.pt")
@@ -131,16 +141,22 @@ def main(argv=None):
     # a fixed encoder (lossy thumbnails) has only its filter as a buffer: kept in float32 so the
     # thumbnail stays the runtime's bicubic exactly; it costs a few KB
     enc_dt = torch.float32 if count_params(enc) == 0 else wdt
-    script_and_save(enc, ep, enc_dt)
-    script_and_save(dec, dp, wdt)
+    wrapper = ChannelsLastScaled if anys else ChannelsLast
+    script_and_save(enc, ep, enc_dt, wrapper=wrapper)
+    script_and_save(dec, dp, wdt, wrapper=wrapper)
     # reference eager models in the default (contiguous) layout, with the stored weight rounding
     enc_ref, dec_ref = build_model(cfg)
     enc_ref.load_state_dict(enc.state_dict())
     dec_ref.load_state_dict(dec.state_dict())
     enc_ref = enc_ref.to(enc_dt).float().eval()
     dec_ref = dec_ref.to(wdt).float().eval()
-    verify(dp, dec_ref, [(1, 3, 48, 64), (1, 3, 120, 200), (1, 3, 17, 9)])
-    verify(ep, enc_ref, [(1, 3, 48 * s, 64 * s) if s <= 16 else (1, 3, 24 * s, 32 * s), (1, 3, 7 * s, 12 * s)])
+    if anys:  # square and unequal scales, odd ones included
+        sc = [(16, 16), (3, 7), (32, 24)]
+        verify(dp, dec_ref, [(1, 3, 20, 24), (1, 3, 17, 9), (1, 3, 8, 6)], scales=sc)
+        verify(ep, enc_ref, [(1, 3, 20 * y, 24 * x) for x, y in sc], scales=sc)
+    else:
+        verify(dp, dec_ref, [(1, 3, 48, 64), (1, 3, 120, 200), (1, 3, 17, 9)])
+        verify(ep, enc_ref, [(1, 3, 48 * s, 64 * s) if s <= 16 else (1, 3, 24 * s, 32 * s), (1, 3, 7 * s, 12 * s)])
 
     r_enc = int(math.ceil(enc.receptive_radius_lr()))
     r_dec = int(math.ceil(dec.receptive_radius_lr()))
@@ -149,6 +165,11 @@ def main(argv=None):
     io_encoder = (f"HR [1,3,H,W], H and W multiples of scale -> LR [1,3,H/scale,W/scale], unclamped; "
                   f"the runtime stores round(clamp(v,0,1)*255)")
     io_decoder = "LR [1,3,h,w] with values k/255 -> HR [1,3,h*scale,w*scale]; the runtime clamps to [0,1]"
+    if anys:
+        io_encoder = ("forward(x, sx, sy): HR [1,3,H,W], H a multiple of sy, W of sx -> LR [1,3,H/sy,W/sx], "
+                      "unclamped; the runtime stores round(clamp(v,0,1)*255)")
+        io_decoder = ("forward(x, sx, sy): LR [1,3,h,w] with values k/255 -> HR [1,3,h*sy,w*sx]; "
+                      "the runtime clamps to [0,1]")
     if lc:
         io_encoder = ("fixed, not learned: HR [1,3,H,W], H and W multiples of scale -> LR [1,3,H/scale,W/scale], "
                       "the antialiased Keys bicubic (a=-0.5) downscale of codec/src/resample.cpp (taps outside the "
@@ -157,8 +178,9 @@ def main(argv=None):
         io_decoder = ("LR [1,3,h,w]: the decoded lr_codec thumbnail, values k/255 -> HR [1,3,h*scale,w*scale]; "
                       "the runtime clamps to [0,1]")
     manifest = {
-        "format": "tadm-model-bundle", "format_version": 1,
+        "format": "tadm-model-bundle", "format_version": 3 if anys else 1,
         "name": args.name, "version": args.version, "family": cfg["family"], "scale": s,
+        **({"scales": {"min": int(cfg["scales"][0]), "max": int(cfg["scales"][1])}} if anys else {}),
         "files": {"encoder": {"path": "encoder.pt", "sha256": sha256_file(ep)},
                   "decoder": {"path": "decoder.pt", "sha256": sha256_file(dp)}},
         "weights_dtype": args.weights_dtype,

@@ -256,3 +256,168 @@ def build_lossy_thumbnail(cfg: dict):
 
 def count_params(m: nn.Module) -> int:
     return sum(p.numel() for p in m.parameters())
+
+
+# --------------------------------------------------------------------------- any-scale rescaler
+#
+# One model for every integer scale 2..32 per axis, asymmetric included (after IARN, Pan et al.,
+# WACV 2023: the scale is an input, and positions inside a scale cell are encoded explicitly).
+# Both halves take forward(x, sx, sy); the scale conditions every residual block (FiLM from a
+# small embedding of the scale), the encoder pools its full-resolution features with position
+# weights inside each sx x sy cell, and the decoder renders every output pixel from bilinearly
+# interpolated LR features and its position inside its cell. Bodies keep the pixel family's
+# names and shapes, so a pix16 bundle can seed them (their FiLM starts at zero).
+
+def bicubic_taps(s: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    """pil_bicubic_kernel(s) computed with tensor ops (TorchScript, any s)."""
+    a = -0.5
+    pad = (3 * s) // 2
+    t = torch.arange(4 * s, dtype=torch.float64, device=device)
+    d = ((t + 0.5 - pad - s / 2.0) / s).abs()
+    near = ((a + 2.0) * d - (a + 3.0)) * d * d + 1.0
+    far = (((d - 5.0) * d + 8.0) * d - 4.0) * a
+    w = torch.where(d < 1.0, near, torch.where(d < 2.0, far, torch.zeros_like(d)))
+    return (w / w.sum()).to(dtype)
+
+
+def bicubic_down(x: torch.Tensor, sx: int, sy: int) -> torch.Tensor:
+    """BicubicDown(border="replicate") for scale sx across and sy down (separable)."""
+    kx = bicubic_taps(sx, x.dtype, x.device).view(1, 1, 1, -1).expand(3, 1, 1, 4 * sx)
+    ky = bicubic_taps(sy, x.dtype, x.device).view(1, 1, -1, 1).expand(3, 1, 4 * sy, 1)
+    # taps start (3s)//2 pixels before the cell; an odd s needs one more pixel after the image
+    px, py = (3 * sx) // 2, (3 * sy) // 2
+    x = F.pad(x, [px, 3 * sx - px, py, 3 * sy - py], mode="replicate")
+    x = F.conv2d(x, kx.contiguous(), stride=(1, sx), groups=3)
+    return F.conv2d(x, ky.contiguous(), stride=(sy, 1), groups=3)
+
+
+def cell_coords(n: int, s: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    """Position of each of n full-resolution pixels inside its cell of s, in (-1, 1)."""
+    i = torch.arange(n, device=device)
+    return ((torch.remainder(i, s).to(dtype) + 0.5) / s) * 2.0 - 1.0
+
+
+class ScaleEmbed(nn.Module):
+    """(sx, sy) -> a feature vector [1, dim]: log-scales, their difference and reciprocals."""
+
+    def __init__(self, dim: int = 64):
+        super().__init__()
+        self.mlp = nn.Sequential(nn.Linear(6, dim), nn.SiLU(), nn.Linear(dim, dim), nn.SiLU())
+
+    def forward(self, sx: int, sy: int, like: torch.Tensor) -> torch.Tensor:
+        lx, ly = math.log(float(sx)) / (5.0 * math.log(2.0)), math.log(float(sy)) / (5.0 * math.log(2.0))
+        f = torch.tensor([[lx, ly, lx - ly, 1.0 / sx, 1.0 / sy, 1.0]], dtype=like.dtype, device=like.device)
+        return self.mlp(f)
+
+
+class CondBody(nn.Module):
+    """Body (same parameter names) whose residual blocks are modulated by the scale embedding:
+    x + c2(relu(c1(x) * (1 + g) + b)), with g, b from a zero-initialised linear map."""
+
+    def __init__(self, ch: int, n: int, k2: int = 3, emb: int = 64):
+        super().__init__()
+        self.blocks = nn.ModuleList([ResBlock(ch, k2) for _ in range(n)])
+        self.conv = nn.Conv2d(ch, ch, 3, padding=1)
+        self.film = nn.Linear(emb, 2 * ch * n)
+        nn.init.zeros_(self.film.weight)
+        nn.init.zeros_(self.film.bias)
+        self.ch, self.n = ch, n
+
+    def forward(self, x: torch.Tensor, emb: torch.Tensor) -> torch.Tensor:
+        gb = self.film(emb).view(self.n, 2, 1, self.ch, 1, 1)
+        h = x
+        i = 0
+        for blk in self.blocks:
+            h = h + blk.c2(blk.act(blk.c1(h) * (1.0 + gb[i, 0]) + gb[i, 1])) * blk.res_scale
+            i += 1
+        return x + self.conv(h)
+
+
+class AnyScaleEncoder(nn.Module):
+    """HR -> LR at (sx, sy): full-resolution features pooled per cell with position weights
+    (1, u, v, uv, u^2, v^2), residual blocks at LR resolution, plus the bicubic thumbnail."""
+
+    def __init__(self, ch: int, blocks: int, hr_ch: int = 16, k2: int = 3, emb: int = 64):
+        super().__init__()
+        self.hr = nn.Sequential(nn.Conv2d(3, hr_ch, 3, padding=1), nn.LeakyReLU(0.1, inplace=True),
+                                nn.Conv2d(hr_ch, hr_ch, 3, padding=1), nn.LeakyReLU(0.1, inplace=True))
+        self.embed = ScaleEmbed(emb)
+        self.head = nn.Conv2d(6 * hr_ch + 3, ch, 1)
+        self.body = CondBody(ch, blocks, k2, emb)
+        self.tail = nn.Conv2d(ch, 3, 3, padding=1)
+        with torch.no_grad():
+            self.tail.weight.mul_(0.1)
+            self.tail.bias.zero_()
+        self._radius = float(body_radius(blocks, k2) + 2)
+
+    def receptive_radius_lr(self) -> float:
+        return max(self._radius, 2.0) + 1.0
+
+    def down(self, x: torch.Tensor, sx: int, sy: int) -> torch.Tensor:
+        return bicubic_down(x, sx, sy)
+
+    def forward(self, x: torch.Tensor, sx: int, sy: int) -> torch.Tensor:
+        skip = bicubic_down(x, sx, sy)
+        h = self.hr(x - 0.5)
+        u = cell_coords(x.shape[-1], sx, x.dtype, x.device).view(1, 1, 1, -1)
+        v = cell_coords(x.shape[-2], sy, x.dtype, x.device).view(1, 1, -1, 1)
+        k = [sy, sx]
+        pooled = [F.avg_pool2d(h, k), F.avg_pool2d(h * u, k), F.avg_pool2d(h * v, k),
+                  F.avg_pool2d(h * (u * v), k), F.avg_pool2d(h * (u * u - 1.0 / 3.0), k),
+                  F.avg_pool2d(h * (v * v - 1.0 / 3.0), k), skip - 0.5]
+        f = self.head(torch.cat(pooled, 1))
+        f = self.body(f, self.embed(sx, sy, x))
+        return skip + self.tail(f)
+
+
+class AnyScaleDecoder(nn.Module):
+    """LR -> HR at (sx, sy): residual blocks at LR resolution, features interpolated bilinearly
+    to full resolution, a per-pixel renderer fed with the pixel's position inside its cell,
+    plus the bicubic upscale."""
+
+    def __init__(self, ch: int, blocks: int, feat: int = 16, hid: int = 24, k2: int = 3, emb: int = 64):
+        super().__init__()
+        self.head = nn.Conv2d(3, ch, 3, padding=1)
+        self.embed = ScaleEmbed(emb)
+        self.body = CondBody(ch, blocks, k2, emb)
+        self.to_feat = nn.Conv2d(ch, feat, 3, padding=1)
+        # 3x3, not 1x1: in LibTorch 1.13 on CPU 1x1 convolutions take the slow (non-oneDNN) path
+        # and cost more than these
+        self.r1 = nn.Conv2d(feat + 4, hid, 3, padding=1)
+        self.r1_scale = nn.Linear(emb, hid)
+        self.r2 = nn.Conv2d(hid, hid, 3, padding=1)
+        self.r3 = nn.Conv2d(hid, 3, 3, padding=1)
+        self.act = nn.LeakyReLU(0.1, inplace=True)
+        with torch.no_grad():
+            self.r3.weight.mul_(0.1)
+            self.r3.bias.zero_()
+        self._radius = float(1 + body_radius(blocks, k2) + 1 + 1 + 1)
+
+    def receptive_radius_lr(self) -> float:
+        return max(self._radius, 2.0)
+
+    def forward(self, y: torch.Tensor, sx: int, sy: int) -> torch.Tensor:
+        hh, ww = y.shape[-2] * sy, y.shape[-1] * sx
+        skip = F.interpolate(y, size=[hh, ww], mode="bicubic", align_corners=False)
+        e = self.embed(sx, sy, y)
+        f = self.to_feat(self.body(self.head(y - 0.5), e))
+        f = F.interpolate(f, size=[hh, ww], mode="bilinear", align_corners=False)
+        u = cell_coords(ww, sx, y.dtype, y.device).view(1, 1, 1, -1).expand(y.shape[0], 1, hh, ww)
+        v = cell_coords(hh, sy, y.dtype, y.device).view(1, 1, -1, 1).expand(y.shape[0], 1, hh, ww)
+        pe = torch.cat([u, v, torch.sin(math.pi * u), torch.sin(math.pi * v)], 1)
+        r = self.act(self.r1(torch.cat([f, pe], 1)) + self.r1_scale(e).view(1, -1, 1, 1))
+        r = self.act(self.r2(r))
+        return skip + self.r3(r)
+
+
+@register("any-scale")
+def build_any_scale(cfg: dict):
+    m = cfg.get("model", {})
+    k2 = m.get("k2", 3)
+    enc = AnyScaleEncoder(m.get("enc_ch", 64), m.get("enc_blocks", 8), m.get("hr_ch", 16), k2)
+    dec = AnyScaleDecoder(m.get("dec_ch", 64), m.get("dec_blocks", 12), m.get("feat", 16), m.get("hid", 24), k2)
+    return enc, dec
+
+
+def is_any_scale(m: nn.Module) -> bool:
+    return isinstance(m, (AnyScaleEncoder, AnyScaleDecoder))

@@ -10,7 +10,8 @@ fidelity profile, LPIPS-squeeze for the perceptual one.
 Everything runs through the real tools (tadmenc / tadmdec of a build), so rates and pixels are what
 users get. Classic is measured at a ladder of scales and interpolated linearly in log(scale);
 lossy-thumbnail bundles at several qualities across their trained range (a curve quality ->
-equivalent scale).
+equivalent scale); any-scale bundles at every scale of the ladder they serve (a curve scale ->
+equivalent scale, made strictly rising as the encoder's bisection assumes).
 
     cd model && /usr/bin/python3 -m tadm_train.rate_control --tools ../build/release/tools \\
         --data ../../shared/data/val --bundles pix16 pix32 tadm16 jpeg4 jpeg8 \\
@@ -143,7 +144,17 @@ def main(argv=None):
         lc = man.get("lr_codec_settings")
         entry = {"name": man["name"], "version": man["version"], "scale": man["scale"], "profile": profile,
                  "metric": metric}
-        if lc:
+        if "scales" in man:
+            curve, last = [], 0.0
+            for s in CLASSIC_SCALES:
+                if not man["scales"]["min"] <= s <= man["scales"]["max"]:
+                    continue
+                m = measure(f"{b} x{s}", model=b, scale=s, want_lpips=metric == "lpips")
+                e = max(equivalent_scale(classic, m[metric], metric), last + 0.01)
+                last = e
+                curve.append({"scale": s, **m, "equivalent_classic_scale": e})
+            entry["by_scale"] = curve
+        elif lc:
             lo, hi = lc["quality_trained"]
             qs = sorted({round(lo + (hi - lo) * i / (args.qualities - 1)) for i in range(args.qualities)})
             curve = []
@@ -170,8 +181,8 @@ def main(argv=None):
         c = classic[str(s)]
         lines.append(f"| classic x{s} | {c['bytes']:.0f} | {c['psnr']:.2f} | {c.get('lpips', float('nan')):.4f} | {s} |")
     for b, e in results["bundles"].items():
-        for p in e.get("by_quality", [e]):
-            label = f"{b} x{e['scale']}" + (f" q{p['quality']}" if "quality" in p else "")
+        for p in e.get("by_quality", e.get("by_scale", [e])):
+            label = f"{b} x{p.get('scale', e['scale'])}" + (f" q{p['quality']}" if "quality" in p else "")
             lines.append(f"| {label} | {p['bytes']:.0f} | {p['psnr']:.2f} | {p.get('lpips', float('nan')):.4f} | "
                          f"{p['equivalent_classic_scale']:.2f} ({e['metric']}) |")
     with open(os.path.join(args.out, "summary.md"), "w") as fh:
@@ -186,7 +197,10 @@ def main(argv=None):
                    "measured_on": f"{meta['data']} ({len(files)} images), mean over images, real tools",
                    "command": "cd model && /usr/bin/python3 -m tadm_train.rate_control --tools ../build/release/tools "
                               "--data ../../shared/data/val --out runs/rate-control/val --write-bundles"}
-            if "by_quality" in e:
+            if "by_scale" in e:
+                doc["equivalent_classic_scale_by_scale"] = [
+                    [p["scale"], round(p["equivalent_classic_scale"], 3)] for p in e["by_scale"]]
+            elif "by_quality" in e:
                 doc["equivalent_classic_scale_by_quality"] = [
                     [p["quality"], round(p["equivalent_classic_scale"], 3)] for p in e["by_quality"]]
             else:

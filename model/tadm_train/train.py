@@ -28,7 +28,8 @@ from .lossy_lr import round_trip  # noqa: E402
 from .png_rate import estimate_bytes, png_size  # noqa: E402
 from .evaluate import to_u8  # noqa: E402
 from .metrics import psnr  # noqa: E402
-from .models import ResBlock, build_model, count_params, round8, ste_round8, ste_round8_clipped  # noqa: E402
+from .models import (ResBlock, build_model, count_params, is_any_scale, round8, ste_round8,  # noqa: E402
+                     ste_round8_clipped)
 
 REPO_CKPT_LIMIT = 20 * 1024 * 1024
 
@@ -120,21 +121,65 @@ class EMA:
             torch._foreach_add_(sp, mp, alpha=1.0 - d)
 
 
-def pad_to_multiple(x: torch.Tensor, s: int) -> torch.Tensor:
+def pad_to_multiple(x: torch.Tensor, s, sy=None) -> torch.Tensor:
+    sy = s if sy is None else sy
     h, w = x.shape[-2:]
-    ph, pw = (-h) % s, (-w) % s
+    ph, pw = (-h) % sy, (-w) % s
     if ph or pw:
         x = F.pad(x, [0, pw, 0, ph], mode="replicate")
     return x
 
 
+# --------------------------------------------------------------------------- any-scale models
+
+def sample_scale(rng: random.Random, t: dict):
+    """(sx, sy) for one training batch of an any-scale model: the scales with targets (16, 32)
+    often, otherwise log-uniform over 2..32 on each axis, half of them square."""
+    r = rng.random()
+    focus = t.get("focus_scales", [16, 32])
+    pf = float(t.get("focus_prob", 0.4))
+    if r < pf:
+        s = focus[int(rng.random() * len(focus)) % len(focus)]
+        return s, s
+    lo, hi = t.get("scale_range", [2, 32])
+    draw = lambda: int(round(2 ** rng.uniform(math.log2(lo), math.log2(hi))))  # noqa: E731
+    sx = draw()
+    return (sx, sx) if rng.random() < 0.5 else (sx, draw())
+
+
+def crop_for_scale(x: torch.Tensor, sx: int, sy: int, rng: random.Random, t: dict) -> torch.Tensor:
+    """A random window of the batch whose sides are multiples of the scale: about lr_side LR
+    pixels per side, at most the batch's size (the cost stays about flat across scales)."""
+    c = x.shape[-1]
+    lr_side = int(t.get("lr_side", 24))
+    w = min(max(lr_side, 12) * sx, c) // sx * sx
+    h = min(max(lr_side, 12) * sy, c) // sy * sy
+    y0 = int(rng.random() * (c - h + 1))
+    x0 = int(rng.random() * (c - w + 1))
+    return x[..., y0:y0 + h, x0:x0 + w]
+
+
+def scales_of(v) -> tuple:
+    """A validation scale from the config: 16 or [24, 12] (across, down)."""
+    return (int(v), int(v)) if isinstance(v, (int, float)) else (int(v[0]), int(v[1]))
+
+
 @torch.no_grad()
-def validate(enc, dec, images, scale: int, channels_last: bool, lossy=None) -> dict:
+def validate(enc, dec, images, scale, channels_last: bool, lossy=None) -> dict:
     """Real-path PSNR (LR rounded to 8 bits; PNG is lossless so it is skipped here).
     lossy: for a lossy thumbnail codec, the decoded thumbnails of the images at the rate point
     (prepare_lossy_val); the encoder is fixed, so they are computed once."""
     enc.eval()
     dec.eval()
+    if is_any_scale(enc):  # every validation scale; the score is their mean
+        per = {}
+        for v in scale:
+            sx, sy = scales_of(v)
+            per[f"{sx}x{sy}"] = validate_at(enc, dec, images, sx, sy, channels_last)
+        out = {k: float((np.max if k.endswith("_max") else np.mean)([r[k] for r in per.values()]))
+               for k in next(iter(per.values()))}
+        out["per_scale"] = {k: r["psnr"] for k, r in per.items()}
+        return out
     ps, ps_lr, ratios = [], [], []
     if lossy is not None:
         for a, v in zip(images, lossy):
@@ -145,17 +190,25 @@ def validate(enc, dec, images, scale: int, channels_last: bool, lossy=None) -> d
             out = dec(y)[..., :h, :w].clamp(0, 1)
             ps.append(psnr(a, (out[0].permute(1, 2, 0) * 255.0).round().byte().numpy()))
         return {"psnr": float(np.mean(ps))}
+    return validate_at(enc, dec, images, scale, scale, channels_last)
+
+
+def validate_at(enc, dec, images, sx: int, sy: int, channels_last: bool) -> dict:
+    """Real-path PSNR of a PNG-thumbnail model at one scale (8-bit LR), the thumbnail's distance
+    to the bicubic one and its PNG bytes against the bicubic thumbnail's."""
+    anys = is_any_scale(enc)
+    ps, ps_lr, ratios = [], [], []
     for a in images:
         x = torch.from_numpy(a).permute(2, 0, 1)[None].float() / 255.0
         h, w = x.shape[-2:]
-        xp = pad_to_multiple(x, scale)
+        xp = pad_to_multiple(x, sx, sy)
         if channels_last:
             xp = xp.contiguous(memory_format=torch.channels_last)
-        y = round8(enc(xp))
-        out = dec(y)[..., :h, :w].clamp(0, 1)
+        y = round8(enc(xp, sx, sy) if anys else enc(xp))
+        out = (dec(y, sx, sy) if anys else dec(y))[..., :h, :w].clamp(0, 1)
         o8 = (out[0].permute(1, 2, 0) * 255.0).round().byte().numpy()
         ps.append(psnr(a, o8))
-        b = enc.down(xp)  # bicubic LR, for the thumbnail distance and the rate
+        b = enc.down(xp, sx, sy) if anys else enc.down(xp)  # bicubic LR: thumbnail distance, rate
         ps_lr.append(-10 * math.log10(max(1e-12, float(((y - round8(b)) ** 2).mean()))))
         ratios.append(png_size(to_u8(y)) / png_size(to_u8(round8(b))))
     return {"psnr": float(np.mean(ps)), "lr_psnr_vs_bicubic": float(np.mean(ps_lr)),
@@ -325,7 +378,8 @@ def main(argv=None):
 
     cfg = load_config(args.config)
     t, P, log, seed = start_run(cfg, args.iterations)
-    scale = int(cfg["scale"])
+    # any-scale models: a scale per batch; validated at cfg["val_scales"]
+    scale = cfg["val_scales"] if cfg["family"] == "any-scale" else int(cfg["scale"])
     cl = bool(t.get("channels_last", True))
 
     enc, dec = build_model(cfg)
@@ -398,6 +452,8 @@ def main(argv=None):
         what = (f"{lc.get('codec', 'jpeg')} LR at the x{lc['rate_scale']} rate point" if lc else
                 f"8-bit LR; LR vs bicubic LR {r['lr_psnr_vs_bicubic']:.2f} dB; PNG bytes vs bicubic "
                 f"{r['rate_vs_bicubic']:.3f}x, at most {r['rate_vs_bicubic_max']:.3f}x")
+        if "per_scale" in r:
+            what += "; per scale " + ", ".join(f"{k} {v:.3f}" for k, v in r["per_scale"].items())
         log(f"val step {step}: PSNR {r['psnr']:.3f} dB (EMA, {len(val_imgs)} images, {what})"
             f"{' [best]' if is_best else ''} ({time.time() - t0:.0f}s)")
 
@@ -429,6 +485,11 @@ def main(argv=None):
         for g in opt.param_groups:
             g["lr"] = lr
         x = sampler.next()
+        anys = is_any_scale(enc)
+        sx = sy = 0
+        if anys:
+            sx, sy = sample_scale(q_rng, t)
+            x = crop_for_scale(x, sx, sy, q_rng, t)
         if cl:
             x = x.contiguous(memory_format=torch.channels_last)
         if lc:
@@ -439,20 +500,20 @@ def main(argv=None):
             if cl:
                 yq = yq.contiguous(memory_format=torch.channels_last)
         else:
-            y = enc(x)
+            y = enc(x, sx, sy) if anys else enc(x)
             yq = ste(y)
-        xh = dec(yq)
+        xh = dec(yq, sx, sy) if anys else dec(yq)
         rec = pixel_loss(xh, x, kind)
         loss = rec
         g_l = torch.zeros(())
         if gw > 0 and not lc:
             with torch.no_grad():
-                target = round8(enc.down(x))
+                target = round8(enc.down(x, sx, sy) if anys else enc.down(x))
             # clipped STE: the guide sees the unclamped LR, which pulls out-of-range values back
             g_l = ((y if clipped else yq) - target).abs().mean()
             loss = loss + gw * g_l
         ratio = torch.ones(())
-        if rw > 0 and not lc:
+        if rw > 0 and not lc and not anys:
             with torch.no_grad():
                 ref = estimate_bytes(round8(enc.down(x)) * 255.0, overhead=False)
             ratio = estimate_bytes(yq * 255.0, overhead=False) / ref

@@ -85,8 +85,8 @@ printf '\xff' | dd of="$work/flip.tadm" bs=1 seek=120 conv=notrunc status=none
 expect_fail "a corrupted .tadm (CRC)" "crc" "$dec" "$work/flip.tadm" "$work/flip.png"
 expect_fail "an unknown model" "not found" "$enc" -m no-such-model "$work/photo.png" "$work/m.tadm"
 expect_fail "an absurd scale" "scale|range|2 - 64" "$enc" -m classic -s 65 "$work/photo.png" "$work/m.tadm"
-# Unequal scales (horizontal x vertical), classic by default for them; learned bundles are square.
-"$enc" --quiet -s 32x2 "$work/photo.png" "$work/a32x2.tadm" && "$dec" --quiet "$work/a32x2.tadm" "$work/a32x2.png"
+# Unequal scales (horizontal x vertical); the any-scale model's are checked with the learned runtime below.
+"$enc" --quiet -m classic -s 32x2 "$work/photo.png" "$work/a32x2.tadm" && "$dec" --quiet "$work/a32x2.tadm" "$work/a32x2.png"
 check "--scale 32x2 stores scale 32 x 2 (24x256 LR)" bash -c "'$info' --json '$work/a32x2.tadm' | tr -d ' \n' | grep -q '\"scale_x\":32,\"scale_y\":2,\"lr_width\":24,\"lr_height\":256'"
 check "--scale 32x2 decodes to the original's size" test "$(identify -format '%wx%h' "$work/a32x2.png")" = 768x512
 expect_fail "a malformed scale" "scale is N or HxV" "$enc" -m classic -s 32x "$work/photo.png" "$work/m.tadm"
@@ -156,8 +156,17 @@ if has_learned_runtime "$(dirname "$enc")"; then
   "$dec" --quiet --no-enhance "$work/p.tadm" "$work/p-plain.png"
   check "--no-enhance decodes another picture of the same size" \
     bash -c "test \"\$(identify -format %wx%h '$work/p-plain.png')\" = 320x200 && ! cmp -s '$work/p.png' '$work/p-plain.png'"
+  # any scale up to 32 per side, unequal ones included: the any-scale model by default
+  "$enc" --quiet -s 24x16 "$work/crop.png" "$work/any.tadm"
+  check "--scale 24x16 without --model uses the any-scale model any32" \
+    bash -c "'$info' --json '$work/any.tadm' | tr -d ' \n' | grep -q '\"scale_x\":24,\"scale_y\":16,\"lr_width\":14,\"lr_height\":13.*\"model\":{\"name\":\"any32\"'"
+  "$dec" --quiet "$work/any.tadm" "$work/any.png"
+  check "and decodes to the original's size" test "$(identify -format '%wx%h' "$work/any.png")" = 320x200
+  expect_fail "--model any32 --scale 40 names the scales it serves" "works at scale 2..32 on each axis, not 40" \
+    "$enc" -m any32 -s 40 "$work/crop.png" "$work/any40.tadm"
+  check "and writes nothing" test ! -e "$work/any40.tadm"
 else
-  skipped "the perceptual profile: this build has no LibTorch runtime"
+  skipped "the perceptual profile and the any-scale model: this build has no LibTorch runtime"
 fi
 
 # --- '-' is standard input / output; nothing but the data goes to stdout

@@ -55,7 +55,12 @@ TEST(Api, ProfilesNameTheirFamilysDefaultModel) {
   EXPECT_STREQ(tadm_default_model_for(0, TADM_PROFILE_PERCEPTUAL), "tadm16");
   EXPECT_STREQ(tadm_default_model_for(16, TADM_PROFILE_PERCEPTUAL), "tadm16");
   EXPECT_STREQ(tadm_default_model_for(32, TADM_PROFILE_PERCEPTUAL), "tadm32");
-  EXPECT_STREQ(tadm_default_model_for(8, TADM_PROFILE_PERCEPTUAL), "classic");
+  // Other scales up to 32: the any-scale model, for both profiles; above 32 only classic serves.
+  EXPECT_STREQ(tadm_default_model_for(8, TADM_PROFILE_PERCEPTUAL), "any32");
+  EXPECT_STREQ(tadm_default_model(12), "any32");
+  EXPECT_STREQ(tadm_default_model(2), "any32");
+  EXPECT_STREQ(tadm_default_model(33), "classic");
+  EXPECT_STREQ(tadm_default_model_for(64, TADM_PROFILE_PERCEPTUAL), "classic");
   // An out-of-range value, as a C caller may pass it (an int through the C ABI; loading it
   // through the enum type in C++ would itself be undefined behaviour).
   const int bad = 7;
@@ -207,11 +212,11 @@ TEST(Api, ModelMismatchIsRefusedUnlessForced) {
   EXPECT_EQ(decode_status(tampered, forced), TADM_OK);
 }
 
-// spec/container.md section 5: scale_x and scale_y may differ (the classic model serves them).
+// spec/container.md section 5: scale_x and scale_y may differ (classic serves any; any32, their
+// default up to 32 per side, in learned_test.cpp).
 TEST(Api, UnequalScalesEncodeAndDecode) {
   ImagePtr im = make_image(100, 30);
   tadm_encoder_settings s = classic_encoder(32);
-  s.common.model = nullptr;  // the default for unequal scales is classic: no learned bundle serves them
   s.scale_y = 2;
   tadm_cpp::Encoder enc(s);
   EXPECT_EQ(enc.scale(), 32u);

@@ -486,3 +486,118 @@ TEST(Learned, Webp4BeatsBicubicOfTheSameWebpAtEqualBytes) {
   REQUIRE_BUNDLE("webp4");
   expect_lossy_bundle_beats_bicubic("webp4", TADM_LR_WEBP, 0.3);
 }
+
+namespace {
+
+// The top-left w x h of an 8-bit photo.
+ImagePtr crop_photo(const tadm_image& src, uint32_t w, uint32_t h) {
+  tadm_image* out = nullptr;
+  EXPECT_EQ(tadm_image_create(w, h, src.channels, 8, &out, nullptr, 0), TADM_OK);
+  for (uint32_t y = 0; y < h; ++y)
+    std::memcpy(out->pixels + y * out->row_bytes, src.pixels + y * src.row_bytes, size_t{w} * src.channels);
+  return ImagePtr(out);
+}
+
+ImagePtr kodak_photo(const char* name) {
+  tadm_image* raw = nullptr;
+  EXPECT_EQ(tadm_image_read_file((kKodak / name).c_str(), nullptr, &raw, nullptr, 0), TADM_OK);
+  return ImagePtr(raw);
+}
+
+}  // namespace
+
+// An any-scale bundle serves every scale of its range on each axis, unequal and odd ones
+// included: exact sizes from an odd-sized photo, the scale recorded, and a restoration above
+// classic at the same scale.
+TEST(AnyScale, UnequalAndOddScalesRoundTripAboveClassic) {
+  REQUIRE_BUNDLE("any32");
+  const ImagePtr photo = kodak_photo("kodim23.png");
+  ASSERT_TRUE(photo);
+  const ImagePtr part = crop_photo(*photo, 333, 211);
+  struct Case {
+    uint32_t x, y;
+  };
+  for (const Case c : {Case{12, 12}, Case{24, 16}, Case{5, 3}, Case{2, 32}}) {
+    SCOPED_TRACE(std::to_string(c.x) + "x" + std::to_string(c.y));
+    tadm_encoder_settings es;
+    tadm_encoder_default_settings(&es);
+    es.common.model = "any32";
+    es.common.threads = 2;
+    es.scale = c.x;
+    es.scale_y = c.y;
+    const auto bytes = encode_bytes(*part, es);
+    tadm::container::File f;
+    ASSERT_FALSE(tadm::container::read(bytes, {}, f));
+    EXPECT_EQ(f.model_name, "any32");
+    EXPECT_EQ(f.scale_x, c.x);
+    EXPECT_EQ(f.scale_y, c.y);
+    EXPECT_EQ(f.lr_width, (333 + c.x - 1) / c.x);
+    EXPECT_EQ(f.lr_height, (211 + c.y - 1) / c.y);
+    const ImagePtr learned = tadm_cpp::Decoder(default_decoder()).decode(bytes);
+    ASSERT_EQ(learned->width, 333u);
+    ASSERT_EQ(learned->height, 211u);
+    tadm_encoder_settings cs = classic_encoder(c.x);
+    cs.scale_y = c.y;
+    const ImagePtr classic = tadm_cpp::Decoder(default_decoder()).decode(encode_bytes(*part, cs));
+    EXPECT_GT(psnr(*part, *learned), psnr(*part, *classic) + 0.1);
+  }
+}
+
+// Outside its range an any-scale bundle refuses to encode (an argument error) and to decode (the
+// file is not one it can restore), naming the scales it serves.
+TEST(AnyScale, ScalesOutsideItsRangeAreRefusedNamingTheRange) {
+  REQUIRE_BUNDLE("any32");
+  const ImagePtr im = make_image(96, 64);
+  tadm_encoder_settings es;
+  tadm_encoder_default_settings(&es);
+  es.common.model = "any32";
+  es.common.threads = 1;
+  es.scale = 40;
+  std::string msg;
+  EXPECT_EQ(encode_status(*im, es, &msg), TADM_ERROR_INVALID_ARGUMENT);
+  EXPECT_NE(msg.find("works at scale 2..32 on each axis, not 40"), std::string::npos) << msg;
+  es.scale = 16;
+  es.scale_y = 48;
+  EXPECT_EQ(encode_status(*im, es, &msg), TADM_ERROR_INVALID_ARGUMENT);
+  EXPECT_NE(msg.find("not 16x48"), std::string::npos) << msg;
+  // A valid file at 16 re-labelled as 48 x 48 (sizes to match) names any32 at a scale it lacks.
+  es.scale_y = 0;
+  const auto bytes = encode_bytes(*im, es);
+  tadm::container::File f;
+  ASSERT_FALSE(tadm::container::read(bytes, {}, f));
+  f.scale_x = f.scale_y = 48;
+  f.width = f.lr_width * 48;
+  f.height = f.lr_height * 48;
+  std::vector<uint8_t> file;
+  ASSERT_FALSE(tadm::container::write(f, file));
+  EXPECT_EQ(decode_status(file, default_decoder(), &msg), TADM_ERROR_UNSUPPORTED);
+  EXPECT_NE(msg.find("works at scale 2..32 on each axis, not 48"), std::string::npos) << msg;
+}
+
+// Tiles at an unequal scale blend to what one window computes (the margin covers the receptive
+// field), for the encoder and the decoder.
+TEST(AnyScale, TiledMatchesUntiledAtAnUnequalScale) {
+  REQUIRE_BUNDLE("any32");
+  const ImagePtr photo = kodak_photo("kodim05.png");
+  ASSERT_TRUE(photo);
+  auto run = [&](uint32_t max_tile_pixels) {
+    tadm_encoder_settings es;
+    tadm_encoder_default_settings(&es);
+    es.common.model = "any32";
+    es.common.threads = 2;
+    es.scale = 12;
+    es.scale_y = 8;
+    es.common.limits.max_tile_pixels = max_tile_pixels;
+    const auto bytes = encode_bytes(*photo, es);
+    auto ds = default_decoder();
+    ds.common.limits.max_tile_pixels = max_tile_pixels;
+    return std::make_pair(bytes, tadm_cpp::Decoder(ds).decode(bytes));
+  };
+  const auto whole = run(1u << 24);
+  const auto tiled = run(1u << 19);  // windows of 73 LR pixels (cores of 29): 3 x 3 tiles
+  tadm::container::File a, b;
+  ASSERT_FALSE(tadm::container::read(whole.first, {}, a));
+  ASSERT_FALSE(tadm::container::read(tiled.first, {}, b));
+  EXPECT_EQ(a.lr_width, b.lr_width);
+  EXPECT_GT(psnr(*whole.second, *tiled.second), 45.0);
+}

@@ -173,7 +173,19 @@ TEST(RateControl, DataFilesAreReadStrictly) {
   EXPECT_DOUBLE_EQ(d->at(30), 10.0);
   EXPECT_DOUBLE_EQ(d->at(100), 6.0);
   EXPECT_DOUBLE_EQ(d->best(), 6.0);
+  write(R"({"format":"tadm-rate-control","format_version":1,"profile":"fidelity",
+            "equivalent_classic_scale_by_scale":[[2,2.0],[4,3.0],[8,5.0]]})");
+  d = tadm::read_rate_control(dir);
+  ASSERT_TRUE(d.has_value());
+  EXPECT_DOUBLE_EQ(d->at_scale(3), 2.5);
+  EXPECT_DOUBLE_EQ(d->at_scale(6), 4.0);
+  EXPECT_DOUBLE_EQ(d->at_scale(9), 0.0) << "outside the measured scales";
+  EXPECT_DOUBLE_EQ(d->best(), 2.0);
   for (const char* bad : {
+           R"({"format":"tadm-rate-control","format_version":1,"profile":"fidelity","equivalent_classic_scale_by_scale":[[4,3],[2,2]]})",
+           R"({"format":"tadm-rate-control","format_version":1,"profile":"fidelity","equivalent_classic_scale_by_scale":[[2,3],[4,3]]})",
+           R"({"format":"tadm-rate-control","format_version":1,"profile":"fidelity","equivalent_classic_scale_by_scale":[[1,1],[4,3]]})",
+           R"({"format":"tadm-rate-control","format_version":1,"profile":"fidelity","equivalent_classic_scale_by_scale":[]})",
            R"({"format":"tadm-rate-control","format_version":2,"profile":"fidelity","equivalent_classic_scale":9})",
            R"({"format":"tadm-rate-control","format_version":1,"profile":"loud","equivalent_classic_scale":9})",
            R"({"format":"tadm-rate-control","format_version":1,"profile":"fidelity","equivalent_classic_scale":0})",
@@ -204,4 +216,27 @@ TEST(RateControl, EffortOneDecodesAndNeverRestoresWorse) {
   s.target_effort = 2;
   std::string message;
   EXPECT_EQ(encode_status(*im, s, &message), TADM_ERROR_INVALID_ARGUMENT);
+}
+
+// An installed any-scale bundle with rate-control data is searched across its scales like
+// classic: at the bytes of classic x12 on a photo it restores better than classic x12 does, at a
+// scale whose equivalent is below 12, in a file within the target.
+TEST(RateControl, AnAnyScaleBundleIsSearchedAcrossItsScales) {
+  const fs::path bundle = fs::path(TADM_SOURCE_BUNDLES) / "any32";
+  if (!TADM_WITH_TORCH || !fs::exists(bundle / "rate_control.json"))
+    GTEST_SKIP() << "needs LibTorch and model/bundles/any32 with rate_control.json";
+  tadm_image* raw = nullptr;
+  ASSERT_EQ(tadm_image_read_file((fs::path(TADM_KODAK_DIR) / "kodim03.png").c_str(), nullptr, &raw, nullptr, 0), TADM_OK);
+  ImagePtr photo(raw);
+  const uint32_t target = static_cast<uint32_t>(classic_size(*photo, 12));
+  const Choice c = choose(*photo, target_settings(target));
+  EXPECT_LE(c.bytes.size(), target);
+  EXPECT_NE(c.model, "classic") << "a learned point restores better than classic x12 within its bytes";
+  tadm_cpp::Decoder dec(default_decoder());
+  const double chosen = psnr(*photo, *dec.decode(c.bytes));
+  const double classic = psnr(*photo, *dec.decode(encode_bytes(*photo, classic_encoder(12))));
+  EXPECT_GT(chosen, classic) << c.model << " x" << c.scale;
+  const auto data = tadm::read_rate_control(bundle);
+  ASSERT_TRUE(data.has_value());
+  EXPECT_FALSE(data->by_scale.empty());
 }

@@ -87,11 +87,12 @@ typedef enum tadm_profile {
 } tadm_profile;
 
 /* The model used when none is named (tadmenc, the encoder, the FFmpeg filter): the learned
- * bundle for the scale ("pix16" for 0 = default or 16, "pix32" for 32), "classic" for scales no
- * learned bundle serves. A static string; whether the bundle is installed is not checked. */
+ * bundle for the scale ("pix16" for 0 = default or 16, "pix32" for 32), the any-scale "any32" for
+ * every other scale 2..32 (unequal scales too, when both axes are within 2..32), "classic" for
+ * scales above 32. A static string; whether the bundle is installed is not checked. */
 TADM_API const char* tadm_default_model(uint32_t scale);
-/* The same for a profile: fidelity as above; perceptual "tadm16" / "tadm32" (0 = 16), "classic"
- * for other scales. NULL for a profile outside the enum. */
+/* The same for a profile: fidelity as above; perceptual "tadm16" / "tadm32" (0 = 16), "any32" for
+ * other scales up to 32, "classic" above. NULL for a profile outside the enum. */
 TADM_API const char* tadm_default_model_for(uint32_t scale, tadm_profile profile);
 
 typedef enum tadm_device {
@@ -309,9 +310,10 @@ typedef struct tadm_encoder_settings {
                               smallest size reachable. tadm_encoder_model_name, _scale, _lr_codec,
                               _lr_quality then describe the point chosen for the last image */
   uint32_t scale_y;        /* 2..64: the vertical scale when it differs from `scale` (which must then
-                              be set); 0 = the same as `scale`. Learned bundles serve only their
-                              own square scale: unequal scales need the classic model, which is
-                              also the default for them (spec/container.md section 5) */
+                              be set); 0 = the same as `scale`. Per-scale bundles serve only their
+                              own square scale; the any-scale bundle (any32, the default for them)
+                              every scale 2..32 on each axis; classic every one up to 64
+                              (spec/container.md section 5) */
   tadm_profile profile;    /* which family `common.model` = NULL picks: TADM_PROFILE_FIDELITY
                               (default) or TADM_PROFILE_PERCEPTUAL (see tadm_default_model_for) */
   int target_effort;       /* with the rate control (target_bytes, no scale, no model): 0 (default)
@@ -494,9 +496,10 @@ TADM_API void tadm_file_info_free(tadm_file_info* info);
 TADM_NODISCARD TADM_API tadm_status tadm_file_info_json(const tadm_file_info* info, char** json, char* error,
                                                         size_t error_size);
 
-/* The models this build can find: one line per bundle, "name\tscale\tversion\tsha256\tpath\n",
- * classic first; a bundle that cannot be loaded is listed with "(invalid: <why>)". Free with
- * tadm_buffer_free. */
+/* The models this build can find: one line per bundle, "name\tscale\tversion\tsha256\tpath\tscales\n",
+ * classic first: `scale` is the default scale (0 for classic), `scales` the scales served on each
+ * axis ("16" for a per-scale bundle, "2..32" for an any-scale one, "2..64" for classic); a bundle
+ * that cannot be loaded is listed with "(invalid: <why>)". Free with tadm_buffer_free. */
 TADM_NODISCARD TADM_API tadm_status tadm_list_models(const char* model_dir, char** text, char* error,
                                                      size_t error_size);
 

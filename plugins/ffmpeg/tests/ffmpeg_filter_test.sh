@@ -58,7 +58,7 @@ ff -i thumb%d.png -vf tadm=model=classic:scale=16:threads=1:tile=4096 tiled%d.pn
 expect_frames_equal_references tiled
 
 # A different factor: 8 gives 256x192 frames equal to the 8x classic upscale of the thumbnails.
-ff -i thumb%d.png -vf tadm=scale=8 x8_%d.png
+ff -i thumb%d.png -vf tadm=model=classic:scale=8 x8_%d.png
 for i in 1 2 3; do
   [ "$(/usr/bin/identify -format %wx%h "x8_$i.png")" = 256x192 ] || die "scale=8 gave the wrong size"
 done

@@ -63,7 +63,8 @@ class Encoder:
     """An encoder with its model loaded once.
 
     scale: 2..64 (None: the model's own, 16 by default). model: "classic", a bundle name
-    ("pix16") or a bundle folder (None: the default learned bundle for the scale, else classic).
+    ("pix16") or a bundle folder (None: the default learned bundle for the scale: pix16, pix32, the
+    any-scale any32 up to 32 per side, else classic).
     target_bytes: largest file wanted; with neither scale nor model, the encoder chooses the model
     and scale per image (rate control), else it lowers a lossy thumbnail's quality. lr_codec: "png",
     "jpeg", "webp", "jxl", "avif", "auto" (with target_bytes: lossy-thumbnail models may be chosen
@@ -182,12 +183,16 @@ def write_png(array, metadata=None):
 
 
 def list_models(model_dir=None):
-    """The models this build finds: [{"name", "scale", "version", "sha256", "path"}], classic first."""
+    """The models this build finds: [{"name", "scale", "version", "sha256", "path", "scales"}],
+    classic first. "scale" is the default scale (0 for classic), "scales" the (smallest, largest)
+    scale served on each axis, None for a bundle that cannot be loaded."""
     rows = []
     for line in _tadm.list_models(None if model_dir is None else os.fspath(model_dir)).splitlines():
-        name, scale, version, sha256, path = (line.split("\t") + [""] * 5)[:5]
-        rows.append({"name": name, "scale": int(scale or 0), "version": version, "sha256": sha256,
-                     "path": path})
+        name, scale, version, sha256, path, scales = (line.split("\t") + [""] * 6)[:6]
+        lo, _, hi = scales.partition("..")
+        rows.append({"name": name, "scale": int(scale) if scale.isdigit() else 0, "version": version,
+                     "sha256": sha256, "path": path,
+                     "scales": (int(lo), int(hi or lo)) if lo.isdigit() else None})
     return rows
 
 
