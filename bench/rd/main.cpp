@@ -157,8 +157,12 @@ std::vector<OpPoint> list_ops(const Options& o, std::vector<std::string>& notes)
       const unsigned long hi = std::strtoul(served.c_str() + dots + 2, nullptr, 10);
       for (const bool curve : {false, true})
         for (std::uint32_t c : curve ? o.curve_scales : o.classic_scales)
-          if (c >= lo && c <= hi && !(curve && std::count(o.classic_scales.begin(), o.classic_scales.end(), c)))
+          if (c >= lo && c <= hi && !(curve && std::count(o.classic_scales.begin(), o.classic_scales.end(), c))) {
             ops.push_back({name + "-x" + std::to_string(c), name, identity, c, curve});
+            if (o.refine > 0)  // a curve of its own: "any32-refine30-x12"
+              ops.push_back({name + "-refine" + std::to_string(o.refine) + "-x" + std::to_string(c), name, identity, c,
+                             curve, o.refine});
+          }
       continue;
     }
     ops.push_back({name + "-x" + std::to_string(s), name, identity, s, false});

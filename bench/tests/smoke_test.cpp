@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 
@@ -129,5 +130,40 @@ TEST(TadmRd, RateControlledPointsStayWithinTheirBudget) {
   }
   EXPECT_EQ(autos, 1);
   EXPECT_GT(classic_bytes, 0u);
+  fs::remove_all(dir);
+}
+
+// An any-scale bundle is measured at every scale of the run it serves: compared at equal bytes at
+// --scales, on its curve only at --curve-scales, never past its range.
+TEST(TadmRd, AnAnyScaleBundleIsMeasuredAtEveryScaleItServes) {
+  if (!TADM_WITH_TORCH || !fs::exists(fs::path(TADM_SOURCE_DIR) / "model/bundles/any32/manifest.json"))
+    GTEST_SKIP() << "needs LibTorch and model/bundles/any32";
+  const fs::path dir = fs::temp_directory_path() / ("tadm-rd-any-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir / "images");
+  Rgb im;
+  im.width = 192;
+  im.height = 128;
+  im.pixels.resize(192 * 128 * 3);
+  for (std::uint32_t i = 0; i < im.pixels.size(); ++i) im.pixels[i] = static_cast<std::uint8_t>((i * 5 + (i / 576) * 11) % 253);
+  const Bytes png = write_png(im);
+  std::ofstream(dir / "images" / "a.png", std::ios::binary)
+      .write(reinterpret_cast<const char*>(png.data()), static_cast<std::streamsize>(png.size()));
+  const std::string cmd = std::string("'") + TADM_RD_PATH + "' --images '" + (dir / "images").string() + "' --out '" +
+                          (dir / "out").string() + "' --models any32 --scales 6 --curve-scales 12 40 --prescales 1 " +
+                          "--codecs jpeg --no-sweep --no-perceptual -q";
+  ASSERT_EQ(run(cmd), 0) << cmd;
+  std::istringstream lines(slurp(dir / "out" / "results.csv"));
+  std::string line;
+  std::getline(lines, line);
+  std::map<std::string, std::string> kinds;
+  while (std::getline(lines, line)) {
+    const Row r = from_csv(line);
+    if (r.codec == "tadm") kinds[r.op] = r.kind;
+  }
+  EXPECT_EQ(kinds["any32-x6"], "tadm");
+  EXPECT_EQ(kinds["any32-x12"], "tadm_curve");
+  EXPECT_EQ(kinds.count("any32-x40"), 0u) << "40 is outside 2..32";
+  EXPECT_EQ(kinds["classic-x12"], "tadm_curve");
   fs::remove_all(dir);
 }
