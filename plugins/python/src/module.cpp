@@ -242,12 +242,13 @@ class Encoder {
   Encoder(std::optional<std::string> model, std::optional<std::string> model_dir, long long scale, int threads,
           const std::string& device, const std::string& container, const std::string& lr_codec, int lr_quality,
           bool lr_lossless, long long target_bytes, int refine_iterations, int png_effort, const Limits& limits,
-          const std::string& profile, int target_effort)
+          const std::string& profile, int target_effort, long long scale_y)
       : model_(std::move(model)), model_dir_(std::move(model_dir)) {
     tadm_encoder_settings s;
     tadm_encoder_default_settings(&s);
     s.common = common_settings(model_, model_dir_, threads, device, limits);
     s.scale = non_negative("scale", scale, 64);
+    s.scale_y = non_negative("scale_y", scale_y, 64);
     s.container = parse_choice<tadm_container_format>(
         "container", container,
         {{"tadm", TADM_CONTAINER_TADM}, {"heif", TADM_CONTAINER_HEIF}, {"avif", TADM_CONTAINER_AVIF}});
@@ -300,6 +301,7 @@ class Encoder {
 
   std::string model() const { return tadm_encoder_model_name(handle_.get()); }
   uint32_t scale() const { return tadm_encoder_scale(handle_.get()); }
+  uint32_t scale_y() const { return tadm_encoder_scale_y(handle_.get()); }
   std::string lr_codec() const { return lr_codec_name(tadm_encoder_lr_codec(handle_.get())); }
   int lr_quality() const { return tadm_encoder_lr_quality(handle_.get()); }
 
@@ -511,17 +513,19 @@ PYBIND11_MODULE(_tadm, m) {
   py::class_<Encoder>(m, "Encoder")
       .def(py::init<std::optional<std::string>, std::optional<std::string>, long long, int, const std::string&,
                     const std::string&, const std::string&, int, bool, long long, int, int, const Limits&,
-                    const std::string&, int>(),
+                    const std::string&, int, long long>(),
            py::kw_only(), py::arg("model") = py::none(), py::arg("model_dir") = py::none(), py::arg("scale") = 0,
            py::arg("threads") = 0, py::arg("device") = "auto", py::arg("container") = "tadm",
            py::arg("lr_codec") = "model", py::arg("lr_quality") = 0, py::arg("lr_lossless") = false,
            py::arg("target_bytes") = 0, py::arg("refine_iterations") = 0, py::arg("png_effort") = -1,
-           py::arg("limits") = Limits{}, py::arg("profile") = "fidelity", py::arg("target_effort") = 0)
+           py::arg("limits") = Limits{}, py::arg("profile") = "fidelity", py::arg("target_effort") = 0,
+           py::arg("scale_y") = 0)
       .def("encode_array", &Encoder::encode_array, py::arg("array"), py::arg("metadata") = py::dict())
       .def("encode_file", &Encoder::encode_file, py::arg("path"))
       .def("encode_encoded", &Encoder::encode_encoded, py::arg("data"))
       .def_property_readonly("model", &Encoder::model)
       .def_property_readonly("scale", &Encoder::scale)
+      .def_property_readonly("scale_y", &Encoder::scale_y)
       .def_property_readonly("lr_codec", &Encoder::lr_codec)
       .def_property_readonly("lr_quality", &Encoder::lr_quality);
 

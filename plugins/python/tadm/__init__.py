@@ -59,10 +59,28 @@ def _as_image_array(array):
     return a
 
 
+def _scale_axes(scale):
+    """(across, down for the C settings: 0 when equal) of None, 16, (24, 16) or "24x16"."""
+    if scale is None:
+        return 0, 0
+    if isinstance(scale, str):
+        x, sep, y = scale.lower().partition("x")
+        if not x.isdigit() or (sep and not y.isdigit()):
+            raise ValueError(f"scale {scale!r} is not N or HxV")
+        scale = (int(x), int(y)) if sep else int(x)
+    if isinstance(scale, (tuple, list)):
+        if len(scale) != 2:
+            raise ValueError(f"scale {scale!r} is not (across, down)")
+        x, y = (int(v) for v in scale)
+        return x, (0 if y == x else y)
+    return int(scale), 0
+
+
 class Encoder:
     """An encoder with its model loaded once.
 
-    scale: 2..64 (None: the model's own, 16 by default). model: "classic", a bundle name
+    scale: 2..64, or (across, down) / "24x16" for unequal ones (None: the model's own, 16 by
+    default). model: "classic", a bundle name
     ("pix16") or a bundle folder (None: the default learned bundle for the scale: pix16, pix32, the
     any-scale any32 up to 32 per side, else classic).
     target_bytes: largest file wanted; with neither scale nor model, the encoder chooses the model
@@ -80,10 +98,11 @@ class Encoder:
                  lr_quality=None, threads=0, device="auto", container="tadm", lr_lossless=False,
                  refine=0, model_dir=None, max_pixels=0, max_dimension=0, max_memory_mib=0,
                  allow_corrupt=False, profile="fidelity", target_effort=0):
+        sx, sy = _scale_axes(scale)
         self._impl = _tadm.Encoder(
             model=None if model is None else os.fspath(model),
             model_dir=None if model_dir is None else os.fspath(model_dir),
-            scale=scale or 0, threads=threads, device=device, container=container,
+            scale=sx, scale_y=sy, threads=threads, device=device, container=container,
             lr_codec=lr_codec or "model", lr_quality=lr_quality or 0, lr_lossless=lr_lossless,
             target_bytes=target_bytes or 0, refine_iterations=refine,
             limits=_limits(max_pixels, max_dimension, max_memory_mib, allow_corrupt), profile=profile,
@@ -106,7 +125,13 @@ class Encoder:
 
     @property
     def scale(self):
+        """The scale across (the only one when square)."""
         return self._impl.scale
+
+    @property
+    def scale_y(self):
+        """The scale down."""
+        return self._impl.scale_y
 
     @property
     def lr_codec(self):

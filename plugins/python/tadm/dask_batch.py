@@ -223,7 +223,7 @@ def _parse(argv):
     p.add_argument("--model", help="classic, a bundle name or folder (encode: default learned model; "
                                    "decode: the one the file names)")
     p.add_argument("--model-dir", help="where bundle names are looked up")
-    p.add_argument("--scale", type=int, help="encode: 2..64")
+    p.add_argument("--scale", help="encode: 2..64, or HxV (24x16) for unequal scales")
     p.add_argument("--lr-codec", choices=("auto", "png", "jpeg", "webp", "jxl", "avif"), help="encode: thumbnail codec")
     p.add_argument("--lr-quality", type=int, help="encode: lossy thumbnail quality 1..100")
     p.add_argument("--target-bytes", type=int, help="encode: largest file wanted")

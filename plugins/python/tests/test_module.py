@@ -77,6 +77,30 @@ class RoundTrip(unittest.TestCase):
         classic = psnr(tadm.decode(tadm.encode(PHOTO, model="classic")), photo())
         self.assertGreater(learned, classic)
 
+    def test_unequal_scales(self):
+        """scale as (across, down) or "AxB": stored as such, decoded to the original's size."""
+        for scale in ((24, 16), "24x16"):
+            enc = tadm.Encoder(model="classic", scale=scale, threads=2)
+            self.assertEqual((enc.scale, enc.scale_y), (24, 16))
+            i = tadm.info(enc.encode(PHOTO))
+            self.assertEqual((i["scale_x"], i["scale_y"], i["lr_width"], i["lr_height"]), (24, 16, 32, 32))
+        self.assertEqual(tadm.Encoder(model="classic", scale=(8, 8)).scale_y, 8)
+        for bad in ("24x", "x16", (1, 2, 3)):
+            with self.assertRaises(ValueError):
+                tadm.Encoder(model="classic", scale=bad)
+        with self.assertRaises(ValueError):
+            tadm.Encoder(model="classic", scale=(16, 65))
+
+    @unittest.skipUnless(WITH_TORCH, "built without LibTorch")
+    def test_any_scale_model_is_the_default_for_other_scales(self):
+        enc = tadm.Encoder(scale="12x20", threads=2)
+        self.assertTrue(enc.model.startswith("any32 "), enc.model)
+        out = tadm.decode(enc.encode(PHOTO))
+        self.assertEqual(out.shape, (512, 768, 3))
+        classic = tadm.decode(tadm.encode(PHOTO, model="classic", scale=(12, 20)))
+        self.assertGreater(psnr(out, photo()), psnr(classic, photo()))
+        self.assertIn((2, 32), [m["scales"] for m in tadm.list_models() if m["name"] == "any32"])
+
     def test_perceptual_profile_picks_the_latent_model(self):
         try:
             enc = tadm.Encoder(profile="perceptual", threads=2)
