@@ -156,6 +156,9 @@ if has_learned_runtime "$(dirname "$enc")"; then
   "$dec" --quiet --no-enhance "$work/p.tadm" "$work/p-plain.png"
   check "--no-enhance decodes another picture of the same size" \
     bash -c "test \"\$(identify -format %wx%h '$work/p-plain.png')\" = 320x200 && ! cmp -s '$work/p.png' '$work/p-plain.png'"
+  "$enc" --quiet --profile perceptual -s 32 "$work/crop.png" "$work/p32.tadm" && "$dec" --quiet "$work/p32.tadm" "$work/p32.png"
+  check "--profile perceptual --scale 32 uses tadm32 and decodes to the original's size" \
+    bash -c "'$info' --json '$work/p32.tadm' | tr -d ' \n' | grep -q '\"model\":{\"name\":\"tadm32\"' && test \"\$(identify -format %wx%h '$work/p32.png')\" = 320x200"
   # any scale up to 32 per side, unequal ones included: the any-scale model by default
   "$enc" --quiet -s 24x16 "$work/crop.png" "$work/any.tadm"
   check "--scale 24x16 without --model uses the any-scale model any32" \
