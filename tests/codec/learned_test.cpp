@@ -445,12 +445,13 @@ TEST(Learned, RefinementImprovesTheRestoredPhoto) {
 
 }  // namespace
 
-// The lossy-thumbnail bundles: at the classic 16x file's bytes, a 1/4 JPEG (WebP) thumbnail
-// restored by jpeg4 (webp4) beats bicubic upscaling of the very same thumbnail, which beats the
-// classic 16x PNG.
-static void expect_lossy_bundle_beats_bicubic(const char* bundle, tadm_lr_codec codec, double margin_db) {
+// The lossy-thumbnail bundles: at the classic file's bytes at `rate_scale`, a 1/`scale` JPEG (WebP)
+// thumbnail restored by the bundle beats bicubic upscaling of the very same thumbnail, which beats
+// the classic PNG at `rate_scale`.
+static void expect_lossy_bundle_beats_bicubic(const char* bundle, tadm_lr_codec codec, double margin_db,
+                                              uint32_t scale = 4, uint32_t rate_scale = 16) {
   const ImagePtr photo = tadm_cpp::read_image((kKodak / "kodim23.png").string());
-  tadm_cpp::Encoder budget_enc(classic_encoder(16));
+  tadm_cpp::Encoder budget_enc(classic_encoder(rate_scale));
   const std::vector<uint8_t> budget = budget_enc.encode(*photo);
   auto restore = [&](const std::vector<uint8_t>& bytes) {
     tadm_cpp::Decoder dec(default_decoder());
@@ -464,9 +465,9 @@ static void expect_lossy_bundle_beats_bicubic(const char* bundle, tadm_lr_codec 
   tadm_cpp::Encoder learned(s);
   const std::vector<uint8_t> lbytes = learned.encode(*photo);
   EXPECT_EQ(learned.lr_codec(), codec);
-  EXPECT_EQ(learned.scale(), 4u);
+  EXPECT_EQ(learned.scale(), scale);
   EXPECT_LE(lbytes.size(), budget.size());
-  tadm_encoder_settings c = classic_encoder(4);
+  tadm_encoder_settings c = classic_encoder(scale);
   c.lr_codec = codec;
   c.lr_quality = learned.lr_quality();
   const std::vector<uint8_t> cbytes = encode_bytes(*photo, c);
@@ -485,6 +486,11 @@ TEST(Learned, Jpeg4BeatsBicubicOfTheSameJpegAtEqualBytes) {
 TEST(Learned, Webp4BeatsBicubicOfTheSameWebpAtEqualBytes) {
   REQUIRE_BUNDLE("webp4");
   expect_lossy_bundle_beats_bicubic("webp4", TADM_LR_WEBP, 0.3);
+}
+
+TEST(Learned, Webp8BeatsBicubicOfTheSameWebpAtEqualBytes) {
+  REQUIRE_BUNDLE("webp8");
+  expect_lossy_bundle_beats_bicubic("webp8", TADM_LR_WEBP, 0.2, 8, 32);
 }
 
 namespace {
