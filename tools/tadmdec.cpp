@@ -234,7 +234,7 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({8, 16}));
   static const std::map<std::string, tadm_precision> kPrecisions{
       {"auto", TADM_PRECISION_AUTO}, {"fp32", TADM_PRECISION_FP32}, {"bf16", TADM_PRECISION_BF16}};
-  app.add_option("--precision", precision, "Learned models: auto (bf16 where the CPU has it natively), fp32 or bf16")
+  app.add_option("--precision", precision, "Learned models: auto (bf16 where the CPU has it natively, except any-scale models), fp32 or bf16")
       ->transform(CLI::CheckedTransformer(kPrecisions, CLI::ignore_case));
   app.add_flag("--no-enhance", no_enhance,
                "Latent models with an enhancer (tadm16): decode without the one-step enhancer: blurrier,\n"

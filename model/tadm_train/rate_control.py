@@ -103,6 +103,9 @@ def main(argv=None):
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", required=True)
     ap.add_argument("--write-bundles", action="store_true")
+    ap.add_argument("--any-scales", type=int, nargs="*", default=None,
+                    help="any-scale bundles: the scales to measure (default: the classic ladder within the bundle's "
+                         "range); the encoder's search covers the first to the last")
     ap.add_argument("--classic-from", default=None,
                     help="reuse the classic ladder of an earlier measurements.json (same data and tools), "
                          "to measure a new bundle alone; its other bundles are kept in the new file")
@@ -146,7 +149,7 @@ def main(argv=None):
                  "metric": metric}
         if "scales" in man:
             curve, last = [], 0.0
-            for s in CLASSIC_SCALES:
+            for s in args.any_scales or CLASSIC_SCALES:
                 if not man["scales"]["min"] <= s <= man["scales"]["max"]:
                     continue
                 m = measure(f"{b} x{s}", model=b, scale=s, want_lpips=metric == "lpips")

@@ -103,7 +103,8 @@ typedef enum tadm_device {
 
 /* Arithmetic of a learned decoder's convolutions (the bicubic skip and the output stay float32). */
 typedef enum tadm_precision {
-  TADM_PRECISION_AUTO = 0, /* bfloat16 where the CPU computes it natively (AVX512-BF16), else float32 */
+  TADM_PRECISION_AUTO = 0, /* bfloat16 where the CPU computes it natively (AVX512-BF16), else float32;
+                               float32 for any-scale bundles (bf16 costs them about 0.25 dB) */
   TADM_PRECISION_FP32 = 1,
   TADM_PRECISION_BF16 = 2  /* also where it is emulated (slower than float32 there) */
 } tadm_precision;
