@@ -24,6 +24,19 @@ int run(const std::string& cmd) {
   const int st = std::system((cmd + " >/dev/null 2>&1").c_str());
   return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
+// A w x h test photo in `dir`/`name`, sample i (RGB interleaved) = (i * a + (i / (w * 3)) * b) % 251.
+void write_test_png(const fs::path& dir, const std::string& name, std::uint32_t w, std::uint32_t h, std::uint32_t a,
+                    std::uint32_t b) {
+  Rgb im;
+  im.width = w;
+  im.height = h;
+  im.pixels.resize(std::size_t{w} * h * 3);
+  for (std::uint32_t i = 0; i < im.pixels.size(); ++i)
+    im.pixels[i] = static_cast<std::uint8_t>((i * a + (i / (w * 3)) * b) % 251);
+  const Bytes png = write_png(im);
+  std::ofstream(dir / name, std::ios::binary)
+      .write(reinterpret_cast<const char*>(png.data()), static_cast<std::streamsize>(png.size()));
+}
 std::string slurp(const fs::path& p) {
   std::ifstream in(p);
   std::stringstream ss;
@@ -102,14 +115,7 @@ TEST(TadmRd, RateControlledPointsStayWithinTheirBudget) {
   const fs::path dir = fs::temp_directory_path() / ("tadm-rd-auto-" + std::to_string(::getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir / "images");
-  Rgb im;
-  im.width = 200;
-  im.height = 150;
-  im.pixels.resize(200 * 150 * 3);
-  for (std::uint32_t i = 0; i < im.pixels.size(); ++i) im.pixels[i] = static_cast<std::uint8_t>((i * 7 + (i / 600) * 13) % 251);
-  const Bytes png = write_png(im);
-  std::ofstream(dir / "images" / "a.png", std::ios::binary)
-      .write(reinterpret_cast<const char*>(png.data()), static_cast<std::streamsize>(png.size()));
+  write_test_png(dir / "images", "a.png", 200, 150, 7, 13);
   const std::string cmd = std::string("'") + TADM_RD_PATH + "' --images '" + (dir / "images").string() + "' --out '" +
                           (dir / "out").string() + "' --scales 6 --curve-scales 6 --auto-scales 6 --prescales 2 " +
                           "--codecs jpeg --no-learned --no-sweep --no-perceptual -q";
@@ -141,14 +147,7 @@ TEST(TadmRd, AnAnyScaleBundleIsMeasuredAtEveryScaleItServes) {
   const fs::path dir = fs::temp_directory_path() / ("tadm-rd-any-" + std::to_string(::getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir / "images");
-  Rgb im;
-  im.width = 192;
-  im.height = 128;
-  im.pixels.resize(192 * 128 * 3);
-  for (std::uint32_t i = 0; i < im.pixels.size(); ++i) im.pixels[i] = static_cast<std::uint8_t>((i * 5 + (i / 576) * 11) % 253);
-  const Bytes png = write_png(im);
-  std::ofstream(dir / "images" / "a.png", std::ios::binary)
-      .write(reinterpret_cast<const char*>(png.data()), static_cast<std::streamsize>(png.size()));
+  write_test_png(dir / "images", "a.png", 192, 128, 5, 11);
   const std::string cmd = std::string("'") + TADM_RD_PATH + "' --images '" + (dir / "images").string() + "' --out '" +
                           (dir / "out").string() + "' --models any32 --scales 6 --curve-scales 12 40 --prescales 1 " +
                           "--codecs jpeg --no-sweep --no-perceptual -q";

@@ -269,7 +269,8 @@ std::vector<std::uint8_t> RateControlledEncoder::encode(const Image& image) {
     double score;
   };
   std::vector<Fit> fits;
-  auto consider = [&](Candidate& c, bool family) {
+  // `kept`: where a fitting file is copied when measuring (a scale family's best is decoded later).
+  auto consider = [&](Candidate& c, bool family, std::vector<std::uint8_t>* kept = nullptr) {
     double score = 0;
     std::uint64_t small = 0;
     std::optional<std::vector<std::uint8_t>> out = attempt(c, image, score, small);
@@ -284,6 +285,7 @@ std::vector<std::uint8_t> RateControlledEncoder::encode(const Image& image) {
     const std::string label =
         c.label + (c.data.by_quality.empty() ? "" : " q" + std::to_string(c.encoder->lr_quality()));
     if (measure && !family) fits.push_back({*out, c.encoder.get(), label, score});
+    if (kept) *kept = *out;
     if (score < best_score || (score == best_score && out->size() < best.size())) {
       best_score = score;
       best = std::move(*out);
@@ -304,10 +306,11 @@ std::vector<std::uint8_t> RateControlledEncoder::encode(const Image& image) {
     std::uint32_t cap = f.hi;
     while (!measure && cap >= f.lo && !(f.equivalent(cap) < best_score)) --cap;
     if (cap < f.lo) continue;
-    std::map<std::uint32_t, bool> tried;  // this image's probes
+    std::map<std::uint32_t, bool> tried;                       // this image's probes
+    std::map<std::uint32_t, std::vector<std::uint8_t>> files;  // their fitting files, when measuring
     auto fits_at = [&](std::uint32_t s) {
       const auto it = tried.find(s);
-      return it != tried.end() ? it->second : (tried[s] = consider(f.at(s), true));
+      return it != tried.end() ? it->second : (tried[s] = consider(f.at(s), true, measure ? &files[s] : nullptr));
     };
     if (!fits_at(cap)) continue;
     std::uint32_t lo = f.lo, hi = cap;  // hi fits
@@ -325,9 +328,9 @@ std::vector<std::uint8_t> RateControlledEncoder::encode(const Image& image) {
       } else {
         ++misses;
       }
-    if (measure) {  // the family's best point joins the decoded comparison (encoded again)
+    if (measure) {  // the family's best point joins the decoded comparison
       Candidate& c = f.at(hi);
-      fits.push_back({c.encoder->encode(image), c.encoder.get(), c.label, c.data.equivalent});
+      fits.push_back({std::move(files[hi]), c.encoder.get(), c.label, c.data.equivalent});
     }
   }
   if (measure && fits.size() > 1) {
