@@ -179,7 +179,8 @@ int main(int argc, char** argv) {
       {"tadm", TADM_CONTAINER_TADM}, {"heif", TADM_CONTAINER_HEIF}, {"avif", TADM_CONTAINER_AVIF}};
   app.add_option("-c,--container", container,
                  "File format: tadm (default), heif or avif. HEIF/AVIF store the thumbnail as a lossless\n"
-                 "primary image any viewer shows, and the TADM fields as metadata (spec/heif-avif.md)")
+                 "primary image any viewer shows, and the TADM fields as metadata (spec/heif-avif.md); with\n"
+                 "--lr-codec avif an AVIF file's image is the (lossy) AVIF thumbnail itself")
       ->transform(CLI::CheckedTransformer(kContainers, CLI::ignore_case));
   app.add_option("--lr-codec", lr_codec,
                  "Thumbnail codec: png, jpeg, webp, jxl, avif, or auto. Default: the model's (png, or jpeg\n"

@@ -225,21 +225,32 @@ void Encoder::choose_lr_codec(const tadm_encoder_settings& settings) {
   if (lossy && settings.refine_iterations > 0)
     log_message(common.log, common.user, TADM_LOG_WARNING,
                 "thumbnail refinement needs a lossless thumbnail; encoding the lossy one without it");
-  if (lr_.codec != LrCodec::kPng && settings.container != TADM_CONTAINER_TADM)
-    fail(TADM_ERROR_UNSUPPORTED, "HEIF and AVIF files hold a lossless thumbnail of their own; a " +
-                                     std::string(lr_codec_name(lr_.codec)) + " thumbnail needs the .tadm container");
+  // A HEIF file holds a lossless thumbnail of its own; an AVIF file that, or an AVIF thumbnail as
+  // its very image (spec/heif-avif.md).
+  const bool carried = lr_.codec == LrCodec::kPng ||
+                       (lr_.codec == LrCodec::kAvif && settings.container == TADM_CONTAINER_AVIF);
+  if (!carried && settings.container != TADM_CONTAINER_TADM)
+    fail(TADM_ERROR_UNSUPPORTED,
+         settings.container == TADM_CONTAINER_HEIF
+             ? "a HEIF file holds a lossless thumbnail of its own; a thumbnail coded as " +
+                   std::string(lr_codec_name(lr_.codec)) + " needs the .tadm container (or --container avif for avif)"
+             : "an AVIF file holds a lossless thumbnail of its own or an AVIF one; a thumbnail coded as " +
+                   std::string(lr_codec_name(lr_.codec)) + " needs the .tadm container");
 }
 
-std::vector<std::uint8_t> Encoder::code_thumbnail(const Image& lr_image, container::File& file) {
+std::vector<std::uint8_t> Encoder::code_thumbnail(const Image& lr_image, container::File& file, const Metadata& md,
+                                                  int threads) {
   PngWriteOptions png;
   png.effort = settings_.png_effort;
   png.metadata = false;
   png.reduce = true;
   file.lr_codec = static_cast<std::uint8_t>(lr_.codec);
+  // The whole file written, HEIF/AVIF wrapper included: that is what the target bounds.
   auto file_bytes = [&](const LrEncodeOptions& o) {
     file.lr_image = encode_lr(lr_image, o, png);
     std::vector<std::uint8_t> out;
     if (container::Error e = container::write(file, out)) fail(TADM_ERROR_INTERNAL, "writing the container: " + e.message);
+    if (settings_.container != TADM_CONTAINER_TADM) out = interop::wrap(settings_.container, out, lr_image, md, threads, o);
     return out;
   };
   std::vector<std::uint8_t> out = file_bytes(lr_);
@@ -248,11 +259,17 @@ std::vector<std::uint8_t> Encoder::code_thumbnail(const Image& lr_image, contain
   const bool lossy = lr_.codec != LrCodec::kPng && !lr_.lossless;
   auto too_big = [&](std::uint64_t smallest) {
     smallest_bytes_ = smallest;
-    fail(TADM_ERROR_LIMIT, "the smallest file at scale " + scale_text(scale_) + " with a " +
+    const char* kind = settings_.container == TADM_CONTAINER_HEIF   ? "HEIF "
+                       : settings_.container == TADM_CONTAINER_AVIF ? "AVIF "
+                                                                    : "";
+    fail(TADM_ERROR_LIMIT, std::string("the smallest ") + kind + "file at scale " + scale_text(scale_) + " with a " +
                                (lossy ? "lossy " : "lossless ") + lr_codec_name(lr_.codec) + " thumbnail is " +
                                std::to_string(smallest) + " bytes, over the target of " + std::to_string(target) +
                                " bytes; ask for a larger target, a larger scale" +
-                               (lossy ? std::string() : std::string(" or a lossy thumbnail (--lr-codec jpeg)")));
+                               (lossy || settings_.container == TADM_CONTAINER_HEIF ? std::string()
+                                : settings_.container == TADM_CONTAINER_AVIF
+                                    ? std::string(" or a lossy thumbnail (--lr-codec avif)")
+                                    : std::string(" or a lossy thumbnail (--lr-codec jpeg)")));
   };
   if (!lossy) too_big(out.size());
   // File size falls with quality (near enough for a bisection); keep the best that fits.
@@ -340,19 +357,7 @@ std::vector<std::uint8_t> Encoder::encode(const Image& image) {
   // A model with an enhancer: the timestep of each tile, from the thumbnail as decoders see it.
   if (!lossy) file.hint = rescaler_->timestep_hint(rgb_planes(lr_image), ctx);
   chosen_quality_ = lr_.quality;
-  std::vector<std::uint8_t> out = code_thumbnail(lr_image, file);
-  if (settings_.container != TADM_CONTAINER_TADM) {
-    const char* kind = settings_.container == TADM_CONTAINER_HEIF ? "HEIF" : "AVIF";
-    progress(0.95f, 1.0f, settings_.container == TADM_CONTAINER_HEIF ? "writing HEIF" : "writing AVIF")(0.0f);
-    out = interop::wrap(settings_.container, out, lr_image, md, threads);
-    // The target is the size of the file written, wrapper included.
-    if (settings_.target_bytes != 0 && out.size() > settings_.target_bytes) {
-      smallest_bytes_ = out.size();
-      fail(TADM_ERROR_LIMIT, std::string("the ") + kind + " file at scale " + scale_text(scale_) + " is " +
-                                 std::to_string(out.size()) + " bytes, over the target of " +
-                                 std::to_string(settings_.target_bytes) + " bytes; ask for a larger target or a larger scale");
-    }
-  }
+  std::vector<std::uint8_t> out = code_thumbnail(lr_image, file, md, threads);
   progress(1.0f, 1.0f, "done")(1.0f);
   return out;
 }

@@ -47,10 +47,12 @@ class Encoder {
   std::uint64_t smallest_bytes() const { return smallest_bytes_; }
 
  private:
-  // The thumbnail's bytes: the codec at the configured quality, or, with a byte target, the
-  // highest quality whose whole file fits (the thumbnail alone is re-encoded, never decoded).
   void choose_lr_codec(const tadm_encoder_settings& settings);
-  std::vector<std::uint8_t> code_thumbnail(const Image& lr_image, container::File& file);
+  // The file's bytes (.tadm, or HEIF/AVIF wrapping it): the thumbnail codec at the configured
+  // quality, or, with a byte target, the highest quality whose whole file fits (the thumbnail
+  // alone is re-encoded; the full photo is never decoded).
+  std::vector<std::uint8_t> code_thumbnail(const Image& lr_image, container::File& file, const Metadata& md,
+                                           int threads);
   tadm_encoder_settings settings_;
   std::shared_ptr<Rescaler> rescaler_;  // a learned model is shared with the process's other handles
   Scale scale_;

@@ -17,6 +17,7 @@
 #include "engine.hpp"
 #include "error.hpp"
 #include "image_io.hpp"
+#include "lr_codec.hpp"
 #include "sha256.hpp"
 #include "tadm/container.hpp"
 
@@ -74,6 +75,10 @@ struct Rgba {
   std::uint32_t width = 0, height = 0;
   bool alpha = false;
   std::vector<std::uint8_t> pixels;  // 3 or 4 channels, tightly packed
+  // The TADM header's HEAD lr_codec: 0 (PNG: a lossless primary image of its own) or 4 (AVIF: the
+  // primary image is the thumbnail of the .tadm, coded as its AVIF payload is; AVIF flavour only).
+  std::uint8_t lr_codec = 0;
+  Sha256 coded_checksum{};  // lr_codec 4: SHA-256 of the decoded planes (spec/heif-avif.md section 6)
 };
 
 Rgba to_rgba(const Image& lr) {
@@ -212,26 +217,43 @@ std::vector<std::uint8_t> stub_png(std::uint32_t w, std::uint32_t h) {
 // HEIF/AVIF decoders can be bounded by the size the header declares instead of the coded size.
 struct LrSize {
   std::uint32_t width = 0, height = 0;
+  std::uint8_t lr_codec = 0;
 };
 
-LrSize checked_lr_size(std::span<const std::uint8_t> file, std::span<const std::uint8_t> header,
-                       const tadm_limits& limits) {
-  // HEAD is the first chunk (4.5); its lr size only sizes the stub, the reader checks it.
+// The smallest AVIF stream the .tadm reader's LRIM check accepts: an `ftyp` box with brand avif.
+// Stands in for the file itself (the LRIM of a TADM-AVIF file with an AVIF thumbnail) while the
+// header is checked.
+const std::vector<std::uint8_t>& stub_avif() {
+  static const std::vector<std::uint8_t> ftyp = {0, 0, 0, 16, 'f', 't', 'y', 'p', 'a', 'v', 'i', 'f', 0, 0, 0, 0};
+  return ftyp;
+}
+
+LrSize checked_lr_size(tadm_container_format format, std::span<const std::uint8_t> file,
+                       std::span<const std::uint8_t> header, const tadm_limits& limits) {
+  // HEAD is the first chunk (4.5); its lr size and codec only shape the stub, the reader checks them.
   std::uint32_t w = 1, h = 1;
+  std::uint8_t codec = 0;
   constexpr std::size_t head = container::kFileHeaderSize;
   if (header.size() >= head + 8 + 24 && be32(header.data() + head) == 24 &&
       std::memcmp(header.data() + head + 4, "HEAD", 4) == 0) {
     w = be32(header.data() + head + 8 + 12);
     h = be32(header.data() + head + 8 + 16);
+    codec = header[head + 8 + 22];
   }
   container::File f;
-  if (container::Error e =
-          container::read(insert_before_tend(header, kLrimType, stub_png(w, h)), container_limits(limits), f))
+  const std::vector<std::uint8_t> stub = codec == 4 ? stub_avif() : stub_png(w, h);
+  if (container::Error e = container::read(insert_before_tend(header, kLrimType, stub), container_limits(limits), f))
     fail(container_status(e.code), invalid_file_message(file) + ": " + e.message);
+  const bool avif_lr = f.lr_codec == 4 && format == TADM_CONTAINER_AVIF;
+  if (f.lr_codec != 0 && !avif_lr)
+    fail(TADM_ERROR_CORRUPT, invalid_file_message(file) + ": its HEAD says a " +
+                                 container::lr_codec_name(f.lr_codec) + " thumbnail; a TADM-" +
+                                 (format == TADM_CONTAINER_AVIF ? "AVIF file holds a PNG or AVIF one"
+                                                                : "HEIF file holds a PNG one"));
   check_lr_limits(f.lr_width, f.lr_height, limits);
   // Decoded planes, the RGB(A) copy and the rebuilt PNG: a few RGBA images of the LR size.
   check_memory(3 * image_bytes(f.lr_width, f.lr_height, 4, 8), limits, "decoding the thumbnail");
-  return {f.lr_width, f.lr_height};
+  return {f.lr_width, f.lr_height, f.lr_codec};
 }
 
 // ------------------------------------------------------------------ libheif
@@ -389,7 +411,7 @@ std::vector<std::uint8_t> unwrap_heif(std::span<const std::uint8_t> bytes, const
                                  kHeaderContentType + "); it is a plain HEIF image, not a TADM file");
   // The header first: its LR size bounds everything libheif may decode (a grid's output size or a
   // coded picture can be far larger than the primary image's ispe).
-  const LrSize size = checked_lr_size(bytes, header, limits);
+  const LrSize size = checked_lr_size(TADM_CONTAINER_HEIF, bytes, header, limits);
   const int w = heif_image_handle_get_width(handle.get()), h = heif_image_handle_get_height(handle.get());
   const int iw = heif_image_handle_get_ispe_width(handle.get()), ih = heif_image_handle_get_ispe_height(handle.get());
   const auto is_lr = [&](int x, int y) {
@@ -510,6 +532,42 @@ std::vector<std::uint8_t> wrap_avif(const container::File& f, std::span<const st
   return std::vector<std::uint8_t>(out.data.data, out.data.data + out.data.size);
 }
 
+// The checksum of a thumbnail coded as AVIF lr_codec 4 (spec/heif-avif.md section 6): SHA-256 of
+// the decoded 8-bit planes as the AV1 decoder outputs them (exact in every conforming decoder),
+// Y, then Cb and Cr at their subsampled sizes (none for 4:0:0), then alpha; each row by row. Not
+// over RGB: the YUV to RGB conversion of a lossy thumbnail may round differently between libavif
+// builds, the coded planes may not.
+Sha256 planes_checksum(const avifImage* im) {
+  avifPixelFormatInfo info;
+  avifGetPixelFormatInfo(im->yuvFormat, &info);
+  std::vector<std::uint8_t> samples;
+  const auto add = [&](const std::uint8_t* plane, std::uint32_t row_bytes, std::uint32_t w, std::uint32_t h) {
+    if (!plane || row_bytes < w) fail(TADM_ERROR_CORRUPT, "the decoded AVIF thumbnail lacks a plane");
+    for (std::uint32_t y = 0; y < h; ++y) samples.insert(samples.end(), plane + std::size_t{y} * row_bytes,
+                                                         plane + std::size_t{y} * row_bytes + w);
+  };
+  add(im->yuvPlanes[AVIF_CHAN_Y], im->yuvRowBytes[AVIF_CHAN_Y], im->width, im->height);
+  if (!info.monochrome) {
+    const std::uint32_t cw = (im->width + info.chromaShiftX) >> info.chromaShiftX;
+    const std::uint32_t ch = (im->height + info.chromaShiftY) >> info.chromaShiftY;
+    add(im->yuvPlanes[AVIF_CHAN_U], im->yuvRowBytes[AVIF_CHAN_U], cw, ch);
+    add(im->yuvPlanes[AVIF_CHAN_V], im->yuvRowBytes[AVIF_CHAN_V], cw, ch);
+  }
+  if (im->alphaPlane) add(im->alphaPlane, im->alphaRowBytes, im->width, im->height);
+  return sha256(samples);
+}
+
+// planes_checksum of an AVIF stream this writer made (the .tadm's own payload), decoded without limits.
+Sha256 payload_planes_checksum(std::span<const std::uint8_t> payload, int threads) {
+  AvifPtr<avifDecoder> dec(avifDecoderCreate());
+  if (!dec) fail(TADM_ERROR_OUT_OF_MEMORY, "out of memory");
+  dec->maxThreads = std::max(threads, 1);
+  avif_check(avifDecoderSetIOMemory(dec.get(), payload.data(), payload.size()), "libavif", TADM_ERROR_INTERNAL);
+  avif_check(avifDecoderParse(dec.get()), "re-reading the AVIF thumbnail", TADM_ERROR_INTERNAL);
+  avif_check(avifDecoderNextImage(dec.get()), "re-decoding the AVIF thumbnail", TADM_ERROR_INTERNAL);
+  return planes_checksum(dec->image);
+}
+
 std::vector<std::uint8_t> unwrap_avif(std::span<const std::uint8_t> bytes, const tadm_limits& limits, int threads,
                                       Rgba& lr) {
   AvifPtr<avifDecoder> dec(avifDecoderCreate());
@@ -528,7 +586,8 @@ std::vector<std::uint8_t> unwrap_avif(std::span<const std::uint8_t> bytes, const
     fail(TADM_ERROR_LIMIT, "the AVIF XMP packet is over the metadata limit");
   std::vector<std::uint8_t> header = header_from_xmp({im->xmp.data, im->xmp.size});
   // The header first: its LR size bounds what the AV1 decoder may decode.
-  const LrSize size = checked_lr_size(bytes, header, limits);
+  const LrSize size = checked_lr_size(TADM_CONTAINER_AVIF, bytes, header, limits);
+  lr.lr_codec = size.lr_codec;
   const auto check_size = [&](const avifImage* image, const char* what) {
     if (image->width != size.width || image->height != size.height)
       fail(TADM_ERROR_CORRUPT, std::string("the AVIF ") + what + " is " + std::to_string(image->width) + "x" +
@@ -557,6 +616,7 @@ std::vector<std::uint8_t> unwrap_avif(std::span<const std::uint8_t> bytes, const
   rgb.pixels = lr.pixels.data();
   rgb.rowBytes = lr.width * nc;
   avif_check(avifImageYUVToRGB(im, &rgb), "converting the AVIF thumbnail", TADM_ERROR_CORRUPT);
+  lr.coded_checksum = planes_checksum(im);
   return header;
 }
 
@@ -609,10 +669,48 @@ std::vector<std::uint8_t> read_flavour(tadm_container_format format, std::span<c
   fail(TADM_ERROR_INTERNAL, "unwrap called on a .tadm file");
 }
 
+// Limits for reading back a file this writer just made (it is checked for exactness, not trusted less).
+tadm_limits own_file_limits() {
+  tadm_limits own{};
+  own.max_pixels = ~std::uint64_t{0};
+  own.max_dimension = ~std::uint32_t{0};
+  own.max_metadata_bytes = 0x7FFFFFFFu;
+  own.max_memory_mib = ~std::uint32_t{0};
+  return own;
+}
+
+// TADM-AVIF whose thumbnail is AVIF (lr_codec 4): the primary image is coded as the .tadm's
+// payload was (same image, same options: the same AV1 data), with the TADM XMP and the viewer
+// copies attached; the checksum is over the payload's decoded planes, and the file written must
+// decode to exactly those planes.
+std::vector<std::uint8_t> wrap_avif_thumbnail(const container::File& f, std::span<const std::uint8_t> tadm_file,
+                                              const container::ChunkInfo& lrim, const Image& lr, const Metadata& md,
+                                              int threads, const LrEncodeOptions& options) {
+  if (options.codec != LrCodec::kAvif) fail(TADM_ERROR_INTERNAL, "wrapping an AVIF thumbnail without its options");
+  const Sha256 checksum = payload_planes_checksum(f.lr_image, threads);
+  const std::vector<std::uint8_t> header = insert_before_tend(remove_chunk(tadm_file, lrim), kChecksumType, checksum);
+  const std::string xmp = make_xmp(f, header);
+  AvifItems items;
+  items.xmp = {reinterpret_cast<const std::uint8_t*>(xmp.data()), xmp.size()};
+  items.exif = md.exif;
+  items.icc = md.icc;
+  if (f.cicp) {
+    items.colour_primaries = f.cicp->colour_primaries;
+    items.transfer_characteristics = f.cicp->transfer_characteristics;
+  }
+  std::vector<std::uint8_t> out = encode_avif_file(lr, options, items);
+  const tadm_limits own = own_file_limits();
+  Rgba back;
+  read_flavour(TADM_CONTAINER_AVIF, out, own, threads, back);
+  if (back.coded_checksum != checksum)
+    fail(TADM_ERROR_INTERNAL, "the AVIF encoder coded the thumbnail of the AVIF file differently from the .tadm's");
+  return out;
+}
+
 }  // namespace
 
 std::vector<std::uint8_t> wrap(tadm_container_format format, std::span<const std::uint8_t> tadm_file, const Image& lr,
-                               const Metadata& md, int threads) {
+                               const Metadata& md, int threads, const LrEncodeOptions& lr_options) {
   if (format != TADM_CONTAINER_HEIF && format != TADM_CONTAINER_AVIF)
     fail(TADM_ERROR_INVALID_ARGUMENT, "unknown container format " + std::to_string(static_cast<int>(format)));
   container::File f;
@@ -625,6 +723,11 @@ std::vector<std::uint8_t> wrap(tadm_container_format format, std::span<const std
     fail(TADM_ERROR_INTERNAL, "re-reading the container: " + e.message);
   const auto lrim = std::find_if(f.chunks.begin(), f.chunks.end(), [](const auto& c) { return c.type == kLrimType; });
   if (lrim == f.chunks.end()) fail(TADM_ERROR_INTERNAL, "the encoded .tadm has no LRIM chunk");
+  if (f.lr_codec == 4 && format == TADM_CONTAINER_AVIF) return wrap_avif_thumbnail(f, tadm_file, *lrim, lr, md, threads, lr_options);
+  if (f.lr_codec != 0)
+    fail(TADM_ERROR_UNSUPPORTED, std::string("a TADM-") + flavour_name(format) + " file holds a PNG" +
+                                     (format == TADM_CONTAINER_AVIF ? " or AVIF" : "") + " thumbnail, not a " +
+                                     container::lr_codec_name(f.lr_codec) + " one; use the .tadm container");
   const Rgba rgba = to_rgba(lr);
   const Sha256 checksum = thumbnail_checksum(rgba);
   const std::vector<std::uint8_t> header = insert_before_tend(remove_chunk(tadm_file, *lrim), kChecksumType, checksum);
@@ -632,11 +735,7 @@ std::vector<std::uint8_t> wrap(tadm_container_format format, std::span<const std
       format == TADM_CONTAINER_HEIF ? wrap_heif(f, header, rgba, md) : wrap_avif(f, header, rgba, md, threads);
   // Decode what was written: a codec that is not exactly lossless here would make a file that every
   // reader refuses (its checksum cannot match), so refuse to write it instead.
-  tadm_limits own{};
-  own.max_pixels = ~std::uint64_t{0};
-  own.max_dimension = ~std::uint32_t{0};
-  own.max_metadata_bytes = 0x7FFFFFFFu;
-  own.max_memory_mib = ~std::uint32_t{0};
+  const tadm_limits own = own_file_limits();
   Rgba back;
   read_flavour(format, out, own, threads, back);
   if (back.alpha != rgba.alpha || thumbnail_checksum(back) != checksum)
@@ -650,12 +749,16 @@ std::vector<std::uint8_t> unwrap(std::span<const std::uint8_t> bytes, const tadm
   const std::string flavour = flavour_name(format);
   Rgba lr;
   const std::vector<std::uint8_t> header = read_flavour(format, bytes, limits, threads, lr);
+  // The thumbnail of the equivalent .tadm: a lossless primary image re-encoded as PNG, or, when
+  // the header says AVIF, the AVIF file itself (a complete AVIF stream of the LR size).
+  const bool avif_lr = lr.lr_codec == 4;
   PngWriteOptions png;
   png.effort = 1;
   png.metadata = false;
   png.reduce = true;
   const std::vector<std::uint8_t> rebuilt =
-      insert_before_tend(header, kLrimType, write_png(from_rgba(lr), png));
+      avif_lr ? insert_before_tend(header, kLrimType, bytes)
+              : insert_before_tend(header, kLrimType, write_png(from_rgba(lr), png));
   // The header's own checks (CRCs, fields, limits) come first, with the error the .tadm reader gives.
   container::File f;
   if (container::Error e = container::read(rebuilt, container_limits(limits), f))
@@ -673,7 +776,7 @@ std::vector<std::uint8_t> unwrap(std::span<const std::uint8_t> bytes, const tadm
     fail(TADM_ERROR_CORRUPT, "the TADM header in this " + flavour + " file has an lsha chunk of " +
                                  std::to_string(stored == f.unknown_optional.end() ? 0 : stored->data.size()) +
                                  " bytes; it must hold a 32-byte SHA-256");
-  const Sha256 actual = thumbnail_checksum(lr);
+  const Sha256 actual = avif_lr ? lr.coded_checksum : thumbnail_checksum(lr);
   if (!std::equal(actual.begin(), actual.end(), stored->data.begin()))
     fail(TADM_ERROR_CORRUPT, "the thumbnail in this " + flavour + " file does not match its checksum (damaged)");
   // The equivalent .tadm carries no lsha (spec/container.md: .tadm files do not).

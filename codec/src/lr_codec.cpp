@@ -398,7 +398,7 @@ Image decode_jxl(std::span<const std::uint8_t> payload, std::uint32_t width, std
 
 
 
-Bytes encode_avif(const Image& lr, const LrEncodeOptions& o) {
+Bytes encode_avif(const Image& lr, const LrEncodeOptions& o, const AvifItems& items) {
   if (!avifCodecName(AVIF_CODEC_CHOICE_AUTO, AVIF_CODEC_FLAG_CAN_ENCODE))
     fail(TADM_ERROR_UNSUPPORTED, "this build's libavif has no AV1 encoder: an AVIF thumbnail cannot be written");
   // Lossless: 4:4:4 with the identity matrix (RGB coded as is); lossy: 4:2:0 below quality 90,
@@ -409,8 +409,8 @@ Bytes encode_avif(const Image& lr, const LrEncodeOptions& o) {
   AvifPtr<avifImage> image(avifImageCreate(lr.width, lr.height, 8, format));
   if (!image) fail(TADM_ERROR_OUT_OF_MEMORY, "libavif: out of memory");
   image->yuvRange = AVIF_RANGE_FULL;
-  image->colorPrimaries = AVIF_COLOR_PRIMARIES_BT709;
-  image->transferCharacteristics = AVIF_TRANSFER_CHARACTERISTICS_SRGB;
+  image->colorPrimaries = static_cast<avifColorPrimaries>(items.colour_primaries);
+  image->transferCharacteristics = static_cast<avifTransferCharacteristics>(items.transfer_characteristics);
   image->matrixCoefficients = o.lossless ? AVIF_MATRIX_COEFFICIENTS_IDENTITY : AVIF_MATRIX_COEFFICIENTS_BT601;
   Bytes rgb_pixels = to_rgb(lr);
   avifRGBImage rgb;
@@ -421,6 +421,9 @@ Bytes encode_avif(const Image& lr, const LrEncodeOptions& o) {
   rgb.rowBytes = lr.width * (lr.has_alpha() ? 4u : 3u);
   if (avifImageRGBToYUV(image.get(), &rgb) != AVIF_RESULT_OK)
     fail(TADM_ERROR_INTERNAL, "libavif: converting the thumbnail to YUV failed");
+  if (!items.xmp.empty()) avifImageSetMetadataXMP(image.get(), items.xmp.data(), items.xmp.size());
+  if (!items.exif.empty()) avifImageSetMetadataExif(image.get(), items.exif.data(), items.exif.size());
+  if (!items.icc.empty()) avifImageSetProfileICC(image.get(), items.icc.data(), items.icc.size());
   AvifPtr<avifEncoder> enc(avifEncoderCreate());
   if (!enc) fail(TADM_ERROR_OUT_OF_MEMORY, "libavif: out of memory");
   enc->maxThreads = std::max(o.threads, 1);
@@ -528,7 +531,7 @@ std::vector<std::uint8_t> encode_lr(const Image& lr, const LrEncodeOptions& opti
       case LrCodec::kJpeg: return encode_jpeg(lr, options);
       case LrCodec::kWebp: return encode_webp(lr, options);
       case LrCodec::kJxl: return encode_jxl(lr, options);
-      case LrCodec::kAvif: return encode_avif(lr, options);
+      case LrCodec::kAvif: return encode_avif(lr, options, AvifItems{});
       case LrCodec::kPng: break;
     }
   } catch (const std::bad_alloc&) {
@@ -537,6 +540,16 @@ std::vector<std::uint8_t> encode_lr(const Image& lr, const LrEncodeOptions& opti
   }
   fail(TADM_ERROR_UNSUPPORTED, "thumbnail codec " + std::to_string(static_cast<int>(options.codec)) +
                                    " is not known to this build");
+}
+
+std::vector<std::uint8_t> encode_avif_file(const Image& lr, const LrEncodeOptions& options, const AvifItems& items) {
+  check_input(lr);
+  if (!options.lossless) check_quality(options.quality);
+  try {
+    return encode_avif(lr, options, items);
+  } catch (const std::bad_alloc&) {
+    fail(TADM_ERROR_OUT_OF_MEMORY, "out of memory encoding the AVIF thumbnail");
+  }
 }
 
 Image decode_lr(std::span<const std::uint8_t> payload, LrCodec codec, std::uint32_t width, std::uint32_t height,

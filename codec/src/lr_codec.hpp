@@ -37,6 +37,18 @@ struct LrEncodeOptions {
 // Throws tadm::Error.
 std::vector<std::uint8_t> encode_lr(const Image& lr, const LrEncodeOptions& options, const PngWriteOptions& png);
 
+// What an AVIF thumbnail carries when it is itself the file (the TADM-AVIF flavour,
+// spec/heif-avif.md): XMP, EXIF and ICC items and the colour description's primaries and
+// transfer. The defaults make the bare payload encode_lr writes (CICP 1/13, no items).
+struct AvifItems {
+  std::span<const std::uint8_t> xmp, exif, icc;
+  int colour_primaries = 1, transfer_characteristics = 13;
+};
+
+// An AVIF thumbnail as encode_lr codes it (options.codec is ignored), with `items` attached. The
+// coded pixels do not depend on the items: for the same image and options, the same AV1 data.
+std::vector<std::uint8_t> encode_avif_file(const Image& lr, const LrEncodeOptions& options, const AvifItems& items);
+
 // Decode an LR payload of `codec` to an 8-bit Image (gray, gray+alpha, RGB or RGBA as stored).
 // The size is checked against width x height (TADM_ERROR_CORRUPT naming both) and against the
 // limits (max_pixels, max_dimension, memory budget) before pixels are allocated; damage the

@@ -1,4 +1,5 @@
-"""Lossy thumbnails: the real codec (JPEG through PIL/libjpeg-turbo, or WebP through PIL/libwebp)
+"""Lossy thumbnails: the real codec (JPEG through PIL/libjpeg-turbo, WebP through PIL/libwebp, or
+AVIF through libavif's avifenc/avifdec)
 between the fixed bicubic thumbnail and the learned decoder, for training, validation and
 evaluation.
 
@@ -15,12 +16,22 @@ when bytes are counted; decoding with libjpeg's defaults (islow IDCT, fancy upsa
 codec/src/jpeg_io.cpp does. Huffman optimisation changes the bytes, never the decoded pixels,
 so training skips it. WebP (lossy VP8): libwebp's default configuration at the quality, method 5,
 as codec/src/lr_codec.cpp encodes it at its default effort (7 -> method (7*6+4)/9 = 5).
+AVIF: libavif 0.11 with libaom, as codec/src/lr_codec.cpp writes it at its default effort: speed
+10 - 7 = 3, quantizer ((100 - quality) * 63 + 50) / 100 for colour, 4:2:0 below quality 90 (4:4:4
+from 90, 4:0:0 for a gray thumbnail), full range, CICP 1/13/6 (BT.709 primaries, sRGB transfer,
+BT.601 matrix); decoding with libavif's defaults. PIL (9.4) has no AVIF, so the Debian tools
+(libavif-bin) run in a temporary folder in memory. The bytes equal tadmenc's at one thread (libaom's
+multithreaded coding differs slightly):
+    python3 -m tadm_train.lossy_lr --check-avif ../build/release/tools
 
     python3 -m tadm_train.lossy_lr --check   # compares the thumbnail with resample.cpp's algorithm
 """
 import argparse
 import io
+import os
 import random
+import subprocess
+import tempfile
 from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -29,10 +40,12 @@ from PIL import Image
 
 JPEG_CONTAINER_OVERHEAD = 126  # .tadm bytes around a JPEG thumbnail (given by the container owner)
 # The same around a WebP one (measured: tadmenc --lr-codec webp, file minus tadmdec --thumbnail)
-CONTAINER_OVERHEAD = {"jpeg": JPEG_CONTAINER_OVERHEAD, "webp": 126}
+CONTAINER_OVERHEAD = {"jpeg": JPEG_CONTAINER_OVERHEAD, "webp": 126, "avif": 126}
 WEBP_METHOD = 5
+AVIF_SPEED = 3
 PNG_CONTAINER_OVERHEAD = 130   # the same for a PNG thumbnail (evaluate.CONTAINER_OVERHEAD)
 SUBSAMPLING = {"4:4:4": 0, "4:2:2": 1, "4:2:0": 2}
+_TMP = "/dev/shm" if os.path.isdir("/dev/shm") else None  # the AVIF tools' files: memory, not disk
 
 
 def jpeg_encode(a: np.ndarray, quality: int, subsampling: str = "4:2:0", optimize: bool = True) -> bytes:
@@ -42,8 +55,55 @@ def jpeg_encode(a: np.ndarray, quality: int, subsampling: str = "4:2:0", optimiz
     return buf.getvalue()
 
 
+def is_avif(data: bytes) -> bool:
+    return len(data) >= 12 and data[4:8] == b"ftyp"
+
+
+def avif_quantizer(quality: int) -> int:
+    """lr_codec.cpp's (and avifenc 1.x's -q) quality 0..100 -> AV1 quantizer 63..0."""
+    return ((100 - int(quality)) * 63 + 50) // 100
+
+
+def _avif_tool(args: List[str], what: str) -> None:
+    r = subprocess.run(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    if r.returncode != 0:
+        raise RuntimeError(f"{what} failed ({' '.join(args)}): {r.stderr.decode(errors='replace').strip()}")
+
+
+def avif_encode(a: np.ndarray, quality: int, speed: int = AVIF_SPEED) -> bytes:
+    q = avif_quantizer(quality)
+    gray = a.ndim == 2 or (np.array_equal(a[..., 0], a[..., 1]) and np.array_equal(a[..., 1], a[..., 2]))
+    yuv = "400" if gray else ("444" if quality >= 90 else "420")
+    with tempfile.TemporaryDirectory(prefix="tadm-avif-", dir=_TMP) as d:
+        src, dst = os.path.join(d, "lr.png"), os.path.join(d, "lr.avif")
+        Image.fromarray(a).save(src, compress_level=0)
+        _avif_tool(["avifenc", "-j", "1", "-s", str(speed), "-y", yuv, "-r", "full", "--cicp", "1/13/6",
+                    "--min", str(q), "--max", str(q), "--ignore-icc", "--ignore-exif", "--ignore-xmp",
+                    src, dst], "avifenc")
+        with open(dst, "rb") as f:
+            return f.read()
+
+
+def avif_version() -> str:
+    r = subprocess.run(["avifenc", "--version"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    words = r.stdout.decode(errors="replace").split()  # "Version: 0.11.1 (dav1d [dec]:1.0.0, ...)"
+    return words[1] if len(words) > 1 and words[0] == "Version:" else "unknown"
+
+
+def avif_decode(data: bytes) -> np.ndarray:
+    with tempfile.TemporaryDirectory(prefix="tadm-avif-", dir=_TMP) as d:
+        src, dst = os.path.join(d, "lr.avif"), os.path.join(d, "lr.png")
+        with open(src, "wb") as f:
+            f.write(data)
+        _avif_tool(["avifdec", "-j", "1", "-d", "8", src, dst], "avifdec")
+        with Image.open(dst) as im:
+            return np.array(im.convert("RGB"))
+
+
 def decode(data: bytes) -> np.ndarray:
-    """A JPEG or WebP thumbnail (PIL tells them by content) -> HWC uint8 RGB."""
+    """A JPEG, WebP or AVIF thumbnail (told by content) -> HWC uint8 RGB."""
+    if is_avif(data):
+        return avif_decode(data)
     with Image.open(io.BytesIO(data)) as im:
         return np.array(im.convert("RGB"))
 
@@ -63,8 +123,11 @@ def codec_of(lc: dict) -> str:
 
 def encode(a: np.ndarray, quality: int, lc: dict, optimize: bool = True) -> bytes:
     """The thumbnail in the config's codec at `quality` (optimize: JPEG's Huffman tables)."""
-    if codec_of(lc) == "webp":
+    codec = codec_of(lc)
+    if codec == "webp":
         return webp_encode(a, quality)
+    if codec == "avif":
+        return avif_encode(a, quality)
     return jpeg_encode(a, quality, lc.get("subsampling", "4:2:0"), optimize)
 
 
@@ -147,6 +210,12 @@ def manifest_fields(lc: dict, scale: int) -> dict:
                "library_trained": "libwebp through PIL " + Image.__version__,
                "encode": f"lossy VP8, libwebp's default configuration, quality as given, method {WEBP_METHOD}",
                "decode": "libwebp defaults"}
+    elif codec == "avif":
+        how = {"chroma_subsampling": "4:2:0",
+               "library_trained": "libavif " + avif_version() + " (avifenc/avifdec)",
+               "encode": f"AV1 (libaom), speed {AVIF_SPEED}, quantizer ((100 - quality) * 63 + 50) / 100, "
+                         "4:2:0 below quality 90, full range, CICP 1/13/6",
+               "decode": "libavif defaults"}
     else:
         how = {"chroma_subsampling": lc.get("subsampling", "4:2:0"),
                "library_trained": "libjpeg-turbo through PIL " + Image.__version__,
@@ -236,12 +305,44 @@ def check(folder: str, scales: Sequence[int]) -> None:
               f"(max diff {worst_pil})")
 
 
+def check_avif(folder: str, tools: str, qualities: Sequence[int] = (10, 40, 75, 95)) -> bool:
+    """avif_encode against the runtime: per image, tadmenc's classic x4 PNG thumbnail coded by
+    avif_encode and tadmenc's own AVIF thumbnail (--lr-codec avif, one thread, as training codes
+    it) must be the same bytes."""
+    from .data import list_images
+    same = total = 0
+    with tempfile.TemporaryDirectory(prefix="tadm-avif-check-") as d:
+        for f in list_images(folder)[:4]:
+            png, lr = os.path.join(d, "png.tadm"), os.path.join(d, "lr.png")
+            subprocess.run([os.path.join(tools, "tadmenc"), "--quiet", "-m", "classic", "-s", "4", f, png], check=True)
+            subprocess.run([os.path.join(tools, "tadmdec"), "--quiet", "--thumbnail", png, lr], check=True)
+            with Image.open(lr) as im:
+                a = np.array(im.convert("RGB"))
+            for q in qualities:
+                av, th = os.path.join(d, "avif.tadm"), os.path.join(d, "lr.avif")
+                subprocess.run([os.path.join(tools, "tadmenc"), "--quiet", "-m", "classic", "-s", "4", "-j", "1",
+                                "--lr-codec", "avif", "--lr-quality", str(q), f, av], check=True)
+                subprocess.run([os.path.join(tools, "tadmdec"), "--quiet", "--thumbnail", av, th], check=True)
+                with open(th, "rb") as fh:
+                    ok = fh.read() == avif_encode(a, q)
+                same += ok
+                total += 1
+                if not ok:
+                    print(f"{os.path.basename(f)} q{q}: avif_encode differs from tadmenc's AVIF thumbnail")
+    print(f"avif_encode == tadmenc --lr-codec avif on {same}/{total} thumbnails")
+    return same == total
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--check", action="store_true", help="compare the thumbnail with resample.cpp's algorithm")
     ap.add_argument("--data", default="../shared/data/kodak")
     ap.add_argument("--scales", type=int, nargs="+", default=[4, 8, 16])
+    ap.add_argument("--check-avif", metavar="TOOLS_DIR", help="compare avif_encode with tadmenc (build/release/tools)")
     args = ap.parse_args(argv)
+    if args.check_avif:
+        from . import repo_path
+        raise SystemExit(0 if check_avif(repo_path(args.data), args.check_avif) else 1)
     if args.check:
         from . import repo_path
         check(repo_path(args.data), args.scales)

@@ -226,7 +226,7 @@ class PixelDecoder(nn.Module):
 
 
 # default decoder upscaling stages (channels after each 2x pixel shuffle) per scale
-UP_DEFAULT = {4: [64, 32], 8: [64, 32, 16], 16: [64, 48, 32, 16], 32: [64, 48, 32, 24, 16]}
+UP_DEFAULT = {2: [64], 4: [64, 32], 8: [64, 32, 16], 16: [64, 48, 32, 16], 32: [64, 48, 32, 24, 16]}
 
 
 @register("pixel-rescaler")

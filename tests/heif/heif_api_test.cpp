@@ -1,6 +1,8 @@
 // HEIF / AVIF containers through the public C API: metadata and pixels identical to .tadm, the
 // container reported by tadm_file_info_read, bad settings refused, and damaged files (every
-// truncation, byte flips) failing with a status instead of crashing.
+// truncation, byte flips) failing with a status instead of crashing. Three flavours: HEIF and
+// AVIF with a lossless thumbnail of their own (the .tadm's is PNG), and AVIF whose image is the
+// .tadm's lossy AVIF thumbnail (lr_codec avif).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -10,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <ostream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -25,12 +28,32 @@ std::vector<uint8_t> file_bytes(const std::filesystem::path& path) {
 
 using namespace tadm_test;
 
-std::vector<uint8_t> encode(const tadm_image& im, tadm_container_format c, uint32_t scale = 8) {
+// A container and the thumbnail codec the .tadm of the same encode has.
+struct Flavour {
+  tadm_container_format container;
+  tadm_lr_codec lr = TADM_LR_PNG;
+  const char* name = "";
+  bool lossy() const { return lr == TADM_LR_AVIF; }
+};
+
+void PrintTo(const Flavour& f, std::ostream* os) { *os << f.name; }
+
+constexpr int kLossyQuality = 40;
+
+std::vector<uint8_t> encode(const tadm_image& im, tadm_container_format c, uint32_t scale = 8,
+                            tadm_lr_codec lr = TADM_LR_PNG, uint32_t target_bytes = 0) {
   tadm_encoder_settings s = classic_encoder(scale);
   s.container = c;
+  s.lr_codec = lr;
+  if (lr == TADM_LR_AVIF) s.lr_quality = kLossyQuality;
+  s.target_bytes = target_bytes;
   tadm_cpp::Encoder enc(s);
   return enc.encode(im);
 }
+
+std::vector<uint8_t> encode(const tadm_image& im, const Flavour& f) { return encode(im, f.container, 8, f.lr); }
+// The .tadm of the same encode.
+std::vector<uint8_t> encode_tadm(const tadm_image& im, const Flavour& f) { return encode(im, TADM_CONTAINER_TADM, 8, f.lr); }
 
 ImagePtr decode(const std::vector<uint8_t>& bytes) {
   tadm_cpp::Decoder dec(default_decoder());
@@ -50,7 +73,7 @@ void expect_same(const tadm_image& a, const tadm_image& b) {
   EXPECT_EQ(a.has_cicp, b.has_cicp);
 }
 
-class Containers : public ::testing::TestWithParam<tadm_container_format> {};
+class Containers : public ::testing::TestWithParam<Flavour> {};
 
 TEST_P(Containers, SameImageAndMetadataAsTadm) {
   for (uint32_t channels : {1u, 2u, 3u, 4u}) {
@@ -59,7 +82,7 @@ TEST_P(Containers, SameImageAndMetadataAsTadm) {
     const auto exif = tiny_exif();
     const std::string xmp = tiny_xmp();
     ASSERT_NO_FATAL_FAILURE(attach_tiny_metadata(im.get()));
-    const auto tadm = encode(*im, TADM_CONTAINER_TADM);
+    const auto tadm = encode_tadm(*im, GetParam());
     const auto other = encode(*im, GetParam());
     ASSERT_NE(tadm, other);
     const ImagePtr a = decode(tadm), b = decode(other);
@@ -71,15 +94,16 @@ TEST_P(Containers, SameImageAndMetadataAsTadm) {
 
 TEST_P(Containers, InfoReportsTheContainerAndTheSameFields) {
   ImagePtr im = make_image(50, 30);
-  const auto tadm = encode(*im, TADM_CONTAINER_TADM);
+  const auto tadm = encode_tadm(*im, GetParam());
   const auto other = encode(*im, GetParam());
   tadm_file_info *a = nullptr, *b = nullptr;
   char err[512] = {};
   ASSERT_EQ(tadm_file_info_read(tadm.data(), tadm.size(), nullptr, &a, err, sizeof err), TADM_OK) << err;
   ASSERT_EQ(tadm_file_info_read(other.data(), other.size(), nullptr, &b, err, sizeof err), TADM_OK) << err;
   EXPECT_EQ(a->container, TADM_CONTAINER_TADM);
-  EXPECT_EQ(b->container, GetParam());
+  EXPECT_EQ(b->container, GetParam().container);
   EXPECT_EQ(b->file_size, other.size());
+  EXPECT_EQ(b->lr_codec, GetParam().lr);
   EXPECT_EQ(a->width, b->width);
   EXPECT_EQ(a->lr_width, b->lr_width);
   EXPECT_EQ(a->scale_x, b->scale_x);
@@ -90,8 +114,20 @@ TEST_P(Containers, InfoReportsTheContainerAndTheSameFields) {
 
 TEST_P(Containers, ThumbnailHasTheSamePixels) {
   ImagePtr im = make_image(64, 40, 4);
-  const auto tadm = encode(*im, TADM_CONTAINER_TADM);
+  const auto tadm = encode_tadm(*im, GetParam());
   const auto other = encode(*im, GetParam());
+  if (GetParam().lossy()) {
+    // The thumbnail is the file itself (spec/heif-avif.md section 4), with the .tadm's pixels.
+    uint8_t* thumb = nullptr;
+    size_t n = 0;
+    char err[512] = {};
+    ASSERT_EQ(tadm_extract_thumbnail(other.data(), other.size(), nullptr, &thumb, &n, err, sizeof err), TADM_OK) << err;
+    EXPECT_EQ(tadm_cpp::take_buffer(thumb, n), other);
+    ImagePtr ta = tadm_cpp::decode_thumbnail(tadm), tb = tadm_cpp::decode_thumbnail(other);
+    ASSERT_EQ(ta->channels, tb->channels);
+    EXPECT_EQ(blob(ta->pixels, ta->row_bytes * ta->height), blob(tb->pixels, tb->row_bytes * tb->height));
+    return;
+  }
   std::vector<uint8_t> pngs[2];
   const std::vector<uint8_t>* files[2] = {&tadm, &other};
   for (int k = 0; k < 2; ++k) {
@@ -150,7 +186,7 @@ TEST_P(Containers, DamagedFilesFailCleanly) {
     tadm_file_info_free(info);
   }
   std::printf("%s: %zu/%zu truncations refused, %zu/%zu byte flips refused by tadm_file_info_read\n",
-              GetParam() == TADM_CONTAINER_HEIF ? "HEIF" : "AVIF", refused, tried, flips_refused, flips);
+              GetParam().name, refused, tried, flips_refused, flips);
   EXPECT_GT(flips_refused, flips / 4);
 }
 
@@ -182,13 +218,7 @@ TEST_P(Containers, SingleBitFlipsAreRefusedOrHarmless) {
   ImagePtr im = make_image(96, 64, 4);
   const auto good = encode(*im, GetParam());
   const ImagePtr want = decode(good);
-  uint8_t* png = nullptr;
-  size_t png_size = 0;
-  ASSERT_EQ(tadm_extract_thumbnail(good.data(), good.size(), nullptr, &png, &png_size, nullptr, 0), TADM_OK);
-  const auto want_png = tadm_cpp::take_buffer(png, png_size);
-  tadm_image* raw = nullptr;
-  ASSERT_EQ(tadm_image_read_memory(want_png.data(), want_png.size(), nullptr, &raw, nullptr, 0), TADM_OK);
-  const ImagePtr want_lr(raw);
+  const ImagePtr want_lr = tadm_cpp::decode_thumbnail(good);
 
   const auto [mdat_begin, mdat_end] = mdat_payload(good);
   ASSERT_LT(mdat_begin, mdat_end) << "no mdat box";
@@ -223,25 +253,28 @@ TEST_P(Containers, SingleBitFlipsAreRefusedOrHarmless) {
         ADD_FAILURE() << "bit " << bit << " of byte " << at << " (mdat " << mdat_begin << ".." << mdat_end
                       << "): decoded without an error to other pixels";
       }
+      // The thumbnail readers: tadm_extract_thumbnail refuses exactly when tadm_decode_thumbnail
+      // does (one check of the file), and the pixels are the undamaged file's or none.
       uint8_t* thumb = nullptr;
       size_t thumb_size = 0;
-      if (tadm_extract_thumbnail(bad.data(), bad.size(), nullptr, &thumb, &thumb_size, nullptr, 0) == TADM_OK) {
-        const auto bytes = tadm_cpp::take_buffer(thumb, thumb_size);
-        tadm_image* lr = nullptr;
-        ASSERT_EQ(tadm_image_read_memory(bytes.data(), bytes.size(), nullptr, &lr, nullptr, 0), TADM_OK);
-        const ImagePtr got_lr(lr);
-        if (lr->channels != want_lr->channels ||
-            blob(lr->pixels, lr->row_bytes * lr->height) != blob(want_lr->pixels, want_lr->row_bytes * want_lr->height)) {
-          ++thumbnails_changed;
-          ADD_FAILURE() << "bit " << bit << " of byte " << at << ": tadm_extract_thumbnail returned other pixels";
-        }
+      const tadm_status xs = tadm_extract_thumbnail(bad.data(), bad.size(), nullptr, &thumb, &thumb_size, nullptr, 0);
+      tadm_buffer_free(thumb);
+      tadm_image* lr = nullptr;
+      const tadm_status ts = tadm_decode_thumbnail(bad.data(), bad.size(), nullptr, &lr, nullptr, 0);
+      const ImagePtr got_lr(lr);
+      EXPECT_EQ(xs == TADM_OK, ts == TADM_OK) << "bit " << bit << " of byte " << at;
+      if (ts == TADM_OK && (lr->channels != want_lr->channels ||
+                            blob(lr->pixels, lr->row_bytes * lr->height) !=
+                                blob(want_lr->pixels, want_lr->row_bytes * want_lr->height))) {
+        ++thumbnails_changed;
+        ADD_FAILURE() << "bit " << bit << " of byte " << at << ": the thumbnail readers returned other pixels";
       }
     }
   }
   tadm_decoder_destroy(dec);
   std::printf("%s (%zu bytes, mdat payload %zu..%zu): %zu single-bit flips: %zu refused, %zu same pixels, "
               "%zu other pixels (decoder), %zu other thumbnails\n",
-              GetParam() == TADM_CONTAINER_HEIF ? "HEIF" : "AVIF", good.size(), mdat_begin, mdat_end,
+              GetParam().name, good.size(), mdat_begin, mdat_end,
               positions.size() * 8, refused, harmless, changed, thumbnails_changed);
   EXPECT_EQ(changed, 0u);
   EXPECT_EQ(thumbnails_changed, 0u);
@@ -255,7 +288,7 @@ TEST_P(Containers, ThumbnailOfAnotherSizeThanItsHeaderIsRefused) {
   const auto b = encode(*make_image(56, 40), GetParam());  // 7x5 thumbnail
   // The header's bytes in each file: the raw .tadm header (HEIF mime item) or its base64 (AVIF XMP).
   const auto header_span = [&](const std::vector<uint8_t>& f) -> std::pair<size_t, size_t> {
-    if (GetParam() == TADM_CONTAINER_AVIF) {
+    if (GetParam().container == TADM_CONTAINER_AVIF) {
       const std::string text(f.begin(), f.end()), key = "tadm:header=\"";
       const size_t at = text.find(key);
       if (at == std::string::npos) return {0, 0};
@@ -291,8 +324,79 @@ TEST_P(Containers, ThumbnailOfAnotherSizeThanItsHeaderIsRefused) {
   EXPECT_EQ(png, nullptr);
 }
 
-INSTANTIATE_TEST_SUITE_P(HeifAvif, Containers, ::testing::Values(TADM_CONTAINER_HEIF, TADM_CONTAINER_AVIF),
-                         [](const auto& p) { return p.param == TADM_CONTAINER_HEIF ? "heif" : "avif"; });
+INSTANTIATE_TEST_SUITE_P(HeifAvif, Containers,
+                         ::testing::Values(Flavour{TADM_CONTAINER_HEIF, TADM_LR_PNG, "heif"},
+                                           Flavour{TADM_CONTAINER_AVIF, TADM_LR_PNG, "avif"},
+                                           Flavour{TADM_CONTAINER_AVIF, TADM_LR_AVIF, "avif_lossy"}),
+                         [](const auto& p) { return std::string(p.param.name); });
+
+// Thumbnail codecs a flavour cannot carry: refused when the encoder is made, naming the codec.
+TEST(Containers, AThumbnailCodecTheFlavourCannotCarryIsRefused) {
+  const struct {
+    tadm_container_format container;
+    tadm_lr_codec lr;
+    const char* names;
+  } cases[] = {{TADM_CONTAINER_HEIF, TADM_LR_AVIF, "coded as avif"},
+               {TADM_CONTAINER_HEIF, TADM_LR_JPEG, "coded as jpeg"},
+               {TADM_CONTAINER_AVIF, TADM_LR_WEBP, "coded as webp"},
+               {TADM_CONTAINER_AVIF, TADM_LR_JXL, "coded as jxl"}};
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.names);
+    tadm_encoder_settings s = classic_encoder(8);
+    s.container = c.container;
+    s.lr_codec = c.lr;
+    tadm_encoder* enc = nullptr;
+    char err[512] = {};
+    EXPECT_EQ(tadm_encoder_create(&s, &enc, err, sizeof err), TADM_ERROR_UNSUPPORTED);
+    EXPECT_EQ(enc, nullptr);
+    EXPECT_NE(std::string(err).find(c.names), std::string::npos) << err;
+    EXPECT_NE(std::string(err).find(".tadm container"), std::string::npos) << err;
+  }
+}
+
+// With a byte target, the lossy AVIF flavour lowers the thumbnail's quality until the whole file
+// (XMP header included) fits, and never returns more.
+TEST(Containers, TheLossyAvifFlavourMeetsAByteTarget) {
+  ImagePtr im = make_image(256, 192);
+  const auto encode_avif = [&](int quality, uint32_t target) {
+    tadm_encoder_settings s = classic_encoder(4);
+    s.container = TADM_CONTAINER_AVIF;
+    s.lr_codec = TADM_LR_AVIF;
+    s.lr_quality = quality;
+    s.target_bytes = target;
+    tadm_cpp::Encoder enc(s);
+    return enc.encode(*im);
+  };
+  const size_t top = encode_avif(90, 0).size(), bottom = encode_avif(1, 0).size();
+  ASSERT_LT(bottom + 100, top);
+  for (size_t target : {top - 1, (top + bottom) / 2, bottom}) {
+    SCOPED_TRACE("target " + std::to_string(target));
+    const auto file = encode_avif(90, static_cast<uint32_t>(target));
+    EXPECT_LE(file.size(), target);
+    tadm_file_info* info = nullptr;
+    ASSERT_EQ(tadm_file_info_read(file.data(), file.size(), nullptr, &info, nullptr, 0), TADM_OK);
+    EXPECT_EQ(info->container, TADM_CONTAINER_AVIF);
+    EXPECT_EQ(info->lr_codec, TADM_LR_AVIF);
+    tadm_file_info_free(info);
+    EXPECT_EQ(decode(file)->width, 256u);
+  }
+  // Below the smallest: refused, naming the smallest AVIF file.
+  tadm_encoder_settings s = classic_encoder(4);
+  s.container = TADM_CONTAINER_AVIF;
+  s.lr_codec = TADM_LR_AVIF;
+  s.target_bytes = static_cast<uint32_t>(bottom - 1);
+  tadm_encoder* raw = nullptr;
+  ASSERT_EQ(tadm_encoder_create(&s, &raw, nullptr, 0), TADM_OK);
+  uint8_t* out = nullptr;
+  size_t n = 0;
+  EXPECT_EQ(tadm_encoder_encode(raw, im.get(), &out, &n), TADM_ERROR_LIMIT);
+  EXPECT_EQ(out, nullptr);
+  EXPECT_NE(std::string(tadm_encoder_last_error(raw)).find("the smallest AVIF file at scale 4 with a lossy avif "
+                                                          "thumbnail is " + std::to_string(bottom) + " bytes"),
+            std::string::npos)
+      << tadm_encoder_last_error(raw);
+  tadm_encoder_destroy(raw);
+}
 
 TEST(Containers, UnknownContainerIsRefused) {
   tadm_encoder_settings s = classic_encoder(16);

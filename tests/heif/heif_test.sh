@@ -68,6 +68,28 @@ else
   done
 fi
 
+# An AVIF thumbnail (lossy, lr_codec 4) in the AVIF flavour: the file's image is that thumbnail.
+for name in rgb rgba gray; do
+  "$enc" --quiet -m classic -s 4 --lr-codec avif --lr-quality 40 "$work/$name.png" "$work/$name.q.tadm" &&
+    "$enc" --quiet -m classic -s 4 --lr-codec avif --lr-quality 40 -c avif "$work/$name.png" "$work/$name.q.avif" ||
+    bad "$name: encode an AVIF thumbnail"
+  "$dec" --quiet "$work/$name.q.tadm" "$work/$name.q.tadm.png"
+  "$dec" --quiet "$work/$name.q.avif" "$work/$name.q.avif.png"
+  check "$name: the lossy AVIF flavour decodes to the same PNG as its .tadm, byte for byte" \
+    cmp -s "$work/$name.q.tadm.png" "$work/$name.q.avif.png"
+  "$dec" --quiet --thumbnail "$work/$name.q.avif" "$work/$name.q.thumb.avif"
+  check "$name: --thumbnail of the lossy AVIF flavour is the file itself" cmp -s "$work/$name.q.avif" "$work/$name.q.thumb.avif"
+  check "$name: tadminfo names the AVIF thumbnail" bash -c "'$info' --json '$work/$name.q.avif' | grep -q '\"lr_codec\": \"avif\"'"
+  if command -v avifdec >/dev/null; then
+    check "$name: avifdec shows the lossy thumbnail" bash -c "avifdec '$work/$name.q.avif' '$work/$name.q.ad.png' >/dev/null 2>&1 && test \"\$(identify -format '%wx%h' '$work/$name.q.ad.png')\" = 84x53"
+  fi
+done
+expect_fail "a WebP thumbnail cannot go into an AVIF file" "coded as webp.*tadm container" \
+  "$enc" --quiet -m classic --lr-codec webp -c avif "$work/rgb.png" "$work/webp.avif"
+check "no output for a refused thumbnail codec" test ! -e "$work/webp.avif"
+expect_fail "an AVIF thumbnail cannot go into a HEIF file" "coded as avif.*tadm container" \
+  "$enc" --quiet -m classic --lr-codec avif -c heif "$work/rgb.png" "$work/avif.heif"
+
 check "the thumbnail is the LR size" test "$(identify -format '%wx%h' "$work/rgb.heif.lr.png")" = 21x14
 check "ICC profile survives HEIF" bash -c "'$im' '$work/icc.heif.hr.png' '$work/a.icc' && cmp -s '$work/a.icc' /usr/share/color/icc/sRGB.icc"
 check "an ICC profile is also attached to the HEIF image for viewers" bash -c "heif-info '$work/icc.heif' 2>&1 | grep -qi 'color profile: prof'"
