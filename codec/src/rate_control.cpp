@@ -142,7 +142,11 @@ RateControlledEncoder::RateControlledEncoder(const tadm_encoder_settings& settin
   std::optional<tadm_lr_codec> lossless;
   if (requested == TADM_LR_AUTO || requested == TADM_LR_ANY || requested == TADM_LR_PNG) lossless = TADM_LR_PNG;
   else if (settings.lr_lossless && requested != TADM_LR_JPEG) lossless = static_cast<tadm_lr_codec>(requested);
-  const bool lossy_allowed = !settings.lr_lossless && settings.container == TADM_CONTAINER_TADM;
+  // A lossy thumbnail goes into .tadm, or into TADM-AVIF when it is AVIF (spec/heif-avif.md 2.1).
+  const auto lossy_allowed = [&](tadm_lr_codec codec) {
+    return !settings.lr_lossless && (settings.container == TADM_CONTAINER_TADM ||
+                                     (settings.container == TADM_CONTAINER_AVIF && codec == TADM_LR_AVIF));
+  };
 
   // The fallback, made first: it validates every other setting with the engine's own checks.
   std::optional<ScaleFamily> classic;
@@ -175,7 +179,7 @@ RateControlledEncoder::RateControlledEncoder(const tadm_encoder_settings& settin
       c.data = *data;
       if (b.lr_training) {
         c.codec = codec_of(b.lr_training->codec);
-        if (!lossy_allowed || (requested != TADM_LR_ANY && requested != c.codec) || c.data.by_quality.empty()) continue;
+        if (!lossy_allowed(c.codec) || (requested != TADM_LR_ANY && requested != c.codec) || c.data.by_quality.empty()) continue;
       } else {
         if (!lossless || !c.data.by_quality.empty()) continue;
         c.codec = *lossless;

@@ -24,7 +24,9 @@ import argparse
 import json
 import math
 import os
+import shlex
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -192,14 +194,16 @@ def main(argv=None):
         fh.write("\n".join(lines) + "\n")
 
     if args.write_bundles:
+        # The command that measured it, as given (paths as the user wrote them, from model/).
+        invocation = "cd model && /usr/bin/python3 -m tadm_train.rate_control " + " ".join(
+            shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
         for b, e in results["bundles"].items():
             if b not in manifests:
                 continue  # measured earlier (--classic-from): its file stands
             doc = {"format": "tadm-rate-control", "format_version": 1, "model": e["name"], "version": e["version"],
                    "profile": e["profile"], "metric": e["metric"],
                    "measured_on": f"{meta['data']} ({len(files)} images), mean over images, real tools",
-                   "command": "cd model && /usr/bin/python3 -m tadm_train.rate_control --tools ../build/release/tools "
-                              "--data ../../shared/data/val --out runs/rate-control/val --write-bundles"}
+                   "command": invocation}
             if "by_scale" in e:
                 doc["equivalent_classic_scale_by_scale"] = [
                     [p["scale"], round(p["equivalent_classic_scale"], 3)] for p in e["by_scale"]]

@@ -114,10 +114,10 @@ TEST(RateControl, AFixedScaleOrModelKeepsTheOperatingPoint) {
 
 TEST(RateControl, ALossyCodecNoModelIsTrainedForIsAClearError) {
   tadm_encoder_settings s = target_settings(5000);
-  s.lr_codec = TADM_LR_AVIF;
+  s.lr_codec = TADM_LR_JXL;  // lossy JPEG XL: no bundle is trained for it
   std::string message;
   EXPECT_EQ(encode_status(*make_image(30, 20), s, &message), TADM_ERROR_INVALID_ARGUMENT);
-  EXPECT_NE(message.find("trained for avif thumbnails"), std::string::npos) << message;
+  EXPECT_NE(message.find("trained for jxl thumbnails"), std::string::npos) << message;
   int bad = 77;  // a C caller may store any int in the enum
   std::memcpy(&s.lr_codec, &bad, sizeof bad);
   EXPECT_EQ(encode_status(*make_image(30, 20), s, &message), TADM_ERROR_INVALID_ARGUMENT);
@@ -242,4 +242,29 @@ TEST(RateControl, AnAnyScaleBundleIsSearchedAcrossItsScales) {
   const auto data = tadm::read_rate_control(bundle);
   ASSERT_TRUE(data.has_value());
   EXPECT_FALSE(data->by_scale.empty());
+}
+
+// TADM-AVIF carries PNG and AVIF thumbnails only (spec/heif-avif.md): with any codec allowed, the
+// rate control for an AVIF file never picks a JPEG or WebP model, and its choice fits the target
+// with the wrapper included.
+TEST(RateControl, AnAvifFileTakesOnlyAvifModelsOfLossyThumbnails) {
+  const fs::path bundle = fs::path(TADM_SOURCE_BUNDLES) / "avif2";
+  if (!TADM_WITH_TORCH || !fs::exists(bundle / "rate_control.json"))
+    GTEST_SKIP() << "needs LibTorch and model/bundles/avif2 with rate_control.json";
+  tadm_image* raw = nullptr;
+  ASSERT_EQ(tadm_image_read_file((fs::path(TADM_KODAK_DIR) / "kodim03.png").c_str(), nullptr, &raw, nullptr, 0), TADM_OK);
+  ImagePtr photo(raw);
+  const uint32_t target = static_cast<uint32_t>(classic_size(*photo, 16)) + 800;  // the XMP costs ~740 bytes
+  tadm_encoder_settings s = target_settings(target);
+  s.lr_codec = TADM_LR_ANY;
+  s.container = TADM_CONTAINER_AVIF;
+  const Choice c = choose(*photo, s);
+  EXPECT_LE(c.bytes.size(), target);
+  EXPECT_TRUE(c.codec == TADM_LR_AVIF || c.codec == TADM_LR_PNG) << c.model << " codec " << c.codec;
+  tadm_file_info* info = nullptr;
+  ASSERT_EQ(tadm_file_info_read(c.bytes.data(), c.bytes.size(), nullptr, &info, nullptr, 0), TADM_OK);
+  EXPECT_EQ(info->container, TADM_CONTAINER_AVIF);
+  tadm_file_info_free(info);
+  // In .tadm the same target may pick any codec; in AVIF an AVIF model is the lossy choice.
+  EXPECT_EQ(c.codec, TADM_LR_AVIF) << "expected an AVIF-thumbnail model at x16 bytes, got " << c.model;
 }
