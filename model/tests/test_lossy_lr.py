@@ -1,4 +1,5 @@
-"""The lossy-thumbnail round trip of training (lossy_lr.py): JPEG and WebP through PIL.
+"""The lossy-thumbnail round trip of training (lossy_lr.py): JPEG and WebP through PIL, AVIF
+through libavif's tools.
 
     cd model && OMP_NUM_THREADS=1 /usr/bin/python3 -m unittest tests.test_lossy_lr -v
 """
@@ -23,7 +24,7 @@ def texture(h=48, w=64, seed=0):
 class TestLossyLr(unittest.TestCase):
     def test_round_trip_both_codecs(self):
         y = torch.from_numpy(texture()).permute(2, 0, 1)[None].float().repeat(2, 1, 1, 1) / 255.0
-        for codec in ("jpeg", "webp"):
+        for codec in ("jpeg", "webp", "avif"):
             lc = {"codec": codec, "quality": [30, 30]}
             out, qs = lossy_lr.round_trip(y, lc, random.Random(0))
             self.assertEqual(tuple(out.shape), tuple(y.shape))
@@ -34,7 +35,7 @@ class TestLossyLr(unittest.TestCase):
 
     def test_fit_quality_never_exceeds_the_budget(self):
         a = texture(96, 128, 1)
-        for codec in ("jpeg", "webp"):
+        for codec in ("jpeg", "webp", "avif"):
             lc = {"codec": codec}
             big = len(lossy_lr.encode(a, 90, lc)) + lossy_lr.CONTAINER_OVERHEAD[codec]
             q, data = lossy_lr.fit_quality(a, big // 2, lc)
@@ -45,7 +46,16 @@ class TestLossyLr(unittest.TestCase):
 
     def test_unknown_codec_is_refused(self):
         with self.assertRaises(ValueError):
-            lossy_lr.encode(texture(), 50, {"codec": "avif"})
+            lossy_lr.encode(texture(), 50, {"codec": "heic"})
+
+    def test_avif_follows_the_runtime_settings(self):
+        # lr_codec.cpp's quality -> quantizer; a gray thumbnail is coded 4:0:0 and decodes gray.
+        self.assertEqual([lossy_lr.avif_quantizer(q) for q in (100, 90, 50, 1)], [0, 6, 32, 62])
+        a = texture(64, 64, 2)
+        self.assertTrue(lossy_lr.is_avif(lossy_lr.avif_encode(a, 50)))
+        gray = np.repeat(a[..., :1], 3, axis=2)
+        back = lossy_lr.avif_decode(lossy_lr.avif_encode(gray, 50))
+        self.assertTrue(np.array_equal(back[..., 0], back[..., 1]) and np.array_equal(back[..., 1], back[..., 2]))
 
 
 if __name__ == "__main__":
