@@ -116,26 +116,32 @@ TEST(TadmRd, RateControlledPointsStayWithinTheirBudget) {
   fs::remove_all(dir);
   fs::create_directories(dir / "images");
   write_test_png(dir / "images", "a.png", 200, 150, 7, 13);
-  const std::string cmd = std::string("'") + TADM_RD_PATH + "' --images '" + (dir / "images").string() + "' --out '" +
-                          (dir / "out").string() + "' --scales 6 --curve-scales 6 --auto-scales 6 --prescales 2 " +
-                          "--codecs jpeg --no-learned --no-sweep --no-perceptual -q";
-  ASSERT_EQ(run(cmd), 0) << cmd;
-  std::istringstream lines(slurp(dir / "out" / "results.csv"));
-  std::string line;
-  std::getline(lines, line);
-  int autos = 0;
-  std::uint64_t classic_bytes = 0;
-  while (std::getline(lines, line)) {
-    const Row r = from_csv(line);
-    if (r.kind == "tadm" && r.op == "classic-x6") classic_bytes = r.bytes;
-    if (r.kind != "tadm" || r.op != "auto-x6") continue;
-    ++autos;
-    EXPECT_GT(r.budget, 0u) << line;
-    EXPECT_LE(r.bytes, r.budget) << line;
-    EXPECT_NE(r.setting.find("chose"), std::string::npos) << line;
+  for (int effort : {0, 1}) {  // --auto-effort 1: the rate control decodes each family's best
+    SCOPED_TRACE("effort " + std::to_string(effort));
+    const std::string out = (dir / ("out" + std::to_string(effort))).string();
+    const std::string cmd = std::string("'") + TADM_RD_PATH + "' --images '" + (dir / "images").string() + "' --out '" +
+                            out + "' --scales 6 --curve-scales 6 --auto-scales 6 --prescales 2 " +
+                            "--codecs jpeg --no-learned --no-sweep --no-perceptual -q --auto-effort " +
+                            std::to_string(effort);
+    ASSERT_EQ(run(cmd), 0) << cmd;
+    std::istringstream lines(slurp(fs::path(out) / "results.csv"));
+    std::string line;
+    std::getline(lines, line);
+    int autos = 0;
+    std::uint64_t classic_bytes = 0;
+    const std::string op = effort ? "auto-x6-e1" : "auto-x6";
+    while (std::getline(lines, line)) {
+      const Row r = from_csv(line);
+      if (r.kind == "tadm" && r.op == "classic-x6") classic_bytes = r.bytes;
+      if (r.kind != "tadm" || r.op != op) continue;
+      ++autos;
+      EXPECT_GT(r.budget, 0u) << line;
+      EXPECT_LE(r.bytes, r.budget) << line;
+      EXPECT_NE(r.setting.find("chose"), std::string::npos) << line;
+    }
+    EXPECT_EQ(autos, 1);
+    EXPECT_GT(classic_bytes, 0u);
   }
-  EXPECT_EQ(autos, 1);
-  EXPECT_GT(classic_bytes, 0u);
   fs::remove_all(dir);
 }
 
