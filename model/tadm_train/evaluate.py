@@ -236,8 +236,9 @@ def lossy_report(name, rows, s, lc, scale, rate_scale, data, threads) -> str:
     from .lossy_lr import CONTAINER_OVERHEAD, codec_of
     codec = codec_of(lc)
     C, oh = codec.upper(), CONTAINER_OVERHEAD[codec]
-    how = ("PIL/libwebp, lossy, method 5" if codec == "webp" else
-           f"PIL/libjpeg-turbo, {lc.get('subsampling', '4:2:0')}, optimised Huffman")
+    how = {"webp": "PIL/libwebp, lossy, method 5",
+           "avif": "libavif/libaom as tadmenc, speed 3, 4:2:0 below quality 90"}.get(
+        codec, f"PIL/libjpeg-turbo, {lc.get('subsampling', '4:2:0')}, optimised Huffman")
     lines = [f"# Evaluation: {name}, {lc.get('codec', 'jpeg')} thumbnail at 1/{scale}, x{rate_scale} rate point, "
              f"{len(rows)} images from `{data}`", "",
              f"Real path: per image the budget is the classic x{rate_scale} .tadm file (PIL PNG of the bicubic "
