@@ -226,9 +226,7 @@ TEST(RateControl, AnAnyScaleBundleIsSearchedAcrossItsScales) {
   const fs::path bundle = fs::path(TADM_SOURCE_BUNDLES) / "any32";
   if (!TADM_WITH_TORCH || !fs::exists(bundle / "rate_control.json"))
     GTEST_SKIP() << "needs LibTorch and model/bundles/any32 with rate_control.json";
-  tadm_image* raw = nullptr;
-  ASSERT_EQ(tadm_image_read_file((fs::path(TADM_KODAK_DIR) / "kodim03.png").c_str(), nullptr, &raw, nullptr, 0), TADM_OK);
-  ImagePtr photo(raw);
+  const ImagePtr photo = tadm_cpp::read_image((fs::path(TADM_KODAK_DIR) / "kodim03.png").string());
   const uint32_t target = static_cast<uint32_t>(classic_size(*photo, 6));
   const Choice c = choose(*photo, target_settings(target));
   EXPECT_LE(c.bytes.size(), target);
@@ -251,9 +249,7 @@ TEST(RateControl, AnAvifFileTakesOnlyAvifModelsOfLossyThumbnails) {
   const fs::path bundle = fs::path(TADM_SOURCE_BUNDLES) / "avif2";
   if (!TADM_WITH_TORCH || !fs::exists(bundle / "rate_control.json"))
     GTEST_SKIP() << "needs LibTorch and model/bundles/avif2 with rate_control.json";
-  tadm_image* raw = nullptr;
-  ASSERT_EQ(tadm_image_read_file((fs::path(TADM_KODAK_DIR) / "kodim03.png").c_str(), nullptr, &raw, nullptr, 0), TADM_OK);
-  ImagePtr photo(raw);
+  const ImagePtr photo = tadm_cpp::read_image((fs::path(TADM_KODAK_DIR) / "kodim03.png").string());
   const uint32_t target = static_cast<uint32_t>(classic_size(*photo, 16)) + 800;  // the XMP costs ~740 bytes
   tadm_encoder_settings s = target_settings(target);
   s.lr_codec = TADM_LR_ANY;
