@@ -194,6 +194,21 @@ class Inspection(unittest.TestCase):
                 self.assertEqual((t.shape, t.dtype), (png.shape, png.dtype))
                 self.assertGreater(psnr(t, png), 25.0)  # WebP: 28 dB, its 4:2:0 chroma on a 48 x 32 image
 
+    def test_avif_file_with_an_avif_thumbnail(self):
+        """container="avif" with lr_codec="avif": the AVIF file's image is the lossy thumbnail
+        itself (thumbnail_bytes returns the file), and it decodes as its .tadm does."""
+        opts = dict(model="classic", scale=8, lr_codec="avif", lr_quality=40)
+        plain = tadm.encode(PHOTO, **opts)
+        avif = tadm.encode(PHOTO, container="avif", **opts)
+        self.assertEqual(avif[4:12], b"ftypavif")
+        i = tadm.info(avif)
+        self.assertEqual((i["container"], i["lr_codec"]), ("avif", "avif"))
+        self.assertEqual(tadm.thumbnail_bytes(avif), avif)
+        np.testing.assert_array_equal(tadm.thumbnail(avif), tadm.thumbnail(plain))
+        np.testing.assert_array_equal(tadm.decode(avif), tadm.decode(plain))
+        with self.assertRaises(tadm.UnsupportedError):
+            tadm.encode(PHOTO, model="classic", scale=8, lr_codec="webp", container="avif")
+
     def test_thumbnail_keeps_the_channel_layout(self):
         for channels in (1, 2, 4):
             with self.subTest(channels=channels):
