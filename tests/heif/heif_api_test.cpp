@@ -41,14 +41,12 @@ void PrintTo(const Flavour& f, std::ostream* os) { *os << f.name; }
 constexpr int kLossyQuality = 40;
 
 std::vector<uint8_t> encode(const tadm_image& im, tadm_container_format c, uint32_t scale = 8,
-                            tadm_lr_codec lr = TADM_LR_PNG, uint32_t target_bytes = 0) {
+                            tadm_lr_codec lr = TADM_LR_PNG) {
   tadm_encoder_settings s = classic_encoder(scale);
   s.container = c;
   s.lr_codec = lr;
   if (lr == TADM_LR_AVIF) s.lr_quality = kLossyQuality;
-  s.target_bytes = target_bytes;
-  tadm_cpp::Encoder enc(s);
-  return enc.encode(im);
+  return encode_bytes(im, s);
 }
 
 std::vector<uint8_t> encode(const tadm_image& im, const Flavour& f) { return encode(im, f.container, 8, f.lr); }
