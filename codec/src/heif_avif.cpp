@@ -7,6 +7,7 @@
 #include <avif/avif.h>
 #include <libheif/heif.h>
 #include <openssl/evp.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <array>
@@ -230,26 +231,35 @@ const std::vector<std::uint8_t>& stub_avif() {
 
 LrSize checked_lr_size(tadm_container_format format, std::span<const std::uint8_t> file,
                        std::span<const std::uint8_t> header, const tadm_limits& limits) {
+  const auto carries = [&](std::uint8_t lr_codec) {
+    return lr_codec == container::kLrCodecPng || (lr_codec == container::kLrCodecAvif && format == TADM_CONTAINER_AVIF);
+  };
+  const auto refuse_codec = [&](std::uint8_t lr_codec) {
+    const char* name = container::lr_codec_name(lr_codec);
+    fail(TADM_ERROR_CORRUPT, invalid_file_message(file) + ": its HEAD declares a thumbnail coded as " +
+                                 (name ? name : "an undefined codec") + "; a TADM-" +
+                                 (format == TADM_CONTAINER_AVIF ? "AVIF file holds only PNG or AVIF ones"
+                                                                : "HEIF file holds only PNG ones"));
+  };
   // HEAD is the first chunk (4.5); its lr size and codec only shape the stub, the reader checks them.
+  // A codec the flavour cannot carry is refused here, once HEAD's CRC holds, since the stub could
+  // not pass the reader's check of that codec's stream and the error would name the stub instead.
   std::uint32_t w = 1, h = 1;
   std::uint8_t codec = 0;
   constexpr std::size_t head = container::kFileHeaderSize;
-  if (header.size() >= head + 8 + 24 && be32(header.data() + head) == 24 &&
+  if (header.size() >= head + 8 + 24 + 4 && be32(header.data() + head) == 24 &&
       std::memcmp(header.data() + head + 4, "HEAD", 4) == 0) {
     w = be32(header.data() + head + 8 + 12);
     h = be32(header.data() + head + 8 + 16);
     codec = header[head + 8 + 22];
+    const auto crc = crc32(0, header.data() + head + 4, 4 + 24);
+    if (!carries(codec) && crc == be32(header.data() + head + 8 + 24)) refuse_codec(codec);
   }
   container::File f;
-  const std::vector<std::uint8_t> stub = codec == 4 ? stub_avif() : stub_png(w, h);
+  const std::vector<std::uint8_t> stub = codec == container::kLrCodecAvif ? stub_avif() : stub_png(w, h);
   if (container::Error e = container::read(insert_before_tend(header, kLrimType, stub), container_limits(limits), f))
     fail(container_status(e.code), invalid_file_message(file) + ": " + e.message);
-  const bool avif_lr = f.lr_codec == 4 && format == TADM_CONTAINER_AVIF;
-  if (f.lr_codec != 0 && !avif_lr)
-    fail(TADM_ERROR_CORRUPT, invalid_file_message(file) + ": its HEAD says a " +
-                                 container::lr_codec_name(f.lr_codec) + " thumbnail; a TADM-" +
-                                 (format == TADM_CONTAINER_AVIF ? "AVIF file holds a PNG or AVIF one"
-                                                                : "HEIF file holds a PNG one"));
+  if (!carries(f.lr_codec)) refuse_codec(f.lr_codec);
   check_lr_limits(f.lr_width, f.lr_height, limits);
   // Decoded planes, the RGB(A) copy and the rebuilt PNG: a few RGBA images of the LR size.
   check_memory(3 * image_bytes(f.lr_width, f.lr_height, 4, 8), limits, "decoding the thumbnail");

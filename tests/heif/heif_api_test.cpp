@@ -17,6 +17,9 @@
 #include <utility>
 #include <vector>
 
+#include <openssl/evp.h>
+#include <zlib.h>
+
 #include "test_util.hpp"
 
 namespace {
@@ -72,6 +75,52 @@ void expect_same(const tadm_image& a, const tadm_image& b) {
 }
 
 class Containers : public ::testing::TestWithParam<Flavour> {};
+
+// Where a file's TADM header is: the raw .tadm header (HEIF: the mime item) or its base64 (AVIF:
+// the XMP attribute tadm:header). {0, 0} when absent.
+std::pair<size_t, size_t> header_span(const std::vector<uint8_t>& f, tadm_container_format container) {
+  if (container == TADM_CONTAINER_AVIF) {
+    const std::string text(f.begin(), f.end()), key = "tadm:header=\"";
+    const size_t at = text.find(key);
+    if (at == std::string::npos) return {0, 0};
+    return {at + key.size(), text.find('"', at + key.size())};
+  }
+  static const uint8_t kSig[8] = {0x89, 'T', 'A', 'D', 'M', 0x0D, 0x0A, 0x1A};
+  static const uint8_t kTend[8] = {0, 0, 0, 0, 'T', 'E', 'N', 'D'};
+  const auto begin = std::search(f.begin(), f.end(), std::begin(kSig), std::end(kSig));
+  const auto tend = std::search(begin, f.end(), std::begin(kTend), std::end(kTend));
+  if (begin == f.end() || tend == f.end()) return {0, 0};
+  return {static_cast<size_t>(begin - f.begin()), static_cast<size_t>(tend - f.begin()) + 12};
+}
+
+// `f` whose TADM header declares the thumbnail codec `lr_codec` (HEAD byte 22, spec/container.md
+// 4.5), with HEAD's CRC made valid again: a crafted file only the flavour rule can refuse.
+std::vector<uint8_t> with_declared_lr_codec(std::vector<uint8_t> f, tadm_container_format container, uint8_t lr_codec) {
+  const auto [begin, end] = header_span(f, container);
+  if (begin >= end) return {};
+  std::vector<uint8_t> header(f.begin() + static_cast<std::ptrdiff_t>(begin), f.begin() + static_cast<std::ptrdiff_t>(end));
+  if (container == TADM_CONTAINER_AVIF) {  // base64 of the header; padding bytes dropped below
+    std::vector<uint8_t> raw(header.size() / 4 * 3);
+    const int n = EVP_DecodeBlock(raw.data(), header.data(), static_cast<int>(header.size()));
+    if (n < 0) return {};
+    raw.resize(static_cast<size_t>(n));
+    while (!header.empty() && header.back() == '=') header.pop_back(), raw.pop_back();
+    header = raw;
+  }
+  constexpr size_t kHead = 12;  // the .tadm file header (signature, version, reserved)
+  if (header.size() < kHead + 36 || std::memcmp(header.data() + kHead + 4, "HEAD", 4) != 0) return {};
+  header[kHead + 8 + 22] = lr_codec;
+  const uint32_t crc = static_cast<uint32_t>(crc32(0, header.data() + kHead + 4, 4 + 24));
+  for (int i = 0; i < 4; ++i) header[kHead + 32 + i] = static_cast<uint8_t>(crc >> (24 - 8 * i));
+  if (container == TADM_CONTAINER_AVIF) {
+    std::vector<uint8_t> text(4 * ((header.size() + 2) / 3) + 1);
+    text.resize(static_cast<size_t>(EVP_EncodeBlock(text.data(), header.data(), static_cast<int>(header.size()))));
+    header = text;
+  }
+  if (header.size() != end - begin) return {};
+  std::copy(header.begin(), header.end(), f.begin() + static_cast<std::ptrdiff_t>(begin));
+  return f;
+}
 
 TEST_P(Containers, SameImageAndMetadataAsTadm) {
   for (uint32_t channels : {1u, 2u, 3u, 4u}) {
@@ -284,23 +333,8 @@ TEST_P(Containers, SingleBitFlipsAreRefusedOrHarmless) {
 TEST_P(Containers, ThumbnailOfAnotherSizeThanItsHeaderIsRefused) {
   const auto a = encode(*make_image(48, 32), GetParam());  // 6x4 thumbnail
   const auto b = encode(*make_image(56, 40), GetParam());  // 7x5 thumbnail
-  // The header's bytes in each file: the raw .tadm header (HEIF mime item) or its base64 (AVIF XMP).
-  const auto header_span = [&](const std::vector<uint8_t>& f) -> std::pair<size_t, size_t> {
-    if (GetParam().container == TADM_CONTAINER_AVIF) {
-      const std::string text(f.begin(), f.end()), key = "tadm:header=\"";
-      const size_t at = text.find(key);
-      if (at == std::string::npos) return {0, 0};
-      return {at + key.size(), text.find('"', at + key.size())};
-    }
-    static const uint8_t kSig[8] = {0x89, 'T', 'A', 'D', 'M', 0x0D, 0x0A, 0x1A};
-    static const uint8_t kTend[8] = {0, 0, 0, 0, 'T', 'E', 'N', 'D'};
-    const auto begin = std::search(f.begin(), f.end(), std::begin(kSig), std::end(kSig));
-    const auto tend = std::search(begin, f.end(), std::begin(kTend), std::end(kTend));
-    if (begin == f.end() || tend == f.end()) return {0, 0};
-    return {static_cast<size_t>(begin - f.begin()), static_cast<size_t>(tend - f.begin()) + 12};
-  };
-  const auto [a_begin, a_end] = header_span(a);
-  const auto [b_begin, b_end] = header_span(b);
+  const auto [a_begin, a_end] = header_span(a, GetParam().container);
+  const auto [b_begin, b_end] = header_span(b, GetParam().container);
   ASSERT_LT(a_begin, a_end);
   ASSERT_EQ(a_end - a_begin, b_end - b_begin) << "the two headers must have the same length";
   std::vector<uint8_t> bad = a;
@@ -349,6 +383,39 @@ TEST(Containers, AThumbnailCodecTheFlavourCannotCarryIsRefused) {
     EXPECT_EQ(enc, nullptr);
     EXPECT_NE(std::string(err).find(c.names), std::string::npos) << err;
     EXPECT_NE(std::string(err).find(".tadm container"), std::string::npos) << err;
+  }
+}
+
+// A TADM header that declares a thumbnail codec the flavour cannot carry (an AVIF thumbnail in a
+// HEIF file; JPEG, WebP or JPEG XL in either), its CRCs valid: refused as corrupt before the image
+// is decoded, naming the codec, by the decoder, the info reader and the thumbnail extractor.
+TEST(Containers, AHeaderDeclaringAThumbnailCodecTheFlavourCannotCarryIsRefused) {
+  ImagePtr im = make_image(48, 32);
+  const struct {
+    tadm_container_format container;
+    uint8_t declared;
+    const char* codec;
+  } cases[] = {{TADM_CONTAINER_HEIF, 4, "avif"}, {TADM_CONTAINER_HEIF, 2, "webp"},
+               {TADM_CONTAINER_AVIF, 1, "jpeg"}, {TADM_CONTAINER_AVIF, 3, "jxl"}};
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.codec);
+    const auto bad = with_declared_lr_codec(encode(*im, c.container), c.container, c.declared);
+    ASSERT_FALSE(bad.empty()) << "the header could not be rewritten";
+    std::string message;
+    EXPECT_EQ(decode_status(bad, default_decoder(), &message), TADM_ERROR_CORRUPT);
+    EXPECT_NE(message.find(std::string("coded as ") + c.codec), std::string::npos) << message;
+    EXPECT_NE(message.find(c.container == TADM_CONTAINER_HEIF ? "TADM-HEIF" : "TADM-AVIF"), std::string::npos)
+        << message;
+    char err[512] = {};
+    tadm_file_info* info = nullptr;
+    EXPECT_EQ(tadm_file_info_read(bad.data(), bad.size(), nullptr, &info, err, sizeof err), TADM_ERROR_CORRUPT) << err;
+    EXPECT_EQ(info, nullptr);
+    uint8_t* thumb = nullptr;
+    size_t thumb_size = 0;
+    EXPECT_EQ(tadm_extract_thumbnail(bad.data(), bad.size(), nullptr, &thumb, &thumb_size, err, sizeof err),
+              TADM_ERROR_CORRUPT)
+        << err;
+    EXPECT_EQ(thumb, nullptr);
   }
 }
 
