@@ -36,6 +36,7 @@ struct Options {
   std::vector<std::uint32_t> sweep_prescales = {1, 2, 4};
   std::vector<std::string> models;  // learned bundles to use; empty = all found
   std::vector<std::uint32_t> auto_scales;  // rate-controlled points at the classic x<s> file's bytes
+  std::vector<std::uint32_t> auto_curve_scales;  // the same, measured only for tadm's R-D curve
   int auto_effort = 0;                     // their target_effort (1: each family's best is decoded)
   int refine = 0;                    // > 0: each bundle also with this many refinement steps
   bool no_learned = false;
@@ -176,8 +177,10 @@ std::vector<OpPoint> list_ops(const Options& o, std::vector<std::string>& notes)
       ops.push_back({"classic-x" + std::to_string(s), "classic", "", s, true});
   // tadm's best within a budget: the encoder's rate control (any model, scale and thumbnail codec
   // installed) at the bytes of the classic x<s> file of each image.
-  for (std::uint32_t s : o.auto_scales)
-    ops.push_back({"auto-x" + std::to_string(s) + (o.auto_effort ? "-e1" : ""), "auto", "", s, false});
+  for (const bool curve : {false, true})
+    for (std::uint32_t s : curve ? o.auto_curve_scales : o.auto_scales)
+      if (!(curve && std::count(o.auto_scales.begin(), o.auto_scales.end(), s)))
+        ops.push_back({"auto-x" + std::to_string(s) + (o.auto_effort ? "-e1" : ""), "auto", "", s, curve});
   return ops;
 }
 
@@ -481,6 +484,9 @@ int main(int argc, char** argv) {
   app.add_option("--auto-scales", o.auto_scales,
                  "Rate-controlled operating points 'auto-x<S>': tadm's best within the bytes of each image's\n"
                  "classic x<S> file (the encoder chooses model, scale, thumbnail codec and quality)");
+  app.add_option("--auto-curve-scales", o.auto_curve_scales,
+                 "More rate-controlled points, measured only for tadm's R-D curve (no equal-bytes search):\n"
+                 "with --auto-scales, the curve whose BD-rate is reported as model 'auto'");
   app.add_option("--auto-effort", o.auto_effort,
                  "The rate control's effort for those points (tadmenc --target-effort): 0 ranks by each model's\n"
                  "measured quality, 1 also decodes each model's best fitting point (points 'auto-x<S>-e1')")

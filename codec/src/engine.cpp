@@ -335,7 +335,10 @@ std::vector<std::uint8_t> Encoder::encode(const Image& image) {
   if (alpha) alpha = resample(*alpha, lr.width, lr.height, ResampleFilter::kBicubic, threads);
   // The thumbnail is 8-bit colour (gray when the original is gray and the model kept it so).
   Image lr_image = to_image(lr, alpha ? &*alpha : nullptr, false, 8);
-  progress(0.9f, 0.95f, "compressing thumbnail")(0.0f);
+  progress(0.9f, 0.95f,
+           settings_.container == TADM_CONTAINER_HEIF   ? "compressing thumbnail, writing HEIF"
+           : settings_.container == TADM_CONTAINER_AVIF ? "compressing thumbnail, writing AVIF"
+                                                        : "compressing thumbnail")(0.0f);
   container::File file;
   file.width = image.width;
   file.height = image.height;

@@ -457,6 +457,25 @@ TEST(Containers, TheLossyAvifFlavourMeetsAByteTarget) {
       << message;
 }
 
+// The progress callback names the wrapper's stage, so a long HEIF/AVIF encode says what it does.
+TEST_P(Containers, ProgressNamesTheContainer) {
+  std::vector<std::string> stages;
+  tadm_encoder_settings s = classic_encoder(8);
+  s.container = GetParam().container;
+  s.lr_codec = GetParam().lr;
+  if (GetParam().lossy()) s.lr_quality = kLossyQuality;
+  s.common.user = &stages;
+  s.common.progress = [](void* user, float, const char* stage) {
+    static_cast<std::vector<std::string>*>(user)->push_back(stage ? stage : "");
+    return 0;
+  };
+  encode_bytes(*make_image(48, 32), s);
+  const std::string wanted = GetParam().container == TADM_CONTAINER_HEIF ? "writing HEIF" : "writing AVIF";
+  EXPECT_TRUE(std::any_of(stages.begin(), stages.end(), [&](const std::string& st) {
+    return st.find(wanted) != std::string::npos;
+  })) << "no stage names " << wanted;
+}
+
 TEST(Containers, UnknownContainerIsRefused) {
   tadm_encoder_settings s = classic_encoder(16);
   const int bogus = 7;  // an out-of-range value, as a C caller could pass
