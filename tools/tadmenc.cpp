@@ -203,9 +203,10 @@ int main(int argc, char** argv) {
   app.add_option("--target-bpp", target_bpp, "The same target in bits per original pixel (e.g. 0.07)")
       ->check(CLI::PositiveNumber)->excludes("--target-bytes");
   app.add_option("--target-effort", target_effort,
-                 "Choosing the operating point for a target: 0 ranks what fits by each model's measured\n"
-                 "quality (default, encodes only); 1 also decodes each model's best fitting point and keeps\n"
-                 "the one closest to this photo (PSNR; slower)")
+                 "Choosing the operating point for a target: 0 predicts how each model's best fitting point\n"
+                 "restores this photo from the bicubic upscale of its thumbnail and the model's measured gain\n"
+                 "(default; no model decodes); 1 decodes each with its model and keeps the one closest to\n"
+                 "this photo (PSNR; slower)")
       ->check(CLI::Range(0, 1));
   add_strip(app, strip, "of the file (not stored)");
   app.add_flag("--list-models", list_models, "List the models this build finds, then exit");

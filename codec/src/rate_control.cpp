@@ -43,19 +43,29 @@ double psnr(const Image& a, const Image& b) {
   return mse <= 0 ? 99.0 : -10.0 * std::log10(mse);
 }
 
+// Piecewise-linear through (x, y) points with x rising; the end values beyond them.
+double interpolate(const std::vector<std::pair<int, double>>& pts, int x) {
+  if (x <= pts.front().first) return pts.front().second;
+  for (std::size_t i = 1; i < pts.size(); ++i) {
+    const auto [x1, y1] = pts[i];
+    if (x <= x1) {
+      const auto [x0, y0] = pts[i - 1];
+      return y0 + (y1 - y0) * (x - x0) / double(x1 - x0);
+    }
+  }
+  return pts.back().second;
+}
+
 }  // namespace
 
 double RateControlData::at(int quality) const {
-  if (by_quality.empty()) return equivalent;
-  if (quality <= by_quality.front().first) return by_quality.front().second;
-  for (std::size_t i = 1; i < by_quality.size(); ++i) {
-    const auto [q1, e1] = by_quality[i];
-    if (quality <= q1) {
-      const auto [q0, e0] = by_quality[i - 1];
-      return e0 + (e1 - e0) * (quality - q0) / double(q1 - q0);
-    }
-  }
-  return by_quality.back().second;
+  return by_quality.empty() ? equivalent : interpolate(by_quality, quality);
+}
+
+double RateControlData::gain_at(int quality, std::uint32_t s) const {
+  if (!gain_by_quality.empty()) return interpolate(gain_by_quality, quality);
+  if (!gain_by_scale.empty()) return interpolate(gain_by_scale, int(s));
+  return gain.value_or(0.0);
 }
 
 double RateControlData::at_scale(std::uint32_t s) const {
@@ -116,6 +126,31 @@ std::optional<RateControlData> read_rate_control(const fs::path& dir) {
     } else {
       d.equivalent = check_scale(j.at("equivalent_classic_scale").get<double>());
     }
+    // Optional gains over bicubic, in the same form as the equivalents (a number, or points).
+    auto check_gain = [&](double g) {
+      if (!(g >= -20.0 && g <= 20.0)) fail(TADM_ERROR_MODEL, where + ": a gain over bicubic is outside -20..20 dB");
+      return g;
+    };
+    auto gain_points = [&](const char* key, int lo, int hi) {
+      std::vector<std::pair<int, double>> pts;
+      for (const auto& p : j.at(key)) {
+        const int x = p.at(0).get<int>();
+        if (x < lo || x > hi || (!pts.empty() && x <= pts.back().first))
+          fail(TADM_ERROR_MODEL, where + ": the points of " + key + " must rise within " + std::to_string(lo) + ".." +
+                                     std::to_string(hi));
+        pts.emplace_back(x, check_gain(p.at(1).get<double>()));
+      }
+      if (pts.empty()) fail(TADM_ERROR_MODEL, where + ": " + key + " has no points");
+      return pts;
+    };
+    if (j.contains("gain_over_bicubic_db")) d.gain = check_gain(j.at("gain_over_bicubic_db").get<double>());
+    if (j.contains("gain_over_bicubic_db_by_quality"))
+      d.gain_by_quality = gain_points("gain_over_bicubic_db_by_quality", 1, 100);
+    if (j.contains("gain_over_bicubic_db_by_scale")) d.gain_by_scale = gain_points("gain_over_bicubic_db_by_scale", 2, 64);
+    // The gain must have the form of the equivalents it accompanies.
+    if ((d.gain && (!d.by_quality.empty() || !d.by_scale.empty())) ||
+        (!d.gain_by_quality.empty() && d.by_quality.empty()) || (!d.gain_by_scale.empty() && d.by_scale.empty()))
+      fail(TADM_ERROR_MODEL, where + ": its gain over bicubic is not of the form of its equivalent classic scale");
   } catch (const nlohmann::json::exception& e) {
     fail(TADM_ERROR_MODEL, where + " is malformed: " + e.what());
   }
@@ -251,6 +286,15 @@ std::optional<std::vector<std::uint8_t>> RateControlledEncoder::attempt(Candidat
   }
 }
 
+bool RateControlledEncoder::predicts_per_photo() const {
+  if (settings_.profile != TADM_PROFILE_FIDELITY) return false;
+  for (const Candidate& c : learned_)
+    if (!c.data.has_gain()) return false;
+  for (const ScaleFamily& f : families_)
+    if (f.model != "classic" && !f.data.has_gain()) return false;  // classic's gain is 0
+  return true;
+}
+
 std::vector<std::uint8_t> RateControlledEncoder::encode(const Image& image) {
   const tadm_common_settings& common = settings_.common;
   const auto report = stage_progress(common.progress, common.user, 0.0f, 1.0f, "choosing the operating point");
@@ -265,12 +309,19 @@ std::vector<std::uint8_t> RateControlledEncoder::encode(const Image& image) {
   const float steps = float(learned_.size()) + 11.0f * float(families_.size());
   float done = 0;
   // With effort 1, every fitting learned point and each scale family's best are decoded and measured.
+  // With effort 0 and gains for every candidate, the same points are compared by a prediction on
+  // this photo: the PSNR of the bicubic upscale of each one's decoded thumbnail (the classic
+  // decoder: cheap, no model runs) plus the model's mean gain over that upscale. Otherwise each
+  // point's mean equivalent classic scale decides.
   const bool measure = settings_.target_effort > 0 && settings_.profile == TADM_PROFILE_FIDELITY;
+  const bool predict = !measure && predicts_per_photo();
+  const bool compare = measure || predict;
   struct Fit {
     std::vector<std::uint8_t> bytes;
     Encoder* encoder;
     std::string label;
     double score;
+    double gain;  // predicted dB over the bicubic upscale of its thumbnail
   };
   std::vector<Fit> fits;
   // `kept`: where a fitting file is copied when measuring (a scale family's best is decoded later).
@@ -288,7 +339,7 @@ std::vector<std::uint8_t> RateControlledEncoder::encode(const Image& image) {
     }
     const std::string label =
         c.label + (c.data.by_quality.empty() ? "" : " q" + std::to_string(c.encoder->lr_quality()));
-    if (measure && !family) fits.push_back({*out, c.encoder.get(), label, score});
+    if (compare && !family) fits.push_back({*out, c.encoder.get(), label, score, c.data.gain_at(c.encoder->lr_quality(), c.scale)});
     if (kept) *kept = *out;
     if (score < best_score || (score == best_score && out->size() < best.size())) {
       best_score = score;
@@ -299,22 +350,22 @@ std::vector<std::uint8_t> RateControlledEncoder::encode(const Image& image) {
     return true;
   };
   // The learned models, best first; a model whose best cannot beat what fits already is skipped
-  // (unless every fitting one is to be measured).
+  // (unless every fitting one is to be compared on the photo).
   for (Candidate& c : learned_)
-    if (measure || c.data.best() < best_score) consider(c, false);
+    if (compare || c.data.best() < best_score) consider(c, false);
   // A scale family at s restores like classic at equivalent(s), which rises with s: only the
   // scales whose equivalent is below the best so far can win. File size falls as the scale rises,
   // so bisect for the smallest of them that fits.
   for (ScaleFamily& f : families_) {
-    // (With effort 1 every family is searched whole: its best point is decoded below.)
+    // (When comparing on the photo every family is searched whole: its best point joins below.)
     std::uint32_t cap = f.hi;
-    while (!measure && cap >= f.lo && !(f.equivalent(cap) < best_score)) --cap;
+    while (!compare && cap >= f.lo && !(f.equivalent(cap) < best_score)) --cap;
     if (cap < f.lo) continue;
     std::map<std::uint32_t, bool> tried;                       // this image's probes
     std::map<std::uint32_t, std::vector<std::uint8_t>> files;  // their fitting files, when measuring
     auto fits_at = [&](std::uint32_t s) {
       const auto it = tried.find(s);
-      return it != tried.end() ? it->second : (tried[s] = consider(f.at(s), true, measure ? &files[s] : nullptr));
+      return it != tried.end() ? it->second : (tried[s] = consider(f.at(s), true, compare ? &files[s] : nullptr));
     };
     if (!fits_at(cap)) continue;
     std::uint32_t lo = f.lo, hi = cap;  // hi fits
@@ -332,24 +383,34 @@ std::vector<std::uint8_t> RateControlledEncoder::encode(const Image& image) {
       } else {
         ++misses;
       }
-    if (measure) {  // the family's best point joins the decoded comparison
+    if (compare) {  // the family's best point joins the comparison on the photo
       Candidate& c = f.at(hi);
-      fits.push_back({std::move(files[hi]), c.encoder.get(), c.label, c.data.equivalent});
+      fits.push_back({std::move(files[hi]), c.encoder.get(), c.label, c.data.equivalent, f.data.gain_at(0, hi)});
     }
   }
-  if (measure && fits.size() > 1) {
-    // Decode each and keep the highest PSNR against this image; the prediction breaks ties.
+  if (compare && fits.size() > 1) {
+    // Decode each (its model, or bicubic when predicting) and keep the highest PSNR against this
+    // image; the order of the candidates breaks ties.
     tadm_decoder_settings ds;
     tadm_decoder_default_settings(&ds);
     ds.common = settings_.common;
     ds.common.model_dir = model_dir_.c_str();
     ds.common.progress = nullptr;
+    if (predict) {
+      ds.common.model = "classic";
+      ds.force_model = 1;
+    }
     Decoder decoder(ds);
-    double best_psnr = -1;
+    double best_psnr = -std::numeric_limits<double>::infinity();
     for (Fit& f : fits) {
-      const double p = psnr(image, decoder.decode(f.bytes));
+      const double bicubic_or_decoded = psnr(image, decoder.decode(f.bytes));
+      const double p = bicubic_or_decoded + (predict ? f.gain : 0.0);
       char line[256];
-      std::snprintf(line, sizeof line, "rate control: %s decoded: %.3f dB", f.label.c_str(), p);
+      if (predict)
+        std::snprintf(line, sizeof line, "rate control: %s predicted: %.3f dB (bicubic %.3f + gain %.2f)",
+                      f.label.c_str(), p, bicubic_or_decoded, f.gain);
+      else
+        std::snprintf(line, sizeof line, "rate control: %s decoded: %.3f dB", f.label.c_str(), p);
       log_message(common.log, common.user, TADM_LOG_INFO, line);
       if (p > best_psnr) {
         best_psnr = p;

@@ -31,6 +31,17 @@ struct RateControlData {
   double at_scale(std::uint32_t s) const;
   // The best (lowest) the model can reach.
   double best() const;
+
+  // The model's mean PSNR gain (dB) over the bicubic upscale of its own decoded thumbnail
+  // ("gain_over_bicubic_db..."; classic's is 0): with it the fidelity profile predicts per photo,
+  // from that upscale computed on the photo (content-aware) instead of the mean equivalent scale.
+  std::optional<double> gain;                       // lossless thumbnails
+  std::vector<std::pair<int, double>> gain_by_quality;  // lossy: (quality, gain), qualities rising
+  std::vector<std::pair<int, double>> gain_by_scale;    // any-scale: (scale, gain), scales rising
+  bool has_gain() const { return gain || !gain_by_quality.empty() || !gain_by_scale.empty(); }
+  // The gain at `quality` (lossy) or at scale `s` (any-scale), linear between the measured points,
+  // the end values beyond them.
+  double gain_at(int quality, std::uint32_t s) const;
 };
 
 // Reads `dir`/rate_control.json; nullopt when the bundle has none. Throws TADM_ERROR_MODEL naming
@@ -74,6 +85,9 @@ class RateControlledEncoder {
     Candidate& at(std::uint32_t s);
   };
   Encoder& encoder_for(Candidate& c);
+  // Whether every candidate has gains (RateControlData::gain): then the fidelity profile ranks the
+  // fitting points by the predicted PSNR on the photo (bicubic upscale of the thumbnail + gain).
+  bool predicts_per_photo() const;
   // The file of `c` for `image` if it fits the target (its predicted equivalent scale in `score`),
   // else nullopt with the smallest size it reaches in `smallest`.
   std::optional<std::vector<std::uint8_t>> attempt(Candidate& c, const Image& image, double& score,

@@ -410,14 +410,192 @@ class AnyScaleDecoder(nn.Module):
         return skip + self.r3(r)
 
 
+def pyramid_levels(sx: int, sy: int, max_levels: int) -> int:
+    """Power-of-two stages of a pyramid any-scale model at (sx, sy): floor(log2(min(sx, sy))),
+    at most max_levels (the grid 2^n is never finer than the full resolution)."""
+    n = 0
+    s = min(sx, sy)
+    while n < max_levels and (2 << n) <= s:
+        n += 1
+    return n
+
+
+class PyramidAnyScaleEncoder(nn.Module):
+    """HR -> LR at (sx, sy), built like the per-scale pixel encoder: the photo is area-resampled to
+    the power-of-two grid G = 2^n at or below the scale (G = s, no resampling, at 2, 4, 8, 16, 32),
+    each G x G block pixel-unshuffled into one LR pixel by the head of its level, then the
+    scale-conditioned residual body at LR resolution, plus the bicubic thumbnail."""
+
+    def __init__(self, ch: int, blocks: int, k2: int = 3, emb: int = 64, levels: int = 5):
+        super().__init__()
+        self.levels = levels
+        self.heads = nn.ModuleList([nn.Conv2d(3 * 4 ** (i + 1), ch, 1) for i in range(levels)])
+        self.embed = ScaleEmbed(emb)
+        self.body = CondBody(ch, blocks, k2, emb)
+        self.tail = nn.Conv2d(ch, 3, 3, padding=1)
+        with torch.no_grad():
+            self.tail.weight.mul_(0.1)
+            self.tail.bias.zero_()
+        self._radius = float(body_radius(blocks, k2) + 2)
+
+    def receptive_radius_lr(self) -> float:
+        return max(self._radius, 2.0) + 1.0
+
+    def down(self, x: torch.Tensor, sx: int, sy: int) -> torch.Tensor:
+        return bicubic_down(x, sx, sy)
+
+    def forward(self, x: torch.Tensor, sx: int, sy: int) -> torch.Tensor:
+        skip = bicubic_down(x, sx, sy)
+        n = pyramid_levels(sx, sy, self.levels)
+        g = 1 << n
+        h, w = x.shape[-2] // sy, x.shape[-1] // sx
+        if g != sx or g != sy:  # area resampling keeps every cell's pixels inside its G x G block
+            x = F.interpolate(x, size=[h * g, w * g], mode="area")
+        f = F.pixel_unshuffle(x - 0.5, g)
+        feat = torch.zeros(0)
+        for i, head in enumerate(self.heads):
+            if i + 1 == n:
+                feat = head(f)
+        feat = self.body(feat, self.embed(sx, sy, x))
+        return skip + self.tail(feat)
+
+    @torch.jit.ignore
+    def init_from(self, src: Dict[str, torch.Tensor]) -> int:
+        """Warm start from a per-scale pixel encoder (pix32): body and tail by name, the head of
+        its level as it is, and the coarser levels' heads folded from it (a G-block read as the
+        2G-block of the same photo upscaled by pixel replication)."""
+        return init_pyramid_from_pixel(self, src, encoder=True)
+
+
+class PyramidAnyScaleDecoder(nn.Module):
+    """LR -> HR at (sx, sy), built like the per-scale pixel decoder: the scale-conditioned residual
+    body at LR resolution, n 2x pixel-shuffle stages (shared by every scale) up to the grid G = 2^n,
+    where the level's output layer gives an RGB residual and renderer features; both are
+    interpolated bilinearly from the G grid to full resolution (nothing to do at G = s), the
+    features rendered per pixel from its place in its cell, plus the bicubic upscale."""
+
+    def __init__(self, ch: int, blocks: int, up_channels: List[int], feat: int = 16, hid: int = 24, k2: int = 3,
+                 emb: int = 64):
+        super().__init__()
+        self.levels = len(up_channels)
+        self.head = nn.Conv2d(3, ch, 3, padding=1)
+        self.embed = ScaleEmbed(emb)
+        self.body = CondBody(ch, blocks, k2, emb)
+        ups: List[nn.Module] = []
+        outs: List[nn.Module] = []
+        cin = ch
+        for c in up_channels:
+            ups.append(nn.Sequential(nn.Conv2d(cin, 4 * c, 3, padding=1), nn.PixelShuffle(2),
+                                     nn.LeakyReLU(0.1, inplace=True)))
+            outs.append(nn.Conv2d(c, 3 + feat, 3, padding=1))
+            cin = c
+        self.ups = nn.ModuleList(ups)
+        self.outs = nn.ModuleList(outs)
+        with torch.no_grad():
+            for o in self.outs:
+                o.weight.mul_(0.1)
+                o.bias.zero_()
+        self.r1 = nn.Conv2d(feat + 4, hid, 3, padding=1)
+        self.r1_scale = nn.Linear(emb, hid)
+        self.r2 = nn.Conv2d(hid, hid, 3, padding=1)
+        self.r3 = nn.Conv2d(hid, 3, 3, padding=1)
+        self.act = nn.LeakyReLU(0.1, inplace=True)
+        with torch.no_grad():  # the renderer starts silent: at init the model is its pixel stages
+            self.r3.weight.zero_()
+            self.r3.bias.zero_()
+        # LR px: head, body, each stage's conv at its grid, the output conv, bilinear, renderer
+        self._radius = float(1 + body_radius(blocks, k2) + sum(1.0 / 2 ** i for i in range(self.levels)) + 2 + 1)
+
+    def receptive_radius_lr(self) -> float:
+        return max(self._radius, 2.0)
+
+    def forward(self, y: torch.Tensor, sx: int, sy: int) -> torch.Tensor:
+        hh, ww = y.shape[-2] * sy, y.shape[-1] * sx
+        skip = F.interpolate(y, size=[hh, ww], mode="bicubic", align_corners=False)
+        e = self.embed(sx, sy, y)
+        f = self.body(self.head(y - 0.5), e)
+        n = pyramid_levels(sx, sy, self.levels)
+        for i, up in enumerate(self.ups):
+            if i < n:
+                f = up(f)
+        o = torch.zeros(0)
+        for i, out in enumerate(self.outs):
+            if i + 1 == n:
+                o = out(f)
+        if (1 << n) != sx or (1 << n) != sy:
+            o = F.interpolate(o, size=[hh, ww], mode="bilinear", align_corners=False)
+        u = cell_coords(ww, sx, y.dtype, y.device).view(1, 1, 1, -1).expand(y.shape[0], 1, hh, ww)
+        v = cell_coords(hh, sy, y.dtype, y.device).view(1, 1, -1, 1).expand(y.shape[0], 1, hh, ww)
+        pe = torch.cat([u, v, torch.sin(math.pi * u), torch.sin(math.pi * v)], 1)
+        r = self.act(self.r1(torch.cat([o[:, 3:], pe], 1)) + self.r1_scale(e).view(1, -1, 1, 1))
+        r = self.act(self.r2(r))
+        return skip + o[:, :3] + self.r3(r)
+
+    @torch.jit.ignore
+    def init_from(self, src: Dict[str, torch.Tensor]) -> int:
+        """Warm start from a per-scale pixel decoder (pix32): head, body, its upscaling stages in
+        order and its tail as the RGB part of the last level's output layer."""
+        return init_pyramid_from_pixel(self, src, encoder=False)
+
+
+def init_pyramid_from_pixel(m: nn.Module, src: Dict[str, torch.Tensor], encoder: bool) -> int:
+    """Copy a per-scale pixel rescaler's tensors into a pyramid any-scale module (see init_from);
+    returns the number of values copied. Names and shapes are checked; what does not fit stays."""
+    own = m.state_dict()
+    copied = 0
+
+    def put(dst: str, t: torch.Tensor, rows: int = -1) -> None:
+        nonlocal copied
+        if dst not in own:
+            return
+        d = own[dst]
+        view = d if rows < 0 else d[:rows]
+        if view.shape == t.shape:
+            view.copy_(t)
+            copied += t.numel()
+
+    with torch.no_grad():
+        for name, t in src.items():
+            if name.startswith("body.") or name.startswith("tail.") and encoder or name.startswith("head.") and not encoder:
+                put(name, t)
+        if encoder and "head.weight" in src:
+            w, b = src["head.weight"], src["head.bias"]  # [ch, 3*G*G, 1, 1] of the source's scale
+            g = int(round(math.sqrt(w.shape[1] / 3)))
+            level = int(round(math.log2(g)))
+            while level >= 1:
+                put(f"heads.{level - 1}.weight", w)
+                put(f"heads.{level - 1}.bias", b)
+                # fold 2x2 sub-pixels: the G/2 block of a photo is the G block of its 2x replica
+                ch = w.shape[0]
+                w = w.view(ch, 3, g // 2, 2, g // 2, 2).sum(dim=(3, 5)).reshape(ch, 3 * (g // 2) ** 2, 1, 1)
+                g //= 2
+                level -= 1
+        if not encoder:
+            convs = sorted((k for k in src if k.startswith("up.") and k.endswith(".weight")),
+                           key=lambda k: int(k.split(".")[1]))
+            for i, k in enumerate(convs):
+                put(f"ups.{i}.0.weight", src[k])
+                put(f"ups.{i}.0.bias", src[k[:-len("weight")] + "bias"])
+            if "tail.weight" in src and convs:
+                last = len(convs) - 1
+                put(f"outs.{last}.weight", src["tail.weight"], rows=3)
+                put(f"outs.{last}.bias", src["tail.bias"], rows=3)
+    return copied
+
+
 @register("any-scale")
 def build_any_scale(cfg: dict):
     m = cfg.get("model", {})
     k2 = m.get("k2", 3)
+    if m.get("arch", "render") == "pyramid":
+        enc = PyramidAnyScaleEncoder(m.get("enc_ch", 64), m.get("enc_blocks", 8), k2, levels=len(m["up_channels"]))
+        dec = PyramidAnyScaleDecoder(m.get("dec_ch", 64), m.get("dec_blocks", 12), m["up_channels"], m.get("feat", 16),
+                                     m.get("hid", 24), k2)
+        return enc, dec
     enc = AnyScaleEncoder(m.get("enc_ch", 64), m.get("enc_blocks", 8), m.get("hr_ch", 16), k2)
     dec = AnyScaleDecoder(m.get("dec_ch", 64), m.get("dec_blocks", 12), m.get("feat", 16), m.get("hid", 24), k2)
     return enc, dec
 
 
 def is_any_scale(m: nn.Module) -> bool:
-    return isinstance(m, (AnyScaleEncoder, AnyScaleDecoder))
+    return isinstance(m, (AnyScaleEncoder, AnyScaleDecoder, PyramidAnyScaleEncoder, PyramidAnyScaleDecoder))

@@ -53,7 +53,7 @@ class Runner:
         self.tmp = tempfile.mkdtemp(prefix="tadm-rate-")
 
     def point(self, path: str, ref: np.ndarray, model: str, scale: int, quality: int = 0,
-              want_lpips: bool = False) -> dict:
+              want_lpips: bool = False, want_bicubic: bool = False) -> dict:
         f = os.path.join(self.tmp, "x.tadm")
         r = os.path.join(self.tmp, "x.png")
         cmd = [self.enc, "--quiet", "--threads", str(self.threads), "--model-dir", self.model_dir,
@@ -71,6 +71,12 @@ class Runner:
         if want_lpips:
             from .lpips import lpips
             row["lpips"] = lpips(ref, out, self.lp)
+        if want_bicubic:  # the same thumbnail upscaled by the classic decoder: the encoder's per-photo proxy
+            os.remove(r)
+            subprocess.run([self.dec, "--quiet", "--threads", str(self.threads), "--model", "classic",
+                            "--force-model", f, r], check=True)
+            row["psnr_bicubic"] = psnr(ref, load_rgb(r))
+            row["gain_over_bicubic_db"] = row["psnr"] - row["psnr_bicubic"]
         return row
 
 
@@ -154,7 +160,7 @@ def main(argv=None):
             for s in args.any_scales or CLASSIC_SCALES:
                 if not man["scales"]["min"] <= s <= man["scales"]["max"]:
                     continue
-                m = measure(f"{b} x{s}", model=b, scale=s, want_lpips=metric == "lpips")
+                m = measure(f"{b} x{s}", model=b, scale=s, want_lpips=metric == "lpips", want_bicubic=metric == "psnr")
                 e = max(equivalent_scale(classic, m[metric], metric), last + 0.01)
                 last = e
                 curve.append({"scale": s, **m, "equivalent_classic_scale": e})
@@ -164,12 +170,13 @@ def main(argv=None):
             qs = sorted({round(lo + (hi - lo) * i / (args.qualities - 1)) for i in range(args.qualities)})
             curve = []
             for q in qs:
-                m = measure(f"{b} q{q}", model=b, scale=man["scale"], quality=q, want_lpips=metric == "lpips")
+                m = measure(f"{b} q{q}", model=b, scale=man["scale"], quality=q, want_lpips=metric == "lpips",
+                            want_bicubic=metric == "psnr")
                 curve.append({"quality": q, **m, "equivalent_classic_scale": equivalent_scale(classic, m[metric], metric)})
             entry["lr_codec"] = man["lr_codec"]
             entry["by_quality"] = curve
         else:
-            m = measure(b, model=b, scale=man["scale"], want_lpips=metric == "lpips")
+            m = measure(b, model=b, scale=man["scale"], want_lpips=metric == "lpips", want_bicubic=metric == "psnr")
             entry.update(m)
             entry["equivalent_classic_scale"] = equivalent_scale(classic, m[metric], metric)
         results["bundles"][b] = entry
@@ -180,16 +187,17 @@ def main(argv=None):
     with open(os.path.join(args.out, "measurements.json"), "w") as fh:
         json.dump({"meta": meta, **results}, fh, indent=1)
     lines = [f"# Rate control: equivalent classic scales on {meta['data']} ({len(files)} images)", "",
-             "| operating point | mean bytes | PSNR dB | LPIPS-squeeze | equivalent classic scale |",
-             "|---|---|---|---|---|"]
+             "| operating point | mean bytes | PSNR dB | LPIPS-squeeze | equivalent classic scale | gain over bicubic of its thumbnail dB |",
+             "|---|---|---|---|---|---|"]
     for s in CLASSIC_SCALES:
         c = classic[str(s)]
-        lines.append(f"| classic x{s} | {c['bytes']:.0f} | {c['psnr']:.2f} | {c.get('lpips', float('nan')):.4f} | {s} |")
+        lines.append(f"| classic x{s} | {c['bytes']:.0f} | {c['psnr']:.2f} | {c.get('lpips', float('nan')):.4f} | {s} | 0 |")
     for b, e in results["bundles"].items():
         for p in e.get("by_quality", e.get("by_scale", [e])):
             label = f"{b} x{p.get('scale', e['scale'])}" + (f" q{p['quality']}" if "quality" in p else "")
+            gain = f"{p['gain_over_bicubic_db']:+.2f}" if "gain_over_bicubic_db" in p else "–"
             lines.append(f"| {label} | {p['bytes']:.0f} | {p['psnr']:.2f} | {p.get('lpips', float('nan')):.4f} | "
-                         f"{p['equivalent_classic_scale']:.2f} ({e['metric']}) |")
+                         f"{p['equivalent_classic_scale']:.2f} ({e['metric']}) | {gain} |")
     with open(os.path.join(args.out, "summary.md"), "w") as fh:
         fh.write("\n".join(lines) + "\n")
 
@@ -204,14 +212,24 @@ def main(argv=None):
                    "profile": e["profile"], "metric": e["metric"],
                    "measured_on": f"{meta['data']} ({len(files)} images), mean over images, real tools",
                    "command": invocation}
+            # gains over the bicubic upscale of the model's own thumbnail (fidelity): the encoder's
+            # per-photo prediction (spec/model-bundle.md, "Rate-control data")
             if "by_scale" in e:
                 doc["equivalent_classic_scale_by_scale"] = [
                     [p["scale"], round(p["equivalent_classic_scale"], 3)] for p in e["by_scale"]]
+                if all("gain_over_bicubic_db" in p for p in e["by_scale"]):
+                    doc["gain_over_bicubic_db_by_scale"] = [
+                        [p["scale"], round(p["gain_over_bicubic_db"], 3)] for p in e["by_scale"]]
             elif "by_quality" in e:
                 doc["equivalent_classic_scale_by_quality"] = [
                     [p["quality"], round(p["equivalent_classic_scale"], 3)] for p in e["by_quality"]]
+                if all("gain_over_bicubic_db" in p for p in e["by_quality"]):
+                    doc["gain_over_bicubic_db_by_quality"] = [
+                        [p["quality"], round(p["gain_over_bicubic_db"], 3)] for p in e["by_quality"]]
             else:
                 doc["equivalent_classic_scale"] = round(e["equivalent_classic_scale"], 3)
+                if "gain_over_bicubic_db" in e:
+                    doc["gain_over_bicubic_db"] = round(e["gain_over_bicubic_db"], 3)
             with open(os.path.join(args.model_dir, b, "rate_control.json"), "w") as fh:
                 json.dump(doc, fh, indent=2)
                 fh.write("\n")

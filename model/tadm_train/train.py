@@ -345,6 +345,12 @@ def warm_start(modules, ema, path: str, log) -> None:
     for mod, key in zip(modules, ("encoder", "decoder")):
         src = ck.get(key + "_ema", ck[key])  # a training checkpoint's EMA weights, else best_ema.pt's
         own = mod.state_dict()
+        if hasattr(mod, "init_from") and not all(n in src for n in own):
+            # another architecture (a per-scale model into a pyramid any-scale one): its own mapping
+            n = mod.init_from(src)
+            copied += n
+            skipped.append(f"{key}: {n} values mapped by {type(mod).__name__}.init_from, the rest new")
+            continue
         for name, tensor in own.items():
             if name in src and src[name].shape == tensor.shape:
                 tensor.copy_(src[name])

@@ -318,10 +318,13 @@ typedef struct tadm_encoder_settings {
   tadm_profile profile;    /* which family `common.model` = NULL picks: TADM_PROFILE_FIDELITY
                               (default) or TADM_PROFILE_PERCEPTUAL (see tadm_default_model_for) */
   int target_effort;       /* with the rate control (target_bytes, no scale, no model): 0 (default)
-                              ranks the candidates that fit by their rate-control data, encoding
-                              only; 1 also decodes each model's best point that fits and keeps the
-                              one that restores this image with the highest PSNR (fidelity
-                              profile; slower by one decode per candidate) */
+                              ranks the candidates that fit by their rate-control data: in the
+                              fidelity profile, when every candidate has gains, by the PSNR of the
+                              bicubic upscale of its thumbnail on this image plus the model's mean
+                              gain over it (no model decodes), else by the mean equivalent scale;
+                              1 decodes each model's best point that fits with the model and keeps
+                              the one that restores this image with the highest PSNR (fidelity
+                              profile; slower by one model decode per candidate) */
   uint8_t reserved[32];    /* room for new fields */
 } tadm_encoder_settings;
 
