@@ -333,16 +333,13 @@ class CondBody(nn.Module):
         return x + self.conv(h)
 
 
-class AnyScaleEncoder(nn.Module):
-    """HR -> LR at (sx, sy): full-resolution features pooled per cell with position weights
-    (1, u, v, uv, u^2, v^2), residual blocks at LR resolution, plus the bicubic thumbnail."""
+class ScaleEncoderBase(nn.Module):
+    """What the any-scale encoders share: the scale embedding, the scale-conditioned residual body
+    at LR resolution and its tail (a residual on the bicubic thumbnail); subclasses add the head."""
 
-    def __init__(self, ch: int, blocks: int, hr_ch: int = 16, k2: int = 3, emb: int = 64):
+    def __init__(self, ch: int, blocks: int, k2: int = 3, emb: int = 64):
         super().__init__()
-        self.hr = nn.Sequential(nn.Conv2d(3, hr_ch, 3, padding=1), nn.LeakyReLU(0.1, inplace=True),
-                                nn.Conv2d(hr_ch, hr_ch, 3, padding=1), nn.LeakyReLU(0.1, inplace=True))
         self.embed = ScaleEmbed(emb)
-        self.head = nn.Conv2d(6 * hr_ch + 3, ch, 1)
         self.body = CondBody(ch, blocks, k2, emb)
         self.tail = nn.Conv2d(ch, 3, 3, padding=1)
         with torch.no_grad():
@@ -355,6 +352,17 @@ class AnyScaleEncoder(nn.Module):
 
     def down(self, x: torch.Tensor, sx: int, sy: int) -> torch.Tensor:
         return bicubic_down(x, sx, sy)
+
+
+class AnyScaleEncoder(ScaleEncoderBase):
+    """HR -> LR at (sx, sy): full-resolution features pooled per cell with position weights
+    (1, u, v, uv, u^2, v^2), residual blocks at LR resolution, plus the bicubic thumbnail."""
+
+    def __init__(self, ch: int, blocks: int, hr_ch: int = 16, k2: int = 3, emb: int = 64):
+        super().__init__(ch, blocks, k2, emb)
+        self.hr = nn.Sequential(nn.Conv2d(3, hr_ch, 3, padding=1), nn.LeakyReLU(0.1, inplace=True),
+                                nn.Conv2d(hr_ch, hr_ch, 3, padding=1), nn.LeakyReLU(0.1, inplace=True))
+        self.head = nn.Conv2d(6 * hr_ch + 3, ch, 1)
 
     def forward(self, x: torch.Tensor, sx: int, sy: int) -> torch.Tensor:
         skip = bicubic_down(x, sx, sy)
@@ -370,17 +378,16 @@ class AnyScaleEncoder(nn.Module):
         return skip + self.tail(f)
 
 
-class AnyScaleDecoder(nn.Module):
-    """LR -> HR at (sx, sy): residual blocks at LR resolution, features interpolated bilinearly
-    to full resolution, a per-pixel renderer fed with the pixel's position inside its cell,
-    plus the bicubic upscale."""
+class ScaleDecoderBase(nn.Module):
+    """What the any-scale decoders share: the head and scale-conditioned residual body at LR
+    resolution, and the per-pixel renderer (features at full resolution + the pixel's position
+    inside its cell + a scale bias -> an RGB residual)."""
 
-    def __init__(self, ch: int, blocks: int, feat: int = 16, hid: int = 24, k2: int = 3, emb: int = 64):
+    def __init__(self, ch: int, blocks: int, feat: int, hid: int, k2: int, emb: int, silent_renderer: bool):
         super().__init__()
         self.head = nn.Conv2d(3, ch, 3, padding=1)
         self.embed = ScaleEmbed(emb)
         self.body = CondBody(ch, blocks, k2, emb)
-        self.to_feat = nn.Conv2d(ch, feat, 3, padding=1)
         # 3x3, not 1x1: in LibTorch 1.13 on CPU 1x1 convolutions take the slow (non-oneDNN) path
         # and cost more than these
         self.r1 = nn.Conv2d(feat + 4, hid, 3, padding=1)
@@ -389,12 +396,32 @@ class AnyScaleDecoder(nn.Module):
         self.r3 = nn.Conv2d(hid, 3, 3, padding=1)
         self.act = nn.LeakyReLU(0.1, inplace=True)
         with torch.no_grad():
-            self.r3.weight.mul_(0.1)
+            self.r3.weight.mul_(0.0 if silent_renderer else 0.1)
             self.r3.bias.zero_()
-        self._radius = float(1 + body_radius(blocks, k2) + 1 + 1 + 1)
+        self._radius = 0.0
 
     def receptive_radius_lr(self) -> float:
         return max(self._radius, 2.0)
+
+    def render(self, f: torch.Tensor, e: torch.Tensor, sx: int, sy: int) -> torch.Tensor:
+        """f: features at full resolution [N, feat, h*sy, w*sx]."""
+        hh, ww = f.shape[-2], f.shape[-1]
+        u = cell_coords(ww, sx, f.dtype, f.device).view(1, 1, 1, -1).expand(f.shape[0], 1, hh, ww)
+        v = cell_coords(hh, sy, f.dtype, f.device).view(1, 1, -1, 1).expand(f.shape[0], 1, hh, ww)
+        pe = torch.cat([u, v, torch.sin(math.pi * u), torch.sin(math.pi * v)], 1)
+        r = self.act(self.r1(torch.cat([f, pe], 1)) + self.r1_scale(e).view(1, -1, 1, 1))
+        return self.r3(self.act(self.r2(r)))
+
+
+class AnyScaleDecoder(ScaleDecoderBase):
+    """LR -> HR at (sx, sy): residual blocks at LR resolution, features interpolated bilinearly
+    to full resolution, a per-pixel renderer fed with the pixel's position inside its cell,
+    plus the bicubic upscale."""
+
+    def __init__(self, ch: int, blocks: int, feat: int = 16, hid: int = 24, k2: int = 3, emb: int = 64):
+        super().__init__(ch, blocks, feat, hid, k2, emb, silent_renderer=False)
+        self.to_feat = nn.Conv2d(ch, feat, 3, padding=1)
+        self._radius = float(1 + body_radius(blocks, k2) + 1 + 1 + 1)
 
     def forward(self, y: torch.Tensor, sx: int, sy: int) -> torch.Tensor:
         hh, ww = y.shape[-2] * sy, y.shape[-1] * sx
@@ -402,12 +429,7 @@ class AnyScaleDecoder(nn.Module):
         e = self.embed(sx, sy, y)
         f = self.to_feat(self.body(self.head(y - 0.5), e))
         f = F.interpolate(f, size=[hh, ww], mode="bilinear", align_corners=False)
-        u = cell_coords(ww, sx, y.dtype, y.device).view(1, 1, 1, -1).expand(y.shape[0], 1, hh, ww)
-        v = cell_coords(hh, sy, y.dtype, y.device).view(1, 1, -1, 1).expand(y.shape[0], 1, hh, ww)
-        pe = torch.cat([u, v, torch.sin(math.pi * u), torch.sin(math.pi * v)], 1)
-        r = self.act(self.r1(torch.cat([f, pe], 1)) + self.r1_scale(e).view(1, -1, 1, 1))
-        r = self.act(self.r2(r))
-        return skip + self.r3(r)
+        return skip + self.render(f, e, sx, sy)
 
 
 def pyramid_levels(sx: int, sy: int, max_levels: int) -> int:
@@ -420,29 +442,16 @@ def pyramid_levels(sx: int, sy: int, max_levels: int) -> int:
     return n
 
 
-class PyramidAnyScaleEncoder(nn.Module):
+class PyramidAnyScaleEncoder(ScaleEncoderBase):
     """HR -> LR at (sx, sy), built like the per-scale pixel encoder: the photo is area-resampled to
     the power-of-two grid G = 2^n at or below the scale (G = s, no resampling, at 2, 4, 8, 16, 32),
     each G x G block pixel-unshuffled into one LR pixel by the head of its level, then the
     scale-conditioned residual body at LR resolution, plus the bicubic thumbnail."""
 
     def __init__(self, ch: int, blocks: int, k2: int = 3, emb: int = 64, levels: int = 5):
-        super().__init__()
+        super().__init__(ch, blocks, k2, emb)
         self.levels = levels
         self.heads = nn.ModuleList([nn.Conv2d(3 * 4 ** (i + 1), ch, 1) for i in range(levels)])
-        self.embed = ScaleEmbed(emb)
-        self.body = CondBody(ch, blocks, k2, emb)
-        self.tail = nn.Conv2d(ch, 3, 3, padding=1)
-        with torch.no_grad():
-            self.tail.weight.mul_(0.1)
-            self.tail.bias.zero_()
-        self._radius = float(body_radius(blocks, k2) + 2)
-
-    def receptive_radius_lr(self) -> float:
-        return max(self._radius, 2.0) + 1.0
-
-    def down(self, x: torch.Tensor, sx: int, sy: int) -> torch.Tensor:
-        return bicubic_down(x, sx, sy)
 
     def forward(self, x: torch.Tensor, sx: int, sy: int) -> torch.Tensor:
         skip = bicubic_down(x, sx, sy)
@@ -467,7 +476,7 @@ class PyramidAnyScaleEncoder(nn.Module):
         return init_pyramid_from_pixel(self, src, encoder=True)
 
 
-class PyramidAnyScaleDecoder(nn.Module):
+class PyramidAnyScaleDecoder(ScaleDecoderBase):
     """LR -> HR at (sx, sy), built like the per-scale pixel decoder: the scale-conditioned residual
     body at LR resolution, n 2x pixel-shuffle stages (shared by every scale) up to the grid G = 2^n,
     where the level's output layer gives an RGB residual and renderer features; both are
@@ -476,11 +485,9 @@ class PyramidAnyScaleDecoder(nn.Module):
 
     def __init__(self, ch: int, blocks: int, up_channels: List[int], feat: int = 16, hid: int = 24, k2: int = 3,
                  emb: int = 64):
-        super().__init__()
+        # the renderer starts silent: at init the model is its pixel stages
+        super().__init__(ch, blocks, feat, hid, k2, emb, silent_renderer=True)
         self.levels = len(up_channels)
-        self.head = nn.Conv2d(3, ch, 3, padding=1)
-        self.embed = ScaleEmbed(emb)
-        self.body = CondBody(ch, blocks, k2, emb)
         ups: List[nn.Module] = []
         outs: List[nn.Module] = []
         cin = ch
@@ -495,19 +502,8 @@ class PyramidAnyScaleDecoder(nn.Module):
             for o in self.outs:
                 o.weight.mul_(0.1)
                 o.bias.zero_()
-        self.r1 = nn.Conv2d(feat + 4, hid, 3, padding=1)
-        self.r1_scale = nn.Linear(emb, hid)
-        self.r2 = nn.Conv2d(hid, hid, 3, padding=1)
-        self.r3 = nn.Conv2d(hid, 3, 3, padding=1)
-        self.act = nn.LeakyReLU(0.1, inplace=True)
-        with torch.no_grad():  # the renderer starts silent: at init the model is its pixel stages
-            self.r3.weight.zero_()
-            self.r3.bias.zero_()
         # LR px: head, body, each stage's conv at its grid, the output conv, bilinear, renderer
         self._radius = float(1 + body_radius(blocks, k2) + sum(1.0 / 2 ** i for i in range(self.levels)) + 2 + 1)
-
-    def receptive_radius_lr(self) -> float:
-        return max(self._radius, 2.0)
 
     def forward(self, y: torch.Tensor, sx: int, sy: int) -> torch.Tensor:
         hh, ww = y.shape[-2] * sy, y.shape[-1] * sx
@@ -524,12 +520,7 @@ class PyramidAnyScaleDecoder(nn.Module):
                 o = out(f)
         if (1 << n) != sx or (1 << n) != sy:
             o = F.interpolate(o, size=[hh, ww], mode="bilinear", align_corners=False)
-        u = cell_coords(ww, sx, y.dtype, y.device).view(1, 1, 1, -1).expand(y.shape[0], 1, hh, ww)
-        v = cell_coords(hh, sy, y.dtype, y.device).view(1, 1, -1, 1).expand(y.shape[0], 1, hh, ww)
-        pe = torch.cat([u, v, torch.sin(math.pi * u), torch.sin(math.pi * v)], 1)
-        r = self.act(self.r1(torch.cat([o[:, 3:], pe], 1)) + self.r1_scale(e).view(1, -1, 1, 1))
-        r = self.act(self.r2(r))
-        return skip + o[:, :3] + self.r3(r)
+        return skip + o[:, :3] + self.render(o[:, 3:], e, sx, sy)
 
     @torch.jit.ignore
     def init_from(self, src: Dict[str, torch.Tensor]) -> int:

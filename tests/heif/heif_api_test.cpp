@@ -93,6 +93,20 @@ std::pair<size_t, size_t> header_span(const std::vector<uint8_t>& f, tadm_contai
   return {static_cast<size_t>(begin - f.begin()), static_cast<size_t>(tend - f.begin()) + 12};
 }
 
+// The file's info and its thumbnail are refused as corrupt too, returning nothing.
+void expect_info_and_thumbnail_refused_as_corrupt(const std::vector<uint8_t>& bad) {
+  char err[512] = {};
+  tadm_file_info* info = nullptr;
+  EXPECT_EQ(tadm_file_info_read(bad.data(), bad.size(), nullptr, &info, err, sizeof err), TADM_ERROR_CORRUPT) << err;
+  EXPECT_EQ(info, nullptr);
+  uint8_t* thumb = nullptr;
+  size_t thumb_size = 0;
+  EXPECT_EQ(tadm_extract_thumbnail(bad.data(), bad.size(), nullptr, &thumb, &thumb_size, err, sizeof err),
+            TADM_ERROR_CORRUPT)
+      << err;
+  EXPECT_EQ(thumb, nullptr);
+}
+
 // `f` whose TADM header declares the thumbnail codec `lr_codec` (HEAD byte 22, spec/container.md
 // 4.5), with HEAD's CRC made valid again: a crafted file only the flavour rule can refuse.
 std::vector<uint8_t> with_declared_lr_codec(std::vector<uint8_t> f, tadm_container_format container, uint8_t lr_codec) {
@@ -344,16 +358,7 @@ TEST_P(Containers, ThumbnailOfAnotherSizeThanItsHeaderIsRefused) {
   EXPECT_EQ(decode_status(bad, default_decoder(), &message), TADM_ERROR_CORRUPT);
   EXPECT_NE(message.find("6x4"), std::string::npos) << message;
   EXPECT_NE(message.find("not the 7x5 thumbnail its TADM header declares"), std::string::npos) << message;
-  char err[512] = {};
-  tadm_file_info* info = nullptr;
-  EXPECT_EQ(tadm_file_info_read(bad.data(), bad.size(), nullptr, &info, err, sizeof err), TADM_ERROR_CORRUPT) << err;
-  EXPECT_EQ(info, nullptr);
-  uint8_t* png = nullptr;
-  size_t png_size = 0;
-  EXPECT_EQ(tadm_extract_thumbnail(bad.data(), bad.size(), nullptr, &png, &png_size, err, sizeof err),
-            TADM_ERROR_CORRUPT)
-      << err;
-  EXPECT_EQ(png, nullptr);
+  expect_info_and_thumbnail_refused_as_corrupt(bad);
 }
 
 INSTANTIATE_TEST_SUITE_P(HeifAvif, Containers,
@@ -406,16 +411,7 @@ TEST(Containers, AHeaderDeclaringAThumbnailCodecTheFlavourCannotCarryIsRefused) 
     EXPECT_NE(message.find(std::string("coded as ") + c.codec), std::string::npos) << message;
     EXPECT_NE(message.find(c.container == TADM_CONTAINER_HEIF ? "TADM-HEIF" : "TADM-AVIF"), std::string::npos)
         << message;
-    char err[512] = {};
-    tadm_file_info* info = nullptr;
-    EXPECT_EQ(tadm_file_info_read(bad.data(), bad.size(), nullptr, &info, err, sizeof err), TADM_ERROR_CORRUPT) << err;
-    EXPECT_EQ(info, nullptr);
-    uint8_t* thumb = nullptr;
-    size_t thumb_size = 0;
-    EXPECT_EQ(tadm_extract_thumbnail(bad.data(), bad.size(), nullptr, &thumb, &thumb_size, err, sizeof err),
-              TADM_ERROR_CORRUPT)
-        << err;
-    EXPECT_EQ(thumb, nullptr);
+    expect_info_and_thumbnail_refused_as_corrupt(bad);
   }
 }
 
