@@ -1,6 +1,7 @@
 // tadm-rd: rate-distortion benchmark of tadm against JPEG, AVIF, JPEG XL and WebP at equal
 // bytes, with quality sweeps. See bench/README.md.
 #include <CLI/CLI.hpp>
+#include <openssl/evp.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -10,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -418,6 +420,49 @@ class Worker {
   Rescaler rescaler_;
 };
 
+// What the rate-controlled points depend on besides the encoder: every installed bundle and its
+// rate_control.json (advisory, outside the bundle's identity), by SHA-256. A cache measured with
+// other candidates or other rate-control data is refused.
+std::string auto_candidates_identity(const Options& o) {
+  char* text = nullptr;
+  char error[1024] = {};
+  if (tadm_list_models(o.model_dir.empty() ? nullptr : o.model_dir.c_str(), &text, error, sizeof error) != TADM_OK)
+    throw std::runtime_error(std::string("tadm_list_models: ") + error);
+  std::istringstream ls(text ? text : "");
+  tadm_buffer_free(reinterpret_cast<std::uint8_t*>(text));
+  std::string line;
+  std::vector<std::string> lines;  // sorted: the listing's order is the file system's
+  while (std::getline(ls, line)) {
+    std::istringstream fields(line);
+    std::string name, scale, version, sha, path;
+    std::getline(fields, name, '\t');
+    std::getline(fields, scale, '\t');
+    std::getline(fields, version, '\t');
+    std::getline(fields, sha, '\t');
+    std::getline(fields, path, '\t');
+    if (name.empty() || name == "classic") continue;
+    std::string rc = "none";
+    std::ifstream in(fs::path(path) / "rate_control.json", std::ios::binary);
+    if (in) {
+      const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      unsigned char md[EVP_MAX_MD_SIZE];
+      unsigned int n = 0;
+      EVP_Digest(bytes.data(), bytes.size(), md, &n, EVP_sha256(), nullptr);
+      rc.clear();
+      char hex[3];
+      for (unsigned int i = 0; i < n; ++i) {
+        std::snprintf(hex, sizeof hex, "%02x", md[i]);
+        rc += hex;
+      }
+    }
+    lines.push_back("\nauto candidate " + name + " version " + version + ", sha256 " + sha + ", rate_control " + rc);
+  }
+  std::sort(lines.begin(), lines.end());
+  std::string out;
+  for (const std::string& l : lines) out += l;
+  return out;
+}
+
 // The LPIPS module by name and size: a cache measured with another export is refused.
 std::string lpips_identity(const std::string& path) {
   return fs::path(path).filename().string() + " " + std::to_string(fs::file_size(path)) + " bytes";
@@ -431,6 +476,8 @@ std::string config_text(const Options& o, const std::vector<OpPoint>& ops, const
   for (const auto& op : ops) c << " " << op.id;
   for (const auto& op : ops)
     if (!op.identity.empty()) c << "\nbundle " << op.model << " " << op.identity;
+  if (std::any_of(ops.begin(), ops.end(), [](const OpPoint& op) { return op.model == "auto"; }))
+    c << auto_candidates_identity(o);
   c << "\ncodecs:";
   for (const auto& x : o.codecs) c << " " << x;
   c << "\nprescales:";
