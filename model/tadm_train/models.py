@@ -335,10 +335,10 @@ class CondBody(nn.Module):
 
 class ScaleEncoderBase(nn.Module):
     """What the any-scale encoders share: the scale embedding, the scale-conditioned residual body
-    at LR resolution and its tail (a residual on the bicubic thumbnail); subclasses add the head."""
+    at LR resolution and its tail (a residual on the bicubic thumbnail); subclasses add the head
+    (registered first where it was before, as the optimizer's saved state follows that order)."""
 
-    def __init__(self, ch: int, blocks: int, k2: int = 3, emb: int = 64):
-        super().__init__()
+    def _shared(self, ch: int, blocks: int, k2: int = 3, emb: int = 64):
         self.embed = ScaleEmbed(emb)
         self.body = CondBody(ch, blocks, k2, emb)
         self.tail = nn.Conv2d(ch, 3, 3, padding=1)
@@ -359,7 +359,8 @@ class AnyScaleEncoder(ScaleEncoderBase):
     (1, u, v, uv, u^2, v^2), residual blocks at LR resolution, plus the bicubic thumbnail."""
 
     def __init__(self, ch: int, blocks: int, hr_ch: int = 16, k2: int = 3, emb: int = 64):
-        super().__init__(ch, blocks, k2, emb)
+        super().__init__()
+        self._shared(ch, blocks, k2, emb)
         self.hr = nn.Sequential(nn.Conv2d(3, hr_ch, 3, padding=1), nn.LeakyReLU(0.1, inplace=True),
                                 nn.Conv2d(hr_ch, hr_ch, 3, padding=1), nn.LeakyReLU(0.1, inplace=True))
         self.head = nn.Conv2d(6 * hr_ch + 3, ch, 1)
@@ -381,13 +382,15 @@ class AnyScaleEncoder(ScaleEncoderBase):
 class ScaleDecoderBase(nn.Module):
     """What the any-scale decoders share: the head and scale-conditioned residual body at LR
     resolution, and the per-pixel renderer (features at full resolution + the pixel's position
-    inside its cell + a scale bias -> an RGB residual)."""
+    inside its cell + a scale bias -> an RGB residual). Subclasses register their own layers
+    between the trunk and the renderer (the optimizer's saved state follows that order)."""
 
-    def __init__(self, ch: int, blocks: int, feat: int, hid: int, k2: int, emb: int, silent_renderer: bool):
-        super().__init__()
+    def _trunk(self, ch: int, blocks: int, k2: int, emb: int):
         self.head = nn.Conv2d(3, ch, 3, padding=1)
         self.embed = ScaleEmbed(emb)
         self.body = CondBody(ch, blocks, k2, emb)
+
+    def _renderer(self, feat: int, hid: int, emb: int, silent: bool):
         # 3x3, not 1x1: in LibTorch 1.13 on CPU 1x1 convolutions take the slow (non-oneDNN) path
         # and cost more than these
         self.r1 = nn.Conv2d(feat + 4, hid, 3, padding=1)
@@ -396,9 +399,8 @@ class ScaleDecoderBase(nn.Module):
         self.r3 = nn.Conv2d(hid, 3, 3, padding=1)
         self.act = nn.LeakyReLU(0.1, inplace=True)
         with torch.no_grad():
-            self.r3.weight.mul_(0.0 if silent_renderer else 0.1)
+            self.r3.weight.mul_(0.0 if silent else 0.1)
             self.r3.bias.zero_()
-        self._radius = 0.0
 
     def receptive_radius_lr(self) -> float:
         return max(self._radius, 2.0)
@@ -419,8 +421,10 @@ class AnyScaleDecoder(ScaleDecoderBase):
     plus the bicubic upscale."""
 
     def __init__(self, ch: int, blocks: int, feat: int = 16, hid: int = 24, k2: int = 3, emb: int = 64):
-        super().__init__(ch, blocks, feat, hid, k2, emb, silent_renderer=False)
+        super().__init__()
+        self._trunk(ch, blocks, k2, emb)
         self.to_feat = nn.Conv2d(ch, feat, 3, padding=1)
+        self._renderer(feat, hid, emb, silent=False)
         self._radius = float(1 + body_radius(blocks, k2) + 1 + 1 + 1)
 
     def forward(self, y: torch.Tensor, sx: int, sy: int) -> torch.Tensor:
@@ -449,9 +453,10 @@ class PyramidAnyScaleEncoder(ScaleEncoderBase):
     scale-conditioned residual body at LR resolution, plus the bicubic thumbnail."""
 
     def __init__(self, ch: int, blocks: int, k2: int = 3, emb: int = 64, levels: int = 5):
-        super().__init__(ch, blocks, k2, emb)
+        super().__init__()
         self.levels = levels
         self.heads = nn.ModuleList([nn.Conv2d(3 * 4 ** (i + 1), ch, 1) for i in range(levels)])
+        self._shared(ch, blocks, k2, emb)
 
     def forward(self, x: torch.Tensor, sx: int, sy: int) -> torch.Tensor:
         skip = bicubic_down(x, sx, sy)
@@ -485,8 +490,8 @@ class PyramidAnyScaleDecoder(ScaleDecoderBase):
 
     def __init__(self, ch: int, blocks: int, up_channels: List[int], feat: int = 16, hid: int = 24, k2: int = 3,
                  emb: int = 64):
-        # the renderer starts silent: at init the model is its pixel stages
-        super().__init__(ch, blocks, feat, hid, k2, emb, silent_renderer=True)
+        super().__init__()
+        self._trunk(ch, blocks, k2, emb)
         self.levels = len(up_channels)
         ups: List[nn.Module] = []
         outs: List[nn.Module] = []
@@ -502,6 +507,7 @@ class PyramidAnyScaleDecoder(ScaleDecoderBase):
             for o in self.outs:
                 o.weight.mul_(0.1)
                 o.bias.zero_()
+        self._renderer(feat, hid, emb, silent=True)  # silent at first: the model is its pixel stages
         # LR px: head, body, each stage's conv at its grid, the output conv, bilinear, renderer
         self._radius = float(1 + body_radius(blocks, k2) + sum(1.0 / 2 ** i for i in range(self.levels)) + 2 + 1)
 
