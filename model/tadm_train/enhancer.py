@@ -240,9 +240,9 @@ def main(argv=None):
         set_rng_state(ck["rng"])
         step, wall, best = ck["step"], ck["wall_time_s"], ck.get("best_val", float("inf"))
         log(f"resumed from {src} at step {step} (trained {wall / 3600:.2f} h)")
-    elif cfg.get("init"):  # a previous enhancer run (its best_ema.pt): a second stage
+    elif cfg.get("init"):  # a previous enhancer run (best_ema.pt, or a checkpoint's EMA): a next stage
         ik = torch.load(cfg["init"])
-        enh.load_state_dict(ik["enhancer"] if "enhancer" in ik else ik["enhancer_ema"])
+        enh.load_state_dict(ik["enhancer_ema"] if "enhancer_ema" in ik else ik["enhancer"])
         ema.shadow[0].load_state_dict(enh.state_dict())
         log(f"new run {cfg['name']} from the enhancer {cfg['init']} (step {ik.get('step')})")
     else:
