@@ -124,26 +124,34 @@ std::vector<fs::path> list_images(const std::string& where) {
   return out;
 }
 
-std::vector<OpPoint> list_ops(const Options& o, std::vector<std::string>& notes) {
-  std::vector<OpPoint> ops;
-  for (std::uint32_t s : o.classic_scales) ops.push_back({"classic-x" + std::to_string(s), "classic", "", s, false});
+// One line of tadm_list_models: name, scale, version, SHA-256, directory, scales served.
+struct ListedBundle {
+  std::string name, scale, version, sha, path, served;
+};
+
+std::vector<ListedBundle> listed_bundles(const Options& o) {
   char* text = nullptr;
   char error[1024] = {};
   const tadm_status st = tadm_list_models(o.model_dir.empty() ? nullptr : o.model_dir.c_str(), &text, error, sizeof error);
   if (st != TADM_OK) throw std::runtime_error(std::string("tadm_list_models: ") + (error[0] ? error : tadm_status_string(st)));
-  std::string listing = text ? text : "";
+  std::istringstream ls(text ? text : "");
   tadm_buffer_free(reinterpret_cast<std::uint8_t*>(text));
-  std::istringstream ls(listing);
+  std::vector<ListedBundle> out;
   std::string line;
   while (std::getline(ls, line)) {
     std::istringstream fields(line);
-    std::string name, scale, version, sha, path, served;
-    std::getline(fields, name, '\t');
-    std::getline(fields, scale, '\t');
-    std::getline(fields, version, '\t');
-    std::getline(fields, sha, '\t');
-    std::getline(fields, path, '\t');
-    std::getline(fields, served, '\t');
+    ListedBundle b;
+    for (std::string* f : {&b.name, &b.scale, &b.version, &b.sha, &b.path, &b.served}) std::getline(fields, *f, '\t');
+    out.push_back(std::move(b));
+  }
+  return out;
+}
+
+std::vector<OpPoint> list_ops(const Options& o, std::vector<std::string>& notes) {
+  std::vector<OpPoint> ops;
+  for (std::uint32_t s : o.classic_scales) ops.push_back({"classic-x" + std::to_string(s), "classic", "", s, false});
+  for (const ListedBundle& b : listed_bundles(o)) {
+    const std::string &name = b.name, &scale = b.scale, &version = b.version, &sha = b.sha, &served = b.served;
     if (name.empty() || name == "classic" || o.no_learned) continue;
     if (!o.models.empty() && std::find(o.models.begin(), o.models.end(), name) == o.models.end()) continue;
     std::uint32_t s = 0;
@@ -424,22 +432,9 @@ class Worker {
 // rate_control.json (advisory, outside the bundle's identity), by SHA-256. A cache measured with
 // other candidates or other rate-control data is refused.
 std::string auto_candidates_identity(const Options& o) {
-  char* text = nullptr;
-  char error[1024] = {};
-  if (tadm_list_models(o.model_dir.empty() ? nullptr : o.model_dir.c_str(), &text, error, sizeof error) != TADM_OK)
-    throw std::runtime_error(std::string("tadm_list_models: ") + error);
-  std::istringstream ls(text ? text : "");
-  tadm_buffer_free(reinterpret_cast<std::uint8_t*>(text));
-  std::string line;
   std::vector<std::string> lines;  // sorted: the listing's order is the file system's
-  while (std::getline(ls, line)) {
-    std::istringstream fields(line);
-    std::string name, scale, version, sha, path;
-    std::getline(fields, name, '\t');
-    std::getline(fields, scale, '\t');
-    std::getline(fields, version, '\t');
-    std::getline(fields, sha, '\t');
-    std::getline(fields, path, '\t');
+  for (const ListedBundle& b : listed_bundles(o)) {
+    const std::string &name = b.name, &version = b.version, &sha = b.sha, &path = b.path;
     if (name.empty() || name == "classic") continue;
     std::string rc = "none";
     std::ifstream in(fs::path(path) / "rate_control.json", std::ios::binary);
