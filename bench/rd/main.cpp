@@ -511,24 +511,31 @@ int main(int argc, char** argv) {
   CLI::App app{"tadm-rd: rate-distortion benchmark of tadm against JPEG, AVIF, JPEG XL and WebP at equal bytes.\n"
                "Writes OUT/results.csv, OUT/summary.md, OUT/plots/*.png and OUT/crops.png; per-image results\n"
                "are cached in OUT/cache so an interrupted run continues where it stopped."};
+  // Every scale the container can hold (spec/container.md: 2..64 per axis), checked up front so a
+  // typo fails before hours of measuring rather than per image.
+  const CLI::Range kScale(2, 64), kPrescale(1, 64);
   app.add_option("--images", o.images, "Folder of .png/.jpg images, or a list file (one path a line)")->capture_default_str();
   app.add_option("--out", o.out, "Output folder")->capture_default_str();
   app.add_option("--model-dir", o.model_dir, "Where learned bundles are looked up (default: built-in search path)");
-  app.add_option("--scales", o.classic_scales, "Scales of the classic operating points")->capture_default_str();
+  app.add_option("--scales", o.classic_scales, "Scales of the classic operating points")
+      ->check(kScale)->capture_default_str();
   app.add_option("--curve-scales", o.curve_scales, "Extra classic scales measured only for tadm's R-D curve")
-      ->capture_default_str();
+      ->check(kScale)->capture_default_str();
   app.add_option("--codecs", o.codecs, "Codecs to compare with (jpeg avif jxl webp)")->capture_default_str();
-  app.add_option("--prescales", o.prescales, "Downscale factors tried before each codec")->capture_default_str();
+  app.add_option("--prescales", o.prescales, "Downscale factors tried before each codec")
+      ->check(kPrescale)->capture_default_str();
   app.add_option("--sweep-prescales", o.sweep_prescales, "Downscale factors of the quality sweeps")
-      ->capture_default_str();
+      ->check(kPrescale)->capture_default_str();
   app.add_option("--models", o.models, "Learned bundles to include (default: every bundle found)");
   app.add_flag("--no-learned", o.no_learned, "Only the classic operating points");
   app.add_option("--auto-scales", o.auto_scales,
                  "Rate-controlled operating points 'auto-x<S>': tadm's best within the bytes of each image's\n"
-                 "classic x<S> file (the encoder chooses model, scale, thumbnail codec and quality)");
+                 "classic x<S> file (the encoder chooses model, scale, thumbnail codec and quality)")
+      ->check(kScale);
   app.add_option("--auto-curve-scales", o.auto_curve_scales,
                  "More rate-controlled points, measured only for tadm's R-D curve (no equal-bytes search):\n"
-                 "with --auto-scales, the curve whose BD-rate is reported as model 'auto'");
+                 "with --auto-scales, the curve whose BD-rate is reported as model 'auto'")
+      ->check(kScale);
   app.add_option("--auto-effort", o.auto_effort,
                  "The rate control's effort for those points (tadmenc --target-effort): 0 ranks by each model's\n"
                  "measured quality, 1 also decodes each model's best fitting point (points 'auto-x<S>-e1')")

@@ -361,7 +361,14 @@ std::vector<std::string> write_report(const ReportInput& in, const std::vector<R
   std::ostringstream gp;
   gp << "set terminal pngcairo size 900,600 font 'sans,10'\nset logscale x\nset grid\nset key bottom right\n"
         "set xlabel 'bits per pixel (whole file)'\nset datafile missing '?'\n";
-  for (const Metric& k : kMetrics) {
+  // A metric this run did not measure (--no-perceptual, no --lpips) gets no plot: gnuplot would
+  // only complain about empty data.
+  std::vector<const Metric*> plotted;
+  for (const Metric& k : kMetrics)
+    if (std::any_of(rows.begin(), rows.end(), [&](const Row& r) { return std::isfinite(r.*k.field); }))
+      plotted.push_back(&k);
+  for (const Metric* m : plotted) {
+    const Metric& k = *m;
     std::vector<std::string> series;
     if (k.sweep && have_sweep) {
       for (const auto& codec : in.codecs) {
@@ -405,7 +412,7 @@ std::vector<std::string> write_report(const ReportInput& in, const std::vector<R
     notes.push_back("gnuplot failed on plots/plots.gp");
   }
   md << "## Plots\n\n";
-  for (const Metric& k : kMetrics) md << "![" << k.label << "](plots/" << k.name << ".png)\n";
+  for (const Metric* k : plotted) md << "![" << k->label << "](plots/" << k->name << ".png)\n";
   md << "\nButteraugli and ssimulacra are measured on the operating points and the equal-bytes "
         "results only (not on the sweeps), so their plots have no codec curves.\n\n";
 
