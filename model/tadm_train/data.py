@@ -116,11 +116,12 @@ class CropSampler:
 
 
 def dihedral(p: torch.Tensor, r: int) -> torch.Tensor:
-    """One of the 8 flips/transposes of a CHW tensor (bit 0: horizontal flip, 1: vertical, 2: transpose)."""
+    """One of the 8 flips/transposes of a [..., H, W] tensor (bit 0: horizontal flip, 1: vertical,
+    2: transpose)."""
     if r & 1:
-        p = p.flip(2)
+        p = p.flip(-1)
     if r & 2:
-        p = p.flip(1)
+        p = p.flip(-2)
     if r & 4:
-        p = p.transpose(1, 2)
+        p = p.transpose(-2, -1)
     return p

@@ -39,6 +39,7 @@ import torch.nn.functional as F  # noqa: E402
 
 from . import dfrm, latent_cache, latent_prior, taef2  # noqa: E402
 from .latent_prior import TResBlock, timestep_embedding  # noqa: E402
+from .data import dihedral  # noqa: E402
 from .models import ResBlock, count_params, round8  # noqa: E402
 from .train import (EMA, atomic_save, load_config, lr_at, resume_source, rng_state,  # noqa: E402
                     save_checkpoint, set_rng_state, start_run, stop_on_signals, stop_reason)
@@ -185,9 +186,80 @@ def validate(enh: Enhancer, net: dfrm.LatentRescaler, dec: nn.Module, lp, vz: to
             rec = torch.round(dec(zz.contiguous(memory_format=torch.channels_last)).clamp(0, 1) * 255) / 255
             rows[k].append((float(-10 * torch.log10(F.mse_loss(rec, x))), float(lp(rec, x, normalize=True).mean())))
     enh.train()
+    # the best fixed t of each crop by LPIPS-squeeze: the bound a per-tile choice among them could reach
+    fixed = [f"t{int(t)}" for t in fixed_t]
+    if len(fixed) > 1:
+        rows["oracle"] = [min((rows[k][i] for k in fixed), key=lambda r: r[1]) for i in range(len(ts))]
     out = {k: {"psnr": float(np.mean([a for a, _ in v])), "lpips": float(np.mean([b for _, b in v]))} for k, v in rows.items()}
     out["t_mean"], out["t_min"], out["t_max"] = float(np.mean(ts)), float(np.min(ts)), float(np.max(ts))
     return out
+
+
+def tpm_targets(enh: Enhancer, zh: torch.Tensor, x: torch.Tensor, dec: nn.Module, lp, W: dict,
+                candidates, tau: float) -> torch.Tensor:
+    """The TPM's supervised target per window: the loss (the run's w_pix*MSE + w_lpips*LPIPS of the
+    decoded window) at each candidate timestep, softly arg-minimised in log t: [N]. Sharper than the
+    loss's own gradient in t, which left every tile at one bound of the range (enh16-c)."""
+    with torch.no_grad():
+        zn = enh.unet.normalize(zh)
+        losses = []
+        for tc in candidates:
+            z0, _ = enh(zh, torch.full((zh.shape[0],), float(tc)))
+            rec = dec(z0.contiguous(memory_format=torch.channels_last))
+            crit = W.get("pix", 1.0) * ((rec - x) ** 2).mean((1, 2, 3))
+            if W.get("lpips", 0) > 0:
+                crit = crit + W["lpips"] * lp(rec, x, normalize=True).flatten()
+            losses.append(crit)
+        L = torch.stack(losses, 1)  # [N, K]
+        rel = (L - L.min(1, keepdim=True).values) / L.min(1, keepdim=True).values.clamp_min(1e-8)
+        p = torch.softmax(-rel / tau, 1)
+        logt = torch.log(torch.tensor([float(c) for c in candidates], dtype=zn.dtype))
+        return torch.exp((p * logt).sum(1))
+
+
+def fit_data(fit: dict, P: dict, enh: Enhancer, net, data, dec, lp, W: dict, win: int, batch: int,
+             gen: torch.Generator, log):
+    """tpm_fit's training pairs: `windows` random training windows (normalised z_hat) and their
+    best timestep (tpm_targets). Computed once (the costly part: every candidate decoded) and kept
+    in the run's folder, resumable."""
+    path = os.path.join(P["ckpt_dir"], "tpm_targets.pt")
+    want = int(fit.get("windows", 512))
+    have = torch.load(path) if os.path.exists(path) else {"zn": [], "t": [], "gen": None}
+    g = torch.Generator().manual_seed(int(fit.get("seed", 7)))
+    if have["gen"] is not None:
+        g.set_state(have["gen"])
+    t0 = t_save = time.time()
+    n0 = sum(len(v) for v in have["t"])
+    while sum(len(v) for v in have["t"]) < want:
+        z, pos = data.sample(batch, win, g)
+        x = data.rgb(pos, win).float() / 255.0
+        zh = reconstructed_latent(net, x, z)
+        have["t"].append(tpm_targets(enh, zh, x, dec, lp, W, fit["candidates"], float(fit.get("tau", 0.01))))
+        have["zn"].append(enh.unet.normalize(zh).half())
+        have["gen"] = g.get_state()
+        n = sum(len(v) for v in have["t"])
+        if time.time() - t_save > 120 or n >= want:
+            atomic_save(have, path)
+            t_save = time.time()
+            log(f"tpm targets: {n}/{want} windows ({(time.time() - t0) / max(1, n - n0):.1f} s each)")
+    zn, t = torch.cat(have["zn"]).float(), torch.cat(have["t"])
+    log(f"tpm targets: {len(t)} windows, best t {t.mean():.0f} ± {t.std():.0f} (min {t.min():.0f}, max {t.max():.0f})")
+    return zn, t
+
+
+@torch.no_grad()
+def tpm_eval(tpm: TimestepPredictor, zn: torch.Tensor, t: torch.Tensor, zn_fit: torch.Tensor, t_fit: torch.Tensor, log):
+    """Held-out error of the TPM in log t, against predicting the fitted windows' mean for all."""
+    was = tpm.training
+    tpm.eval()
+    pred = torch.cat([tpm(zn[i:i + 64]) for i in range(0, len(zn), 64)])
+    tpm.train(was)
+    const = torch.log(t_fit).mean()
+    err = F.mse_loss(torch.log(pred), torch.log(t)).item()
+    base = F.mse_loss(const.expand_as(t), torch.log(t)).item()
+    corr = float(np.corrcoef(torch.log(pred).numpy(), torch.log(t).numpy())[0, 1]) if pred.std() > 0 else 0.0
+    log(f"tpm held out ({len(t)} windows): log-t error {err:.4f} against {base:.4f} for a constant; "
+        f"correlation {corr:.3f}; predicted t {pred.mean():.0f} ± {pred.std():.0f}")
 
 
 def main(argv=None):
@@ -223,8 +295,15 @@ def main(argv=None):
     tpm_mult = float(t.get("tpm_lr_mult", 1.0))
     tpm_params = list(enh.tpm.parameters())
     rest = [p for n, p in enh.named_parameters() if not n.startswith("tpm.")]
-    opt = torch.optim.Adam([{"params": rest, "mult": 1.0}, {"params": tpm_params, "mult": tpm_mult}],
-                           lr=t["lr"], betas=tuple(t.get("betas", [0.9, 0.99])))
+    # "tpm_fit": only the TPM trains, towards each window's best candidate timestep (tpm_targets)
+    fit = cfg.get("tpm_fit")
+    groups = [{"params": tpm_params, "mult": tpm_mult}]
+    if fit:
+        for p in rest:
+            p.requires_grad_(False)
+    else:
+        groups.insert(0, {"params": rest, "mult": 1.0})
+    opt = torch.optim.Adam(groups, lr=t["lr"], betas=tuple(t.get("betas", [0.9, 0.99])))
     ema = EMA([enh], float(t.get("ema", 0.999)))
     gen = torch.Generator().manual_seed(seed)
 
@@ -242,9 +321,16 @@ def main(argv=None):
         log(f"resumed from {src} at step {step} (trained {wall / 3600:.2f} h)")
     elif cfg.get("init"):  # a previous enhancer run (best_ema.pt, or a checkpoint's EMA): a next stage
         ik = torch.load(cfg["init"])
-        enh.load_state_dict(ik["enhancer_ema"] if "enhancer_ema" in ik else ik["enhancer"])
+        sd = ik["enhancer_ema"] if "enhancer_ema" in ik else ik["enhancer"]
+        # "init_skip": parts that start afresh (e.g. the TPM when its timestep range changes)
+        skip = tuple(cfg.get("init_skip", []))
+        kept = {k: v for k, v in sd.items() if not k.startswith(skip)} if skip else sd
+        missing, _ = enh.load_state_dict(kept, strict=not skip)
+        if any(not k.startswith(skip) for k in missing):
+            raise SystemExit(f"{cfg['init']}: enhancer weights missing: {missing}")
         ema.shadow[0].load_state_dict(enh.state_dict())
-        log(f"new run {cfg['name']} from the enhancer {cfg['init']} (step {ik.get('step')})")
+        log(f"new run {cfg['name']} from the enhancer {cfg['init']} (step {ik.get('step')})"
+            + (f", {', '.join(skip)} started afresh" if skip else ""))
     else:
         init = cfg["prior"].get("checkpoint")
         if init and os.path.exists(init):
@@ -275,7 +361,7 @@ def main(argv=None):
         if val is None:
             return
         t0 = time.time()
-        r = validate(ema.shadow[0], net, dec, lp, *val)
+        r = validate(ema.shadow[0], net, dec, lp, *val, fixed_t=val_fixed_t)
         is_best = r["tpm"]["lpips"] < best
         if is_best:
             best = r["tpm"]["lpips"]
@@ -294,11 +380,21 @@ def main(argv=None):
     clip = float(t.get("grad_clip", 0.0))
     Lg = cfg.get("log", {})
     every, val_every = int(Lg.get("every", 20)), int(Lg.get("val_every", 500))
+    val_fixed_t = tuple(float(v) for v in Lg.get("val_fixed_t", [50, 200]))
     ck_every_s = 60.0 * float(Lg.get("ckpt_minutes", 5))
     t_start = t_ck = t_log = time.time()
     acc: dict = {}
     stopped = "done"
     stop_signal = stop_on_signals()
+    if fit:
+        fz, ft = fit_data(fit, P, enh, net, data, dec, lp, W, win, batch, gen, log)
+        hold = max(1, len(ft) // 10)  # the last tenth checks that the TPM predicts, not memorises
+        tpm_eval(enh.tpm, fz[-hold:], ft[-hold:], fz[:-hold], ft[:-hold], log)
+
+        def fit_batch(n):
+            i = torch.randint(0, len(ft) - hold, (4 * n,), generator=gen)
+            r = int(torch.randint(0, 8, (1,), generator=gen))
+            return dihedral(fz[i], r), ft[i]
     if step == 0:
         run_val()
     while step < min(total, stop_at):
@@ -306,16 +402,23 @@ def main(argv=None):
         lr = lr_at(step, t)
         for g in opt.param_groups:
             g["lr"] = lr * g.get("mult", 1.0)
-        z, pos = data.sample(batch, win, gen)
-        x = data.rgb(pos, win).float() / 255.0
-        zh = reconstructed_latent(net, x, z)
-        z0, tt = enh(zh)
-        rec, xs = decode_window(dec, z0, x, pix_window, gen)
-        terms = {"pix": F.mse_loss(rec, xs), "z": F.mse_loss(enh.unet.normalize(z0), enh.unet.normalize(z))}
-        loss = W.get("pix", 1.0) * terms["pix"] + W.get("z", 0.0) * terms["z"]
-        if W.get("lpips", 0) > 0:
-            terms["lpips"] = lp(rec, xs, normalize=True).mean()
-            loss = loss + W["lpips"] * terms["lpips"]
+        if not fit:
+            z, pos = data.sample(batch, win, gen)
+            x = data.rgb(pos, win).float() / 255.0
+        if fit:  # the TPM alone, on cached (window, best timestep) pairs
+            zn, target = fit_batch(batch)
+            tt = enh.tpm(zn)
+            terms = {"logt": F.mse_loss(torch.log(tt), torch.log(target))}
+            loss = terms["logt"]
+        else:
+            zh = reconstructed_latent(net, x, z)
+            z0, tt = enh(zh)
+            rec, xs = decode_window(dec, z0, x, pix_window, gen)
+            terms = {"pix": F.mse_loss(rec, xs), "z": F.mse_loss(enh.unet.normalize(z0), enh.unet.normalize(z))}
+            loss = W.get("pix", 1.0) * terms["pix"] + W.get("z", 0.0) * terms["z"]
+            if W.get("lpips", 0) > 0:
+                terms["lpips"] = lp(rec, xs, normalize=True).mean()
+                loss = loss + W["lpips"] * terms["lpips"]
         if not torch.isfinite(loss):
             log(f"step {step}: non-finite loss, skipping batch")
             step += 1
@@ -323,7 +426,7 @@ def main(argv=None):
         opt.zero_grad(set_to_none=True)
         loss.backward()
         if clip > 0:
-            torch.nn.utils.clip_grad_norm_(enh.parameters(), clip)
+            torch.nn.utils.clip_grad_norm_([p for p in enh.parameters() if p.requires_grad], clip)
         opt.step()
         ema.update([enh], step)
         step += 1
@@ -345,6 +448,8 @@ def main(argv=None):
         if (why := stop_reason(stop_signal, args.minutes, t_start)):
             stopped = why
             break
+    if fit:
+        tpm_eval(ema.shadow[0].tpm, fz[-hold:], ft[-hold:], fz[:-hold], ft[:-hold], log)
     if not (val_every and step % val_every == 0):
         run_val()
     checkpoint()

@@ -227,8 +227,13 @@ def rounded(m: nn.Module, wdt: torch.dtype) -> nn.Module:
 
 
 # The hint chunk of an enhanced bundle holds one timestep per tile of the decoder's default tile
-# grid, as round(t / HINT_T_PER_UNIT) (spec/model-bundle.md "enhancer").
+# grid, as round(t / t_per_unit) (spec/model-bundle.md "enhancer").
 HINT_T_PER_UNIT = 2.0
+
+
+def hint_t_per_unit(t_max: float) -> float:
+    """The hint's step: 2 timesteps per byte value, coarser when t_max would not fit in 255 values."""
+    return max(HINT_T_PER_UNIT, float(math.ceil(t_max / 255.0)))
 
 
 def export_latent(ck: dict, args) -> None:
@@ -340,7 +345,7 @@ def export_latent(ck: dict, args) -> None:
                                      "timestep(LR) -> [1], the model's timestep for the tile")
         manifest["enhancer"] = {
             "t_min": float(tpm["t_min"]), "t_max": float(tpm["t_max"]),
-            "hint": {"kind": "timestep", "t_per_unit": HINT_T_PER_UNIT, "tile_lr": args.lr_tile},
+            "hint": {"kind": "timestep", "t_per_unit": hint_t_per_unit(float(tpm["t_max"])), "tile_lr": args.lr_tile},
             "training": {"config": config_path, "run": cfg["name"], "iterations": step,
                          "wall_time_hours": round(float(ck.get("wall_time_s", 0.0)) / 3600.0, 3),
                          "weights": "ema (best validation)" if "val" in ck else args.weights,

@@ -1,0 +1,69 @@
+"""Fast CPU tests of the enhancer's training helpers (no third-party weights needed).
+
+    cd model && OMP_NUM_THREADS=1 /usr/bin/python3 -m unittest tests.test_enhancer -v
+"""
+import unittest
+
+import torch
+import torch.nn as nn
+
+from tadm_train import enhancer, latent_prior, taef2
+from tadm_train.data import dihedral
+from tadm_train.export import hint_t_per_unit
+
+torch.set_num_threads(1)
+
+
+def small_enhancer() -> enhancer.Enhancer:
+    cfg = {"enhancer": {"tpm": {"ch": 8, "blocks": 1, "t_min": 10.0, "t_max": 900.0, "t_init": 400.0},
+                        "refiner": {"ch": 16, "blocks": 1, "temb": 32, "groups": 8}}}
+    prior = {"model": {"channels": [16, 32], "blocks": 1, "temb": 32, "groups": 8}}
+    return enhancer.build(cfg, prior).eval()
+
+
+class ToPixels(nn.Module):
+    """A stand-in for TAEF2's decoder: the first three latent channels, 8x nearest."""
+
+    def forward(self, z):
+        return torch.nn.functional.interpolate(z[:, :3], scale_factor=8, mode="nearest")
+
+
+class TestTPMTargets(unittest.TestCase):
+    def test_target_is_the_candidate_that_decodes_best(self):
+        torch.manual_seed(0)
+        enh, dec = small_enhancer(), ToPixels()
+        zh = torch.randn(3, taef2.LATENT_CHANNELS, 8, 8)
+        cands = [100, 200, 300, 400, 650]
+        for best in (200, 650):
+            with torch.no_grad():  # pixels that the enhancer at t = best reproduces exactly
+                x = dec(enh(zh, torch.full((3,), float(best)))[0])
+            t = enhancer.tpm_targets(enh, zh, x, dec, None, {"pix": 1.0}, cands, tau=0.01)
+            self.assertEqual(t.shape, (3,))
+            torch.testing.assert_close(t, torch.full((3,), float(best)), rtol=1e-3, atol=0.0)
+
+    def test_soft_target_stays_within_the_candidates(self):
+        torch.manual_seed(1)
+        enh, dec = small_enhancer(), ToPixels()
+        zh, x = torch.randn(2, taef2.LATENT_CHANNELS, 8, 8), torch.rand(2, 3, 64, 64)
+        t = enhancer.tpm_targets(enh, zh, x, dec, None, {"pix": 1.0}, [100, 400], tau=10.0)
+        self.assertTrue(bool(((t >= 100) & (t <= 400)).all()), t)
+
+
+class TestHelpers(unittest.TestCase):
+    def test_dihedral_batched_equals_per_image(self):
+        x = torch.arange(2 * 3 * 4 * 5, dtype=torch.float32).view(2, 3, 4, 5)
+        for r in range(8):
+            per = torch.stack([dihedral(x[i], r) for i in range(2)])
+            torch.testing.assert_close(dihedral(x, r), per)
+        self.assertEqual(tuple(dihedral(x, 4).shape), (2, 3, 5, 4))
+
+    def test_hint_step_fits_a_byte(self):
+        self.assertEqual(hint_t_per_unit(400.0), 2.0)  # the step tadm16 0.3 shipped with
+        for t_max in (400.0, 510.0, 511.0, 900.0, 1000.0):
+            step = hint_t_per_unit(t_max)
+            self.assertLessEqual(t_max / step, 255.0, t_max)
+            self.assertGreaterEqual(step, 2.0)
+
+
+if __name__ == "__main__":
+    unittest.main()
