@@ -15,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -604,17 +605,15 @@ int main(int argc, char** argv) {
     const fs::path out(o.out);
     const fs::path cache = out / "cache";
     const std::string config = config_text(o, ops, all_images, tools);
-    // A finished run has results and a complete cache; a partial report (--time-limit) is
-    // continued by the same command.
-    const bool finished = fs::exists(cache / "complete") &&
-                          (fs::exists(out / "results.csv") || fs::exists(out / "summary.md"));
-    if (fs::exists(cache / "config.txt") || finished || fs::exists(out / "results.csv")) {
+    // A partial report (--time-limit) is continued by the same command; a finished run's report is
+    // written again from its cache (nothing measured). Other settings need --overwrite.
+    if (fs::exists(cache / "config.txt") || fs::exists(out / "results.csv")) {
       const bool same = fs::exists(cache / "config.txt") && read_text(cache / "config.txt") == config;
       if (o.overwrite) {
         for (const char* name : {"results.csv", "summary.md", "crops.png"}) fs::remove(out / name);
         fs::remove_all(out / "plots");
         fs::remove_all(cache);
-      } else if (finished || !fs::exists(cache / "config.txt")) {
+      } else if (!fs::exists(cache / "config.txt")) {
         std::cerr << "tadm-rd: error: " << out.string()
                   << " holds a previous run's results; pass --overwrite to replace them or choose another --out\n";
         return 1;
@@ -724,8 +723,10 @@ int main(int argc, char** argv) {
     ri.crop_dir = (cache / "crops").string();
     ri.perceptual = !o.no_perceptual;
     ri.verbose = o.verbose;
+    std::set<std::string> named;  // one line a bundle, however many operating points it has
     for (const auto& op : ops)
-      if (!op.identity.empty()) ri.versions += "\n- Bundle " + op.model + ": " + op.identity;
+      if (!op.identity.empty() && named.insert(op.model).second)
+        ri.versions += "\n- Bundle " + op.model + ": " + op.identity;
     for (const auto& n : notes) ri.versions += "\n- note: " + n;
     const std::vector<std::string> report_notes = write_report(ri, rows);
     for (const auto& n : report_notes) note(o, "tadm-rd: note: " + n);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tadm-rd end to end on one Kodak photo (classic x16 against JPEG, no sweeps, no learned models:
-# seconds), a finished run kept from reruns, and its refusals: bad options fail up front, naming the option, with nothing written.
+# seconds), a finished run reported again and kept from other settings, and its refusals: bad options fail up front, naming the option, with nothing written.
 # Usage: rd_test.sh TADM_RD KODAK_DIR
 set -uo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/../../tests/lib.sh"
@@ -11,8 +11,8 @@ make_work_dir
 # The measurement: the equal-bytes row exists, fits the tadm file's bytes, and the summary says so.
 echo "$kodak/kodim23.png" > "$work/list"
 run=("$rd" --images "$work/list" --no-learned --scales 16 --codecs jpeg --prescales 1 2 --no-sweep
-     --no-perceptual --crop-images 0 -q)
-"${run[@]}" --out "$work/out" > "$work/log" 2>&1
+     --no-perceptual --crop-images 0)
+"${run[@]}" -q --out "$work/out" > "$work/log" 2>&1
 check "a one-photo run succeeds" test $? -eq 0
 csv=$work/out/results.csv
 tadm_bytes=$(awk -F, '$4=="tadm" && $5=="classic-x16" {print $10}' "$csv")
@@ -22,16 +22,25 @@ check "JPEG is matched at no more than tadm's bytes ($jpeg_bytes <= $tadm_bytes)
   test -n "$jpeg_bytes" -a "${jpeg_bytes:-0}" -gt 0 -a "${jpeg_bytes:-0}" -le "${tadm_bytes:-0}"
 check "the summary has the operating point" grep -q "Operating point .classic-x16." "$work/out/summary.md"
 
-# A finished run is never replaced by accident: the same command again is refused and leaves the
-# results as they were; --overwrite measures again.
+# A finished run's report is written again from its cache by the same command (nothing measured);
+# other settings, or committed results without their cache, are refused, leaving the results as
+# they were; --overwrite measures again.
 cp "$csv" "$work/results.before"
 "${run[@]}" --out "$work/out" > "$work/log2" 2>&1
-check "rerunning a finished run is refused" test $? -ne 0
-check "the refusal says how to replace it" grep -q -- "--overwrite" "$work/log2"
-check "the refused rerun left the results alone" cmp -s "$csv" "$work/results.before"
-"${run[@]}" --out "$work/out" --overwrite > "$work/log3" 2>&1
+check "the same command again succeeds" test $? -eq 0
+check "... measuring nothing" grep -q "1 of 1 images already measured" "$work/log2"
+check "... with the same results" cmp -s "$csv" "$work/results.before"
+"${run[@]}" --out "$work/out" --scales 32 > "$work/log3" 2>&1
+check "other settings are refused" test $? -ne 0
+check "... saying how to start again" grep -q -- "--overwrite" "$work/log3"
+check "... leaving the results alone" cmp -s "$csv" "$work/results.before"
+mv "$work/out/cache" "$work/cache.saved"
+"${run[@]}" --out "$work/out" > "$work/log4" 2>&1
+check "results without their cache (a fresh clone) are refused" test $? -ne 0
+check "... leaving them alone" cmp -s "$csv" "$work/results.before"
+"${run[@]}" --out "$work/out" --overwrite > "$work/log5" 2>&1
 check "--overwrite measures again" test $? -eq 0
-check "the same bytes measured again" cmp -s <(cut -d, -f1-10 "$csv") <(cut -d, -f1-10 "$work/results.before")
+check "... the same bytes" cmp -s <(cut -d, -f1-10 "$csv") <(cut -d, -f1-10 "$work/results.before")
 
 # Refused up front: scales outside 2..64 (the container's range), prescale 0, a missing folder.
 for bad in "--scales 65" "--scales 1" "--curve-scales 0" "--auto-scales 70" "--auto-curve-scales 1" \
