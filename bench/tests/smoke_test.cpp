@@ -94,8 +94,16 @@ TEST(TadmRd, RunsEndToEndOnTwoTinyImages) {
   EXPECT_NE(md.find("## Operating point `classic-x4`"), std::string::npos);
   EXPECT_NE(md.find("BD-rate"), std::string::npos);
 
-  // A finished run is never overwritten without --overwrite.
+  // The same command on a finished run writes the report again from the cache, measuring nothing.
+  ASSERT_EQ(run(base), 0);
+  EXPECT_EQ(slurp(dir / "out" / "results.csv"), csv) << "the report rewritten from the cache";
+  // Results without their cache (a fresh clone of committed results) are never replaced without
+  // --overwrite, nor are a finished run's by other settings.
+  fs::rename(dir / "out" / "cache", dir / "cache.saved");
   EXPECT_EQ(run(base), 1);
+  fs::rename(dir / "cache.saved", dir / "out" / "cache");
+  EXPECT_EQ(run(base + " --prescales 1 4"), 1);
+  EXPECT_EQ(slurp(dir / "out" / "results.csv"), csv) << "refused runs leave the results alone";
   // An interrupted run resumes: drop the summary and one image's cache, rerun, same rows.
   fs::remove(dir / "out" / "results.csv");
   fs::remove(dir / "out" / "summary.md");
@@ -107,6 +115,27 @@ TEST(TadmRd, RunsEndToEndOnTwoTinyImages) {
   fs::remove(dir / "out" / "summary.md");
   EXPECT_EQ(run(base + " --prescales 1 4"), 1);
   EXPECT_EQ(run(base + " --prescales 1 4 --overwrite"), 0);
+  fs::remove_all(dir);
+}
+
+// Scales outside the container's 2..64 (prescales outside 1..64) and a missing image folder fail
+// before anything is measured or written.
+TEST(TadmRd, BadOptionsAreRefusedBeforeMeasuring) {
+  const fs::path dir = fs::temp_directory_path() / ("tadm-rd-bad-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir / "images");
+  write_test_png(dir / "images", "a.png", 64, 64, 3, 5);
+  for (const char* bad : {"--scales 65", "--scales 1", "--curve-scales 0", "--auto-scales 70", "--auto-curve-scales 1",
+                          "--sweep-prescales 0", "--prescales 65"}) {
+    const std::string cmd = std::string("'") + TADM_RD_PATH + "' --images '" + (dir / "images").string() + "' --out '" +
+                            (dir / "out").string() + "' --no-learned --no-sweep " + bad;
+    EXPECT_NE(run(cmd), 0) << bad;
+    EXPECT_FALSE(fs::exists(dir / "out")) << bad;
+  }
+  EXPECT_NE(run(std::string("'") + TADM_RD_PATH + "' --images '" + (dir / "none").string() + "' --out '" +
+                (dir / "out").string() + "' --no-learned --no-sweep"),
+            0);
+  EXPECT_FALSE(fs::exists(dir / "out"));
   fs::remove_all(dir);
 }
 
