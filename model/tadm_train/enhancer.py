@@ -201,7 +201,6 @@ def tpm_targets(enh: Enhancer, zh: torch.Tensor, x: torch.Tensor, dec: nn.Module
     decoded window) at each candidate timestep, softly arg-minimised in log t: [N]. Sharper than the
     loss's own gradient in t, which left every tile at one bound of the range (enh16-c)."""
     with torch.no_grad():
-        zn = enh.unet.normalize(zh)
         losses = []
         for tc in candidates:
             z0, _ = enh(zh, torch.full((zh.shape[0],), float(tc)))
@@ -213,7 +212,7 @@ def tpm_targets(enh: Enhancer, zh: torch.Tensor, x: torch.Tensor, dec: nn.Module
         L = torch.stack(losses, 1)  # [N, K]
         rel = (L - L.min(1, keepdim=True).values) / L.min(1, keepdim=True).values.clamp_min(1e-8)
         p = torch.softmax(-rel / tau, 1)
-        logt = torch.log(torch.tensor([float(c) for c in candidates], dtype=zn.dtype))
+        logt = torch.log(torch.tensor([float(c) for c in candidates], dtype=zh.dtype))
         return torch.exp((p * logt).sum(1))
 
 
@@ -229,15 +228,15 @@ def fit_data(fit: dict, P: dict, enh: Enhancer, net, data, dec, lp, W: dict, win
     if have["gen"] is not None:
         g.set_state(have["gen"])
     t0 = t_save = time.time()
-    n0 = sum(len(v) for v in have["t"])
-    while sum(len(v) for v in have["t"]) < want:
+    n0 = n = sum(len(v) for v in have["t"])
+    while n < want:
         z, pos = data.sample(batch, win, g)
         x = data.rgb(pos, win).float() / 255.0
         zh = reconstructed_latent(net, x, z)
         have["t"].append(tpm_targets(enh, zh, x, dec, lp, W, fit["candidates"], float(fit.get("tau", 0.01))))
         have["zn"].append(enh.unet.normalize(zh).half())
         have["gen"] = g.get_state()
-        n = sum(len(v) for v in have["t"])
+        n += len(have["t"][-1])
         if time.time() - t_save > 120 or n >= want:
             atomic_save(have, path)
             t_save = time.time()
@@ -248,7 +247,7 @@ def fit_data(fit: dict, P: dict, enh: Enhancer, net, data, dec, lp, W: dict, win
 
 
 @torch.no_grad()
-def tpm_eval(tpm: TimestepPredictor, zn: torch.Tensor, t: torch.Tensor, zn_fit: torch.Tensor, t_fit: torch.Tensor, log):
+def tpm_eval(tpm: TimestepPredictor, zn: torch.Tensor, t: torch.Tensor, t_fit: torch.Tensor, log):
     """Held-out error of the TPM in log t, against predicting the fitted windows' mean for all."""
     was = tpm.training
     tpm.eval()
@@ -389,7 +388,7 @@ def main(argv=None):
     if fit:
         fz, ft = fit_data(fit, P, enh, net, data, dec, lp, W, win, batch, gen, log)
         hold = max(1, len(ft) // 10)  # the last tenth checks that the TPM predicts, not memorises
-        tpm_eval(enh.tpm, fz[-hold:], ft[-hold:], fz[:-hold], ft[:-hold], log)
+        tpm_eval(enh.tpm, fz[-hold:], ft[-hold:], ft[:-hold], log)
 
         def fit_batch(n):
             i = torch.randint(0, len(ft) - hold, (4 * n,), generator=gen)
@@ -402,15 +401,14 @@ def main(argv=None):
         lr = lr_at(step, t)
         for g in opt.param_groups:
             g["lr"] = lr * g.get("mult", 1.0)
-        if not fit:
-            z, pos = data.sample(batch, win, gen)
-            x = data.rgb(pos, win).float() / 255.0
         if fit:  # the TPM alone, on cached (window, best timestep) pairs
             zn, target = fit_batch(batch)
             tt = enh.tpm(zn)
             terms = {"logt": F.mse_loss(torch.log(tt), torch.log(target))}
             loss = terms["logt"]
         else:
+            z, pos = data.sample(batch, win, gen)
+            x = data.rgb(pos, win).float() / 255.0
             zh = reconstructed_latent(net, x, z)
             z0, tt = enh(zh)
             rec, xs = decode_window(dec, z0, x, pix_window, gen)
@@ -449,7 +447,7 @@ def main(argv=None):
             stopped = why
             break
     if fit:
-        tpm_eval(ema.shadow[0].tpm, fz[-hold:], ft[-hold:], fz[:-hold], ft[:-hold], log)
+        tpm_eval(ema.shadow[0].tpm, fz[-hold:], ft[-hold:], ft[:-hold], log)
     if not (val_every and step % val_every == 0):
         run_val()
     checkpoint()
