@@ -142,6 +142,20 @@ class EnhancedDecoderSide(nn.Module):
         return self.enhancer.tpm(self.enhancer.unet.normalize(self.decoder(y)))
 
 
+def load_weights(src: str) -> dict:
+    """An enhancer's weights (EMA where there is one) from a run's best_ema.pt or checkpoint.pt, or
+    from an exported bundle folder, whose decoder.pt holds them under m.enhancer. in float16 (back
+    as float32). Runs live in a cache a new machine lacks; bundles are committed."""
+    if os.path.isdir(src):
+        sd = torch.jit.load(os.path.join(src, "decoder.pt")).state_dict()
+        out = {k[len("m.enhancer."):]: v.float() for k, v in sd.items() if k.startswith("m.enhancer.")}
+        if not out:
+            raise SystemExit(f"{src}: the bundle's decoder has no enhancer")
+        return out
+    ck = torch.load(src)
+    return ck["enhancer_ema"] if ck.get("enhancer_ema") is not None else ck["enhancer"]
+
+
 def build(cfg: dict, prior_cfg: dict) -> Enhancer:
     e = cfg.get("enhancer", {})
     tp = e.get("tpm", {})
@@ -318,9 +332,8 @@ def main(argv=None):
         set_rng_state(ck["rng"])
         step, wall, best = ck["step"], ck["wall_time_s"], ck.get("best_val", float("inf"))
         log(f"resumed from {src} at step {step} (trained {wall / 3600:.2f} h)")
-    elif cfg.get("init"):  # a previous enhancer run (best_ema.pt, or a checkpoint's EMA): a next stage
-        ik = torch.load(cfg["init"])
-        sd = ik["enhancer_ema"] if "enhancer_ema" in ik else ik["enhancer"]
+    elif cfg.get("init"):  # a previous enhancer (a run's EMA, or a bundle's): a next stage
+        sd = load_weights(cfg["init"])
         # "init_skip": parts that start afresh (e.g. the TPM when its timestep range changes)
         skip = tuple(cfg.get("init_skip", []))
         kept = {k: v for k, v in sd.items() if not k.startswith(skip)} if skip else sd
@@ -328,11 +341,14 @@ def main(argv=None):
         if any(not k.startswith(skip) for k in missing):
             raise SystemExit(f"{cfg['init']}: enhancer weights missing: {missing}")
         ema.shadow[0].load_state_dict(enh.state_dict())
-        log(f"new run {cfg['name']} from the enhancer {cfg['init']} (step {ik.get('step')})"
+        log(f"new run {cfg['name']} from the enhancer {cfg['init']}"
             + (f", {', '.join(skip)} started afresh" if skip else ""))
     else:
-        init = cfg["prior"].get("checkpoint")
-        if init and os.path.exists(init):
+        init = cfg["prior"].get("checkpoint")  # a latent_prior.py run, or a bundle with an enhancer
+        if init and os.path.isdir(init):
+            enh.unet.load_state_dict({k[5:]: v for k, v in load_weights(init).items() if k.startswith("unet.")})
+            log(f"prior U-Net from the bundle {init}")
+        elif init and os.path.exists(init):
             pk = torch.load(init)
             enh.unet.load_state_dict(pk.get("prior_ema", pk.get("prior")))
             log(f"prior U-Net from {init} (step {pk.get('step')})")

@@ -2,6 +2,8 @@
 
     cd model && OMP_NUM_THREADS=1 /usr/bin/python3 -m unittest tests.test_enhancer -v
 """
+import json
+import os
 import unittest
 
 import torch
@@ -63,6 +65,26 @@ class TestHelpers(unittest.TestCase):
             step = hint_t_per_unit(t_max)
             self.assertLessEqual(t_max / step, 255.0, t_max)
             self.assertGreaterEqual(step, 2.0)
+
+
+class TestWeightsFromBundle(unittest.TestCase):
+    """A new machine has no run cache: the next stage starts from the committed bundle."""
+
+    def test_tadm16_enhancer_loads_into_its_architecture(self):
+        bundle = os.path.join(os.path.dirname(__file__), "..", "bundles", "tadm16")
+        with open(os.path.join(bundle, "manifest.json")) as f:
+            tr = json.load(f)["enhancer"]["training"]
+        with open(os.path.join(os.path.dirname(__file__), "..", tr["prior"]["config"])) as f:
+            prior = json.load(f)
+        enh = enhancer.build({"enhancer": tr["enhancer"]}, prior)
+        sd = enhancer.load_weights(bundle)
+        self.assertTrue(all(v.dtype == torch.float32 for v in sd.values()))
+        enh.load_state_dict(sd)  # strict: every weight present, nothing extra
+
+    def test_bundle_without_enhancer_is_refused(self):
+        bundle = os.path.join(os.path.dirname(__file__), "..", "bundles", "pix16")
+        with self.assertRaisesRegex(SystemExit, "no enhancer"):
+            enhancer.load_weights(bundle)
 
 
 if __name__ == "__main__":
