@@ -152,6 +152,8 @@ def build(s: dict, cache_dir: str = DEFAULT_CACHE, max_minutes: Optional[float] 
     finally:
         for sig, h in old.items():
             signal.signal(sig, h)
+    if stop:  # the signal was meant for the whole process: a training run must not go on with the cache
+        raise SystemExit(f"latent cache {d}: stopped by a signal; run again to resume")
     return d
 
 

@@ -6,6 +6,7 @@ Tests that need the third-party weights skip with a message when their folder is
 """
 import os
 import shutil
+import signal
 import tempfile
 import unittest
 
@@ -137,6 +138,16 @@ class TestLatentCache(unittest.TestCase):
             quiet = lambda m: None  # noqa: E731
             out = latent_cache.build(s, os.path.join(d, "c1"), max_minutes=0.0, log=quiet)  # stops after 1 crop
             self.assertEqual(torch.load(latent_cache.shard_path(out, 0))["latents"].shape[0], 1)
+            # a signal stops the fill after the running batch, keeps it, and ends the process
+            # (a training run must not go on with a partial cache)
+            def term(m):
+                if "to fill" in m:
+                    os.kill(os.getpid(), signal.SIGTERM)
+            with self.assertRaisesRegex(SystemExit, "stopped by a signal"):
+                latent_cache.build(s, os.path.join(d, "c3"), log=term)
+            self.assertEqual(torch.load(latent_cache.shard_path(latent_cache.cache_dir_for(s, os.path.join(d, "c3")), 0))
+                             ["latents"].shape[0], 1)
+            self.assertIs(signal.getsignal(signal.SIGTERM), signal.SIG_DFL)
             latent_cache.build(s, os.path.join(d, "c1"), log=quiet)  # resume
             ref = latent_cache.build(s, os.path.join(d, "c2"), log=quiet)  # uninterrupted
             a, b = latent_cache.LatentCrops(out), latent_cache.LatentCrops(ref)
