@@ -251,10 +251,11 @@ void fill_metrics(const Rgb& orig, const Rgb& dec, Row& r, const Perceptual& too
   r.bpp = static_cast<double>(r.bytes) * 8.0 / (static_cast<double>(orig.width) * orig.height);
 }
 
-// The fixed crop region of an image for the crop sheet: a square of a quarter of the shorter
-// side, centred.
+// The fixed crop region of an image for the crop sheet: a centred square of a quarter of the
+// shorter side, at most 128 px so that the sheet's 256 px cells enlarge it 2x for photos of any
+// size (and the sheet stays small: larger photos gave 5 MB sheets of shrunken crops).
 void crop_region(const Rgb& im, std::uint32_t& x, std::uint32_t& y, std::uint32_t& s) {
-  s = std::max<std::uint32_t>(16, std::min(im.width, im.height) / 4);
+  s = std::clamp<std::uint32_t>(std::min(im.width, im.height) / 4, 16, 128);
   s = std::min({s, im.width, im.height});
   x = (im.width - s) / 2;
   y = (im.height - s) / 2;

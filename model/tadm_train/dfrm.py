@@ -291,6 +291,13 @@ def build_codec(cfg: dict, taef2_dir: Optional[str] = None, net: Optional[Latent
     return LatentEncoderSide(net.encoder, enc), LatentDecoderSide(net.decoder, dec)
 
 
+def bundle_state(folder: str, module: str, prefix: str) -> dict:
+    """The weights under `prefix` in one of an exported bundle's TorchScript modules (`module`,
+    e.g. decoder.pt), the prefix stripped and float16 back to float32."""
+    sd = torch.jit.load(os.path.join(folder, module)).state_dict()
+    return {k[len(prefix):]: v.float() for k, v in sd.items() if k.startswith(prefix)}
+
+
 def load_net_from_bundle(path: str) -> LatentRescaler:
     """The rescaler inside an exported latent bundle (its TorchScript modules hold G_e + F and
     F^-1 + G_d under m.encoder. / m.decoder.; float16 weights come back as float32)."""
@@ -300,9 +307,7 @@ def load_net_from_bundle(path: str) -> LatentRescaler:
     net = build(cfg)
     sd = {}
     for side in ("encoder", "decoder"):
-        for k, v in torch.jit.load(os.path.join(path, side + ".pt")).state_dict().items():
-            if k.startswith(f"m.{side}."):
-                sd[k[2:]] = v.float()
+        sd.update({f"{side}.{k}": v for k, v in bundle_state(path, side + ".pt", f"m.{side}.").items()})
     # the net's top-level aliases (norm, inn, bicubic, head) are the sides' modules
     for k in net.state_dict():
         if k not in sd:

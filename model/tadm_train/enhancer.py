@@ -147,8 +147,7 @@ def load_weights(src: str) -> dict:
     from an exported bundle folder, whose decoder.pt holds them under m.enhancer. in float16 (back
     as float32). Runs live in a cache a new machine lacks; bundles are committed."""
     if os.path.isdir(src):
-        sd = torch.jit.load(os.path.join(src, "decoder.pt")).state_dict()
-        out = {k[len("m.enhancer."):]: v.float() for k, v in sd.items() if k.startswith("m.enhancer.")}
+        out = dfrm.bundle_state(src, "decoder.pt", "m.enhancer.")
         if not out:
             raise SystemExit(f"{src}: the bundle's decoder has no enhancer")
         return out
