@@ -19,7 +19,8 @@ takes one denoising step:
 - R: concat(z_hat, v) -> conv + timestep-conditioned residual blocks -> zero-initialised conv.
 - Loss: w_pix * MSE(D(z_0), x) + w_lpips * LPIPS-squeeze(D(z_0), x) + w_z * MSE(z_0, z) on
   normalised latents; the rescaler is frozen (its z_hat is what a decoder gets from a real 8-bit
-  thumbnail), the prior U-Net, TPM and R train.
+  thumbnail), the prior U-Net, TPM and R train. With "rescaler": {"train_head": true} the
+  rescaler's G_d trains too (end to end on the decoded pixels; the thumbnail, and so the bytes, stay).
 
     cd model && OMP_NUM_THREADS=2 nice -n 10 /usr/bin/python3 -m tadm_train.enhancer --config configs/enh16.json
 
@@ -163,10 +164,13 @@ def build(cfg: dict, prior_cfg: dict) -> Enhancer:
                     int(prior_cfg.get("diffusion", {}).get("steps", 1000)))
 
 
-@torch.no_grad()
-def reconstructed_latent(net: dfrm.LatentRescaler, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-    """What a decoder gets: the rescaler's latent from the real 8-bit thumbnail."""
-    return net.restore_latent(round8(net.thumbnail(x, z)))
+def reconstructed_latent(net: dfrm.LatentRescaler, x: torch.Tensor, z: torch.Tensor,
+                         head: Optional[nn.Module] = None) -> torch.Tensor:
+    """What a decoder gets: the rescaler's latent from the real 8-bit thumbnail. Gradients reach
+    G_d (`head`, the rescaler's own by default) alone, and only when it trains ("train_head")."""
+    with torch.no_grad():
+        f = net.inn.inverse(round8(net.thumbnail(x, z)))
+    return net.norm.denormalize((net.head if head is None else head)(f))
 
 
 def decode_window(dec: nn.Module, z: torch.Tensor, x: torch.Tensor, p: int, gen: torch.Generator):
@@ -180,7 +184,7 @@ def decode_window(dec: nn.Module, z: torch.Tensor, x: torch.Tensor, p: int, gen:
 
 @torch.no_grad()
 def validate(enh: Enhancer, net: dfrm.LatentRescaler, dec: nn.Module, lp, vz: torch.Tensor, vx: torch.Tensor,
-             fixed_t=(50.0, 200.0)) -> dict:
+             fixed_t=(50.0, 200.0), head: Optional[nn.Module] = None) -> dict:
     """16 whole val crops through the real 8-bit path: the rescaler alone, the enhancer with its
     predicted t, and the fixed-t ablations; PSNR and LPIPS-squeeze of the decoded crops."""
     enh.eval()
@@ -189,7 +193,7 @@ def validate(enh: Enhancer, net: dfrm.LatentRescaler, dec: nn.Module, lp, vz: to
     ts = []
     for i in range(vz.shape[0]):
         x, z = vx[i:i + 1].float() / 255.0, vz[i:i + 1]
-        zh = reconstructed_latent(net, x, z)
+        zh = reconstructed_latent(net, x, z, head)
         outs = {"off": zh}
         outs["tpm"], t = enh(zh)
         ts.append(float(t.mean()))
@@ -293,6 +297,12 @@ def main(argv=None):
     net = dfrm.load_net_from_bundle(rsrc) if os.path.isdir(rsrc) else dfrm.load_net(rck)
     for p in net.parameters():
         p.requires_grad_(False)
+    # "train_head": G_d (the rescaler's decoder-side head) trains with the enhancer, for fidelity:
+    # the thumbnail (G_e, F) stays as it is, so a file's bytes do not change
+    train_head = bool(cfg["rescaler"].get("train_head", False))
+    if train_head:
+        for p in net.head.parameters():
+            p.requires_grad_(True)
     prior_cfg = load_config(cfg["prior"]["config"])
     enh = build(cfg, prior_cfg)
 
@@ -315,8 +325,14 @@ def main(argv=None):
             p.requires_grad_(False)
     else:
         groups.insert(0, {"params": rest, "mult": 1.0})
+    if fit and train_head:
+        raise SystemExit(f"{cfg['_config_path']}: tpm_fit trains the TPM alone; drop rescaler.train_head")
+    if train_head:
+        groups.append({"params": list(net.head.parameters()), "mult": float(t.get("head_lr_mult", 1.0))})
+    trained = [enh, net.head] if train_head else [enh]
     opt = torch.optim.Adam(groups, lr=t["lr"], betas=tuple(t.get("betas", [0.9, 0.99])))
-    ema = EMA([enh], float(t.get("ema", 0.999)))
+    ema = EMA(trained, float(t.get("ema", 0.999)))
+    ema_head = ema.shadow[1] if train_head else None
     gen = torch.Generator().manual_seed(seed)
 
     step, wall, best = 0, 0.0, float("inf")
@@ -325,6 +341,10 @@ def main(argv=None):
         ck = torch.load(src)
         enh.load_state_dict(ck["enhancer"] if ck.get("enhancer") is not None else ck["enhancer_ema"])
         ema.shadow[0].load_state_dict(ck["enhancer_ema"])
+        if train_head:
+            net.head.load_state_dict(ck["rescaler_head"] if ck.get("rescaler_head") is not None
+                                     else ck["rescaler_head_ema"])
+            ema_head.load_state_dict(ck["rescaler_head_ema"])
         if ck.get("optimizer") is not None:
             opt.load_state_dict(ck["optimizer"])
         gen.set_state(ck["gen"])
@@ -368,18 +388,21 @@ def main(argv=None):
             "step": step, "wall_time_s": wall, "best_val": best,
             "enhancer": enh.state_dict(), "enhancer_ema": ema.shadow[0].state_dict(),
             "optimizer": opt.state_dict(), "gen": gen.get_state(), "rng": rng_state(),
-        }, P, log, slim_drop=("optimizer", "enhancer"))
+            **({"rescaler_head": net.head.state_dict(), "rescaler_head_ema": ema_head.state_dict()}
+               if train_head else {}),
+        }, P, log, slim_drop=("optimizer", "enhancer", "rescaler_head"))
 
     def run_val():
         nonlocal best
         if val is None:
             return
         t0 = time.time()
-        r = validate(ema.shadow[0], net, dec, lp, *val, fixed_t=val_fixed_t)
+        r = validate(ema.shadow[0], net, dec, lp, *val, fixed_t=val_fixed_t, head=ema_head)
         is_best = r["tpm"]["lpips"] < best
         if is_best:
             best = r["tpm"]["lpips"]
             atomic_save({"step": step, "val": r, "enhancer": ema.shadow[0].state_dict(), "prior_config": prior_cfg,
+                         **({"rescaler_head": ema_head.state_dict()} if train_head else {}),
                          "config": {k: v for k, v in cfg.items() if not k.startswith("_")},
                          "family": "latent-enhancer", "wall_time_s": wall}, os.path.join(P["ckpt_dir"], "best_ema.pt"))
         parts = "; ".join(f"{k} {v['psnr']:.2f} dB / {v['lpips']:.4f}" for k, v in r.items() if isinstance(v, dict))
@@ -439,9 +462,9 @@ def main(argv=None):
         opt.zero_grad(set_to_none=True)
         loss.backward()
         if clip > 0:
-            torch.nn.utils.clip_grad_norm_([p for p in enh.parameters() if p.requires_grad], clip)
+            torch.nn.utils.clip_grad_norm_([p for m in trained for p in m.parameters() if p.requires_grad], clip)
         opt.step()
-        ema.update([enh], step)
+        ema.update(trained, step)
         step += 1
         wall += time.time() - t_it
         terms["t"] = tt.mean()

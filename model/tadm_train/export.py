@@ -257,8 +257,12 @@ def export_latent(ck: dict, args) -> None:
             rck = torch.load(src)
             net, rcfg = dfrm.load_net(rck, args.weights), dict(rck["config"])
         enh = enhancer.build(cfg, ck["prior_config"])
-        enh.load_state_dict(ck["enhancer"] if "val" in ck or args.weights == "raw" else ck["enhancer_ema"])
+        raw = "val" in ck or args.weights == "raw"  # best_ema.pt holds the EMA under the raw names
+        enh.load_state_dict(ck["enhancer"] if raw else ck["enhancer_ema"])
         enh.eval()
+        if ck.get("rescaler_head_ema") is not None or ck.get("rescaler_head") is not None:
+            # G_d trained with the enhancer (enhancer.py "train_head")
+            net.head.load_state_dict(ck["rescaler_head"] if raw else ck["rescaler_head_ema"])
     else:
         net, rcfg = dfrm.load_net(ck, args.weights), cfg
     s = int(rcfg["scale"])

@@ -51,6 +51,30 @@ class TestTPMTargets(unittest.TestCase):
         self.assertTrue(bool(((t >= 100) & (t <= 400)).all()), t)
 
 
+class TestReconstructedLatent(unittest.TestCase):
+    def test_gradients_reach_the_head_alone(self):
+        # "train_head": G_d trains through the real 8-bit thumbnail; G_e and F (the bytes) stay
+        from tadm_train import dfrm
+        net = dfrm.LatentRescaler(16, ch=16, guide_ch=4, enc_blocks=1, fuse_blocks=1, dec_blocks=1,
+                                  latent_ch=16, latent_blocks=1, inn_blocks=2, inn_hidden=8)
+        for p in net.parameters():
+            p.requires_grad_(False)
+        for p in net.head.parameters():
+            p.requires_grad_(True)
+        g = torch.Generator().manual_seed(0)
+        x = torch.rand(1, 3, 64, 64, generator=g)
+        z = torch.randn(1, taef2.LATENT_CHANNELS, 8, 8, generator=g)
+        zh = enhancer.reconstructed_latent(net, x, z)
+        self.assertEqual(tuple(zh.shape), (1, taef2.LATENT_CHANNELS, 8, 8))
+        zh.square().mean().backward()
+        self.assertTrue(all(p.grad is not None for p in net.head.parameters()))
+        self.assertTrue(all(p.grad is None for n, p in net.named_parameters() if not n.startswith(("head.", "decoder.head."))))
+        # the same latent the bundle's decoder side computes
+        with torch.no_grad():
+            ref = net.restore_latent(torch.round(net.thumbnail(x, z).clamp(0, 1) * 255) / 255)
+        self.assertLess(float((zh.detach() - ref).abs().max()), 1e-5)
+
+
 class TestHelpers(unittest.TestCase):
     def test_dihedral_batched_equals_per_image(self):
         x = torch.arange(2 * 3 * 4 * 5, dtype=torch.float32).view(2, 3, 4, 5)
