@@ -300,6 +300,8 @@ def main(argv=None):
     # "train_head": G_d (the rescaler's decoder-side head) trains with the enhancer, for fidelity:
     # the thumbnail (G_e, F) stays as it is, so a file's bytes do not change
     train_head = bool(cfg["rescaler"].get("train_head", False))
+    if train_head and cfg.get("tpm_fit"):  # refused before the caches load
+        raise SystemExit(f"{cfg['_config_path']}: tpm_fit trains the TPM alone; drop rescaler.train_head")
     if train_head:
         for p in net.head.parameters():
             p.requires_grad_(True)
@@ -325,14 +327,13 @@ def main(argv=None):
             p.requires_grad_(False)
     else:
         groups.insert(0, {"params": rest, "mult": 1.0})
-    if fit and train_head:
-        raise SystemExit(f"{cfg['_config_path']}: tpm_fit trains the TPM alone; drop rescaler.train_head")
     if train_head:
         groups.append({"params": list(net.head.parameters()), "mult": float(t.get("head_lr_mult", 1.0))})
     trained = [enh, net.head] if train_head else [enh]
     opt = torch.optim.Adam(groups, lr=t["lr"], betas=tuple(t.get("betas", [0.9, 0.99])))
     ema = EMA(trained, float(t.get("ema", 0.999)))
     ema_head = ema.shadow[1] if train_head else None
+    clipped = [p for m in trained for p in m.parameters() if p.requires_grad]  # fixed for the run
     gen = torch.Generator().manual_seed(seed)
 
     step, wall, best = 0, 0.0, float("inf")
@@ -462,7 +463,7 @@ def main(argv=None):
         opt.zero_grad(set_to_none=True)
         loss.backward()
         if clip > 0:
-            torch.nn.utils.clip_grad_norm_([p for m in trained for p in m.parameters() if p.requires_grad], clip)
+            torch.nn.utils.clip_grad_norm_(clipped, clip)
         opt.step()
         ema.update(trained, step)
         step += 1
