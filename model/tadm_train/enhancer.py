@@ -278,6 +278,15 @@ def tpm_eval(tpm: TimestepPredictor, zn: torch.Tensor, t: torch.Tensor, t_fit: t
         f"correlation {corr:.3f}; predicted t {pred.mean():.0f} ± {pred.std():.0f}")
 
 
+def head_training(cfg: dict) -> bool:
+    """Whether G_d trains with the enhancer (config "rescaler.train_head"); refuses it with tpm_fit,
+    which trains the TPM alone."""
+    train_head = bool(cfg["rescaler"].get("train_head", False))
+    if train_head and cfg.get("tpm_fit"):
+        raise SystemExit(f"{cfg.get('_config_path', 'config')}: tpm_fit trains the TPM alone; drop rescaler.train_head")
+    return train_head
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--config", required=True)
@@ -299,9 +308,7 @@ def main(argv=None):
         p.requires_grad_(False)
     # "train_head": G_d (the rescaler's decoder-side head) trains with the enhancer, for fidelity:
     # the thumbnail (G_e, F) stays as it is, so a file's bytes do not change
-    train_head = bool(cfg["rescaler"].get("train_head", False))
-    if train_head and cfg.get("tpm_fit"):  # refused before the caches load
-        raise SystemExit(f"{cfg['_config_path']}: tpm_fit trains the TPM alone; drop rescaler.train_head")
+    train_head = head_training(cfg)  # refuses a conflicting config before the caches load
     if train_head:
         for p in net.head.parameters():
             p.requires_grad_(True)
@@ -343,6 +350,9 @@ def main(argv=None):
         enh.load_state_dict(ck["enhancer"] if ck.get("enhancer") is not None else ck["enhancer_ema"])
         ema.shadow[0].load_state_dict(ck["enhancer_ema"])
         if train_head:
+            if ck.get("rescaler_head_ema") is None:
+                raise SystemExit(f"{src}: this checkpoint holds no rescaler head (its run did not train one); "
+                                 "start a new run (another name) or drop rescaler.train_head")
             net.head.load_state_dict(ck["rescaler_head"] if ck.get("rescaler_head") is not None
                                      else ck["rescaler_head_ema"])
             ema_head.load_state_dict(ck["rescaler_head_ema"])

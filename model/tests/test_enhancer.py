@@ -74,6 +74,14 @@ class TestReconstructedLatent(unittest.TestCase):
             ref = net.restore_latent(torch.round(net.thumbnail(x, z).clamp(0, 1) * 255) / 255)
         self.assertLess(float((zh.detach() - ref).abs().max()), 1e-5)
 
+    def test_head_training_with_tpm_fit_is_refused(self):
+        self.assertTrue(enhancer.head_training({"rescaler": {"train_head": True}}))
+        self.assertFalse(enhancer.head_training({"rescaler": {}, "tpm_fit": {"windows": 8}}))
+        with self.assertRaises(SystemExit) as e:
+            enhancer.head_training({"_config_path": "configs/x.json", "rescaler": {"train_head": True},
+                                    "tpm_fit": {"windows": 8}})
+        self.assertIn("configs/x.json", str(e.exception))
+
 
 class TestHelpers(unittest.TestCase):
     def test_dihedral_batched_equals_per_image(self):
