@@ -50,7 +50,8 @@ class Runner:
         self.model_dir = model_dir
         self.threads = threads
         self.lp = lpips_model
-        self.tmp = tempfile.mkdtemp(prefix="tadm-rate-")
+        self._tmp = tempfile.TemporaryDirectory(prefix="tadm-rate-")  # removed at exit, on errors too
+        self.tmp = self._tmp.name
 
     def point(self, path: str, ref: np.ndarray, model: str, scale: int, quality: int = 0,
               want_lpips: bool = False, want_bicubic: bool = False) -> dict:
