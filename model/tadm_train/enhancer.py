@@ -424,6 +424,10 @@ def main(argv=None):
     stop_at = int(t.get("stop_at", total))
     win, batch = int(cfg["data"]["window"]), int(cfg["data"]["batch"])
     pix_window = int(cfg["data"].get("pix_window", 16))
+    # "t_spread": the U-Net and R learn to act across a band of t rather than at the one t the TPM
+    # settles on (every tile at one value, level with a fixed t: enh16-i, enh32-i); then t is a
+    # strength each tile can have its own of, and the TPM something to choose
+    t_spread = float(t.get("t_spread", 0.0))
     W = cfg["loss"]
     clip = float(t.get("grad_clip", 0.0))
     Lg = cfg.get("log", {})
@@ -459,7 +463,13 @@ def main(argv=None):
             z, pos = data.sample(batch, win, gen)
             x = data.rgb(pos, win).float() / 255.0
             zh = reconstructed_latent(net, x, z)
-            z0, tt = enh(zh)
+            tt = enh.tpm(enh.unet.normalize(zh))
+            if t_spread > 0:  # each window at a log-normal spread around the TPM's t
+                ts = tt * torch.exp(t_spread * torch.randn(tt.shape, generator=gen))
+                ts = ts.clamp(enh.tpm.t_min, enh.tpm.t_max)
+            else:
+                ts = tt
+            z0, _ = enh(zh, ts)
             rec, xs = decode_window(dec, z0, x, pix_window, gen)
             terms = {"pix": F.mse_loss(rec, xs), "z": F.mse_loss(enh.unet.normalize(z0), enh.unet.normalize(z))}
             loss = W.get("pix", 1.0) * terms["pix"] + W.get("z", 0.0) * terms["z"]
