@@ -278,6 +278,14 @@ def tpm_eval(tpm: TimestepPredictor, zn: torch.Tensor, t: torch.Tensor, t_fit: t
         f"correlation {corr:.3f}; predicted t {pred.mean():.0f} ± {pred.std():.0f}")
 
 
+def spread_timesteps(t: torch.Tensor, sigma: float, tpm: TimestepPredictor, gen: torch.Generator) -> torch.Tensor:
+    """Each window's timestep at a log-normal spread (sigma in log t) around the TPM's, within its
+    range; the TPM still gets the gradient. sigma 0: the TPM's own."""
+    if sigma <= 0:
+        return t
+    return (t * torch.exp(sigma * torch.randn(t.shape, generator=gen))).clamp(tpm.t_min, tpm.t_max)
+
+
 def head_training(cfg: dict) -> bool:
     """Whether G_d trains with the enhancer (config "rescaler.train_head"); refuses it with tpm_fit,
     which trains the TPM alone."""
@@ -464,12 +472,7 @@ def main(argv=None):
             x = data.rgb(pos, win).float() / 255.0
             zh = reconstructed_latent(net, x, z)
             tt = enh.tpm(enh.unet.normalize(zh))
-            if t_spread > 0:  # each window at a log-normal spread around the TPM's t
-                ts = tt * torch.exp(t_spread * torch.randn(tt.shape, generator=gen))
-                ts = ts.clamp(enh.tpm.t_min, enh.tpm.t_max)
-            else:
-                ts = tt
-            z0, _ = enh(zh, ts)
+            z0, _ = enh(zh, spread_timesteps(tt, t_spread, enh.tpm, gen))
             rec, xs = decode_window(dec, z0, x, pix_window, gen)
             terms = {"pix": F.mse_loss(rec, xs), "z": F.mse_loss(enh.unet.normalize(z0), enh.unet.normalize(z))}
             loss = W.get("pix", 1.0) * terms["pix"] + W.get("z", 0.0) * terms["z"]

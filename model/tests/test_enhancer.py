@@ -84,6 +84,21 @@ class TestReconstructedLatent(unittest.TestCase):
 
 
 class TestHelpers(unittest.TestCase):
+    def test_spread_timesteps_stay_in_range_and_pass_the_gradient(self):
+        tpm = small_enhancer().tpm
+        t = torch.full((4096,), 400.0, requires_grad=True)
+        g = torch.Generator().manual_seed(0)
+        self.assertIs(enhancer.spread_timesteps(t, 0.0, tpm, g), t)
+        s = enhancer.spread_timesteps(t, 0.5, tpm, g)
+        self.assertGreaterEqual(float(s.min()), tpm.t_min)
+        self.assertLessEqual(float(s.max()), tpm.t_max)
+        inside = (s > tpm.t_min) & (s < tpm.t_max)
+        # log-normal around the TPM's t: median near it, spread near sigma in log t
+        self.assertAlmostEqual(float(torch.log(s[inside] / 400.0).median()), 0.0, delta=0.05)
+        self.assertAlmostEqual(float(torch.log(s / 400.0)[inside].std()), 0.5, delta=0.1)
+        s.sum().backward()
+        self.assertGreater(float(t.grad[inside].min()), 0.0)
+
     def test_dihedral_batched_equals_per_image(self):
         x = torch.arange(2 * 3 * 4 * 5, dtype=torch.float32).view(2, 3, 4, 5)
         for r in range(8):
