@@ -53,13 +53,14 @@ def cosine_ab(t: torch.Tensor, steps: int = 1000, s: float = 0.008) -> torch.Ten
 
 
 class TimestepPredictor(nn.Module):
-    """TPM: normalised latent tile [N,32,h,w] -> one timestep per tile [N] in [t_min, t_max]."""
+    """TPM: normalised latent tile [N,in_ch,h,w] -> one timestep per tile [N] in [t_min, t_max].
+    The decoder's sees z_hat (32 channels); an encoder's may see the original too (tpm_features)."""
 
     def __init__(self, ch: int = 32, blocks: int = 3, t_min: float = 10.0, t_max: float = 400.0,
-                 t_init: float = 100.0):
+                 t_init: float = 100.0, in_ch: int = taef2.LATENT_CHANNELS):
         super().__init__()
         self.t_min, self.t_max = t_min, t_max
-        self.inp = nn.Conv2d(taef2.LATENT_CHANNELS, ch, 3, padding=1)
+        self.inp = nn.Conv2d(in_ch, ch, 3, padding=1)
         self.body = nn.Sequential(*[ResBlock(ch) for _ in range(blocks)])
         self.mlp = nn.Sequential(nn.Linear(2 * ch, 64), nn.SiLU(), nn.Linear(64, 1))
         with torch.no_grad():  # start every tile at t_init
@@ -143,6 +144,21 @@ class EnhancedDecoderSide(nn.Module):
         return self.enhancer.tpm(self.enhancer.unet.normalize(self.decoder(y)))
 
 
+class PhotoTimestepDecoderSide(EnhancedDecoderSide):
+    """decoder.pt of a bundle whose encoder chooses the timesteps from the photo (manifest
+    enhancer.hint.source "photo"): timestep_photo(y, x) with the tile's thumbnail y and its photo
+    pixels x (scale times its size) is the file's hint; without a hint, forward's t < 0 falls
+    back to timestep(y), which sees the thumbnail alone."""
+
+    def __init__(self, decoder: nn.Module, enhancer: Enhancer, dec: nn.Module, photo_tpm: TimestepPredictor):
+        super().__init__(decoder, enhancer, dec)
+        self.photo_tpm = photo_tpm
+
+    @torch.jit.export
+    def timestep_photo(self, y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        return self.photo_tpm(photo_features(self.enhancer.unet.normalize(self.decoder(y)), x))
+
+
 def load_weights(src: str) -> dict:
     """An enhancer's weights (EMA where there is one) from a run's best_ema.pt or checkpoint.pt, or
     from an exported bundle folder, whose decoder.pt holds them under m.enhancer. in float16 (back
@@ -184,7 +200,7 @@ def decode_window(dec: nn.Module, z: torch.Tensor, x: torch.Tensor, p: int, gen:
 
 @torch.no_grad()
 def validate(enh: Enhancer, net: dfrm.LatentRescaler, dec: nn.Module, lp, vz: torch.Tensor, vx: torch.Tensor,
-             fixed_t=(50.0, 200.0), head: Optional[nn.Module] = None) -> dict:
+             fixed_t=(50.0, 200.0), head: Optional[nn.Module] = None, tpm_input: str = "reconstructed") -> dict:
     """16 whole val crops through the real 8-bit path: the rescaler alone, the enhancer with its
     predicted t, and the fixed-t ablations; PSNR and LPIPS-squeeze of the decoded crops."""
     enh.eval()
@@ -195,7 +211,11 @@ def validate(enh: Enhancer, net: dfrm.LatentRescaler, dec: nn.Module, lp, vz: to
         x, z = vx[i:i + 1].float() / 255.0, vz[i:i + 1]
         zh = reconstructed_latent(net, x, z, head)
         outs = {"off": zh}
-        outs["tpm"], t = enh(zh)
+        if tpm_input == "reconstructed":
+            outs["tpm"], t = enh(zh)
+        else:  # an encoder's TPM, which sees the original latent too
+            t = enh.tpm(tpm_features(enh.unet.normalize(zh), enh.unet.normalize(z), tpm_input, x))
+            outs["tpm"], _ = enh(zh, t)
         ts.append(float(t.mean()))
         for tf in fixed_t:
             outs[f"t{int(tf)}"], _ = enh(zh, torch.full((zh.shape[0],), float(tf)))
@@ -213,10 +233,11 @@ def validate(enh: Enhancer, net: dfrm.LatentRescaler, dec: nn.Module, lp, vz: to
 
 
 def tpm_targets(enh: Enhancer, zh: torch.Tensor, x: torch.Tensor, dec: nn.Module, lp, W: dict,
-                candidates, tau: float) -> torch.Tensor:
+                candidates, tau: float, with_losses: bool = False):
     """The TPM's supervised target per window: the loss (the run's w_pix*MSE + w_lpips*LPIPS of the
     decoded window) at each candidate timestep, softly arg-minimised in log t: [N]. Sharper than the
-    loss's own gradient in t, which left every tile at one bound of the range (enh16-c)."""
+    loss's own gradient in t, which left every tile at one bound of the range (enh16-c).
+    with_losses: also the losses [N, K] themselves (what a choice among the candidates costs)."""
     with torch.no_grad():
         losses = []
         for tc in candidates:
@@ -230,17 +251,49 @@ def tpm_targets(enh: Enhancer, zh: torch.Tensor, x: torch.Tensor, dec: nn.Module
         rel = (L - L.min(1, keepdim=True).values) / L.min(1, keepdim=True).values.clamp_min(1e-8)
         p = torch.softmax(-rel / tau, 1)
         logt = torch.log(torch.tensor([float(c) for c in candidates], dtype=zh.dtype))
-        return torch.exp((p * logt).sum(1))
+        t = torch.exp((p * logt).sum(1))
+        return (t, L) if with_losses else t
+
+
+def photo_features(zn_hat: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """The "pixels" TPM input: z_hat and the photo in [0,1], each 8x8 block as 192 channels."""
+    return torch.cat([zn_hat, F.pixel_unshuffle(2 * x - 1, 8)], 1)
+
+
+TPM_INPUTS = {"reconstructed": 1, "original": 1, "both": 2, "pixels": 1 + 3 * 64 // taef2.LATENT_CHANNELS}
+
+
+def tpm_features(zn_hat: torch.Tensor, zn_orig: Optional[torch.Tensor], kind: str,
+                 x: Optional[torch.Tensor] = None) -> torch.Tensor:
+    """What a TPM sees, from normalised latents: "reconstructed" z_hat alone (a decoder's, no file
+    hint needed); an encoder's, which has the photo and stores its choice in the file's hint:
+    "original", the photo's own latent, "both", z_hat and what it lost (z - z_hat), or "pixels",
+    z_hat and the photo's pixels in [0,1] (x, 8x8 blocks as channels; no second TAEF2 encode).
+    Channels: TPM_INPUTS[kind] * 32."""
+    if kind == "reconstructed":
+        return zn_hat
+    if kind == "pixels":
+        if x is None:
+            raise ValueError("a TPM on 'pixels' needs the photo")
+        return photo_features(zn_hat, x)
+    if kind not in TPM_INPUTS:
+        raise ValueError(f"TPM input '{kind}': one of {', '.join(TPM_INPUTS)}")
+    if zn_orig is None:
+        raise ValueError(f"a TPM on '{kind}' latents needs the original latent")
+    return zn_orig if kind == "original" else torch.cat([zn_hat, zn_orig - zn_hat], 1)
 
 
 def fit_data(fit: dict, P: dict, enh: Enhancer, net, data, dec, lp, W: dict, win: int, batch: int,
              gen: torch.Generator, log):
-    """tpm_fit's training pairs: `windows` random training windows (normalised z_hat) and their
-    best timestep (tpm_targets). Computed once (the costly part: every candidate decoded) and kept
-    in the run's folder, resumable."""
+    """tpm_fit's training data: `windows` random training windows (normalised z_hat, original latent,
+    pixels), their best timestep (tpm_targets) and the loss at every candidate. Computed once (the
+    costly part: every candidate decoded) and kept in the run's folder, resumable.
+    Returns (features(i, r): the TPM inputs fit["input"] asks for, best t [N], losses [N, K])."""
     path = os.path.join(P["ckpt_dir"], "tpm_targets.pt")
     want = int(fit.get("windows", 512))
-    have = torch.load(path) if os.path.exists(path) else {"zn": [], "t": [], "gen": None}
+    have = torch.load(path) if os.path.exists(path) else {"zn": [], "zo": [], "x": [], "L": [], "t": [], "gen": None}
+    if "x" not in have or len(have["x"]) != len(have["t"]):
+        raise SystemExit(f"{path}: written by an older tpm_fit (no original latents); delete it to recompute")
     g = torch.Generator().manual_seed(int(fit.get("seed", 7)))
     if have["gen"] is not None:
         g.set_state(have["gen"])
@@ -250,22 +303,36 @@ def fit_data(fit: dict, P: dict, enh: Enhancer, net, data, dec, lp, W: dict, win
         z, pos = data.sample(batch, win, g)
         x = data.rgb(pos, win).float() / 255.0
         zh = reconstructed_latent(net, x, z)
-        have["t"].append(tpm_targets(enh, zh, x, dec, lp, W, fit["candidates"], float(fit.get("tau", 0.01))))
+        tb, L = tpm_targets(enh, zh, x, dec, lp, W, fit["candidates"], float(fit.get("tau", 0.01)), with_losses=True)
+        have["t"].append(tb)
+        have["L"].append(L)
         have["zn"].append(enh.unet.normalize(zh).half())
+        have["zo"].append(enh.unet.normalize(z).half())
+        have["x"].append(data.rgb(pos, win))  # uint8
         have["gen"] = g.get_state()
         n += len(have["t"][-1])
         if time.time() - t_save > 120 or n >= want:
             atomic_save(have, path)
             t_save = time.time()
             log(f"tpm targets: {n}/{want} windows ({(time.time() - t0) / max(1, n - n0):.1f} s each)")
-    zn, t = torch.cat(have["zn"]).float(), torch.cat(have["t"])
+    t, L = torch.cat(have["t"]), torch.cat(have["L"])
     log(f"tpm targets: {len(t)} windows, best t {t.mean():.0f} ± {t.std():.0f} (min {t.min():.0f}, max {t.max():.0f})")
-    return zn, t
+    kind = fit.get("input", "reconstructed")
+    zn, zo, xs = (torch.cat(have[k]) for k in ("zn", "zo", "x"))  # float16, float16, uint8
+
+    def features(i: torch.Tensor, r: int = 0) -> torch.Tensor:
+        """The TPM's input for windows i, turned by dihedral r (before the pixels become channels)."""
+        return tpm_features(dihedral(zn[i].float(), r), dihedral(zo[i].float(), r), kind,
+                            dihedral(xs[i].float() / 255.0, r) if kind == "pixels" else None)
+    return features, t, L
 
 
 @torch.no_grad()
-def tpm_eval(tpm: TimestepPredictor, zn: torch.Tensor, t: torch.Tensor, t_fit: torch.Tensor, log):
-    """Held-out error of the TPM in log t, against predicting the fitted windows' mean for all."""
+def tpm_eval(tpm: TimestepPredictor, zn, t: torch.Tensor, t_fit: torch.Tensor, log,
+             L: Optional[torch.Tensor] = None, L_fit: Optional[torch.Tensor] = None, candidates=()):
+    """Held-out error of the TPM in log t, against predicting the fitted windows' mean for all; with
+    the candidates' losses, what its choice (the candidate nearest in log t) costs on the held-out
+    windows against the one candidate best on the fitted ones (a fixed t) and each window's best."""
     was = tpm.training
     tpm.eval()
     pred = torch.cat([tpm(zn[i:i + 64]) for i in range(0, len(zn), 64)])
@@ -276,6 +343,14 @@ def tpm_eval(tpm: TimestepPredictor, zn: torch.Tensor, t: torch.Tensor, t_fit: t
     corr = float(np.corrcoef(torch.log(pred).numpy(), torch.log(t).numpy())[0, 1]) if pred.std() > 0 else 0.0
     log(f"tpm held out ({len(t)} windows): log-t error {err:.4f} against {base:.4f} for a constant; "
         f"correlation {corr:.3f}; predicted t {pred.mean():.0f} ± {pred.std():.0f}")
+    if L is not None and L_fit is not None and len(candidates):
+        logc = torch.log(torch.tensor([float(c) for c in candidates]))
+        pick = (torch.log(pred)[:, None] - logc[None]).abs().argmin(1)
+        chosen = float(L.gather(1, pick[:, None]).mean())
+        k = int(L_fit.mean(0).argmin())
+        fixed, oracle = float(L[:, k].mean()), float(L.min(1).values.mean())
+        log(f"tpm held out loss: chosen {chosen:.5f}, fixed t {candidates[k]} {fixed:.5f} "
+            f"({100 * (chosen / fixed - 1):+.2f} %), per-window best {oracle:.5f} ({100 * (oracle / fixed - 1):+.2f} %)")
 
 
 def spread_timesteps(t: torch.Tensor, sigma: float, tpm: TimestepPredictor, gen: torch.Generator) -> torch.Tensor:
@@ -336,6 +411,11 @@ def main(argv=None):
     rest = [p for n, p in enh.named_parameters() if not n.startswith("tpm.")]
     # "tpm_fit": only the TPM trains, towards each window's best candidate timestep (tpm_targets)
     fit = cfg.get("tpm_fit")
+    tpm_input = fit.get("input", "reconstructed") if fit else "reconstructed"
+    want_ch = TPM_INPUTS.get(tpm_input, 0) * taef2.LATENT_CHANNELS
+    if not want_ch or enh.tpm.inp.in_channels != want_ch:
+        raise SystemExit(f"{cfg['_config_path']}: tpm_fit.input '{tpm_input}' (one of {', '.join(TPM_INPUTS)}) "
+                         f"needs enhancer.tpm.in_ch {want_ch}")
     groups = [{"params": tpm_params, "mult": tpm_mult}]
     if fit:
         for p in rest:
@@ -416,7 +496,7 @@ def main(argv=None):
         if val is None:
             return
         t0 = time.time()
-        r = validate(ema.shadow[0], net, dec, lp, *val, fixed_t=val_fixed_t, head=ema_head)
+        r = validate(ema.shadow[0], net, dec, lp, *val, fixed_t=val_fixed_t, head=ema_head, tpm_input=tpm_input)
         is_best = r["tpm"]["lpips"] < best
         if is_best:
             best = r["tpm"]["lpips"]
@@ -447,14 +527,18 @@ def main(argv=None):
     stopped = "done"
     stop_signal = stop_on_signals()
     if fit:
-        fz, ft = fit_data(fit, P, enh, net, data, dec, lp, W, win, batch, gen, log)
+        fz, ft, fL = fit_data(fit, P, enh, net, data, dec, lp, W, win, batch, gen, log)
         hold = max(1, len(ft) // 10)  # the last tenth checks that the TPM predicts, not memorises
-        tpm_eval(enh.tpm, fz[-hold:], ft[-hold:], ft[:-hold], log)
+
+        def check_tpm(tpm):
+            tpm_eval(tpm, fz(torch.arange(len(ft) - hold, len(ft))), ft[-hold:], ft[:-hold], log,
+                     fL[-hold:], fL[:-hold], fit["candidates"])
+        check_tpm(enh.tpm)
 
         def fit_batch(n):
             i = torch.randint(0, len(ft) - hold, (4 * n,), generator=gen)
             r = int(torch.randint(0, 8, (1,), generator=gen))
-            return dihedral(fz[i], r), ft[i]
+            return fz(i, r), ft[i]
     if step == 0:
         run_val()
     while step < min(total, stop_at):
@@ -509,7 +593,7 @@ def main(argv=None):
             stopped = why
             break
     if fit:
-        tpm_eval(ema.shadow[0].tpm, fz[-hold:], ft[-hold:], ft[:-hold], log)
+        check_tpm(ema.shadow[0].tpm)
     if not (val_every and step % val_every == 0):
         run_val()
     checkpoint()

@@ -43,6 +43,31 @@ class TestTPMTargets(unittest.TestCase):
             self.assertEqual(t.shape, (3,))
             torch.testing.assert_close(t, torch.full((3,), float(best)), rtol=1e-3, atol=0.0)
 
+    def test_losses_are_the_candidates_own(self):
+        torch.manual_seed(2)
+        enh, dec = small_enhancer(), ToPixels()
+        zh, x = torch.randn(2, taef2.LATENT_CHANNELS, 8, 8), torch.rand(2, 3, 64, 64)
+        cands = [100, 400, 650]
+        t, L = enhancer.tpm_targets(enh, zh, x, dec, None, {"pix": 2.0}, cands, tau=0.01, with_losses=True)
+        self.assertEqual(tuple(L.shape), (2, 3))
+        with torch.no_grad():
+            rec = dec(enh(zh, torch.full((2,), 400.0))[0])
+        torch.testing.assert_close(L[:, 1], 2.0 * ((rec - x) ** 2).mean((1, 2, 3)))
+        torch.testing.assert_close(t, torch.tensor([float(cands[i]) for i in L.argmin(1)]), rtol=1e-2, atol=0.0)
+
+    def test_tpm_features_by_kind(self):
+        zh, z = torch.randn(2, 32, 4, 4), torch.randn(2, 32, 4, 4)
+        self.assertIs(enhancer.tpm_features(zh, None, "reconstructed"), zh)
+        self.assertIs(enhancer.tpm_features(zh, z, "original"), z)
+        both = enhancer.tpm_features(zh, z, "both")
+        torch.testing.assert_close(both, torch.cat([zh, z - zh], 1))
+        with self.assertRaises(ValueError):
+            enhancer.tpm_features(zh, None, "both")
+        with self.assertRaises(ValueError):
+            enhancer.tpm_features(zh, z, "pixels")
+        tpm = enhancer.TimestepPredictor(ch=8, blocks=1, t_max=900.0, in_ch=64)
+        self.assertEqual(tuple(tpm(both).shape), (2,))
+
     def test_soft_target_stays_within_the_candidates(self):
         torch.manual_seed(1)
         enh, dec = small_enhancer(), ToPixels()
