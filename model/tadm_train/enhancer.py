@@ -284,10 +284,11 @@ def tpm_features(zn_hat: torch.Tensor, zn_orig: Optional[torch.Tensor], kind: st
 
 
 def fit_data(fit: dict, P: dict, enh: Enhancer, net, data, dec, lp, W: dict, win: int, batch: int,
-             gen: torch.Generator, log):
+             gen: torch.Generator, log, stop_signal: Optional[list] = None):
     """tpm_fit's training data: `windows` random training windows (normalised z_hat, original latent,
     pixels), their best timestep (tpm_targets) and the loss at every candidate. Computed once (the
-    costly part: every candidate decoded) and kept in the run's folder, resumable.
+    costly part: every candidate decoded) and kept in the run's folder, resumable: a signal (see
+    train.stop_on_signals) saves what is done and exits.
     Returns (features(i, r): the TPM inputs fit["input"] asks for, best t [N], losses [N, K])."""
     path = os.path.join(P["ckpt_dir"], "tpm_targets.pt")
     want = int(fit.get("windows", 512))
@@ -311,10 +312,13 @@ def fit_data(fit: dict, P: dict, enh: Enhancer, net, data, dec, lp, W: dict, win
         have["x"].append(data.rgb(pos, win))  # uint8
         have["gen"] = g.get_state()
         n += len(have["t"][-1])
-        if time.time() - t_save > 120 or n >= want:
+        if time.time() - t_save > 120 or n >= want or stop_signal:
             atomic_save(have, path)
             t_save = time.time()
             log(f"tpm targets: {n}/{want} windows ({(time.time() - t0) / max(1, n - n0):.1f} s each)")
+        if stop_signal:
+            raise SystemExit(f"signal {stop_signal[0]}: stopped computing the tpm targets at {n}/{want} windows "
+                             f"(kept in {path}; the same command resumes)")
     t, L = torch.cat(have["t"]), torch.cat(have["L"])
     log(f"tpm targets: {len(t)} windows, best t {t.mean():.0f} ± {t.std():.0f} (min {t.min():.0f}, max {t.max():.0f})")
     kind = fit.get("input", "reconstructed")
@@ -527,7 +531,7 @@ def main(argv=None):
     stopped = "done"
     stop_signal = stop_on_signals()
     if fit:
-        fz, ft, fL = fit_data(fit, P, enh, net, data, dec, lp, W, win, batch, gen, log)
+        fz, ft, fL = fit_data(fit, P, enh, net, data, dec, lp, W, win, batch, gen, log, stop_signal)
         hold = max(1, len(ft) // 10)  # the last tenth checks that the TPM predicts, not memorises
 
         def check_tpm(tpm):
