@@ -232,27 +232,39 @@ def validate(enh: Enhancer, net: dfrm.LatentRescaler, dec: nn.Module, lp, vz: to
     return out
 
 
+@torch.no_grad()
+def candidate_terms(enh: Enhancer, zh: torch.Tensor, x: torch.Tensor, dec: nn.Module, lp, candidates) -> dict:
+    """Each window decoded at each candidate timestep: {"pix": MSE [N, K], "lpips": LPIPS-squeeze
+    [N, K] (zeros without `lp`)}."""
+    pix, lps = [], []
+    for tc in candidates:
+        z0, _ = enh(zh, torch.full((zh.shape[0],), float(tc)))
+        rec = dec(z0.contiguous(memory_format=torch.channels_last))
+        pix.append(((rec - x) ** 2).mean((1, 2, 3)))
+        lps.append(lp(rec, x, normalize=True).flatten() if lp is not None else torch.zeros(len(x)))
+    return {"pix": torch.stack(pix, 1), "lpips": torch.stack(lps, 1)}
+
+
+def weighted_loss(terms: dict, W: dict) -> torch.Tensor:
+    """w_pix*MSE + w_lpips*LPIPS of candidate_terms: [N, K]."""
+    return W.get("pix", 1.0) * terms["pix"] + W.get("lpips", 0.0) * terms["lpips"]
+
+
+def soft_best_t(L: torch.Tensor, candidates, tau: float) -> torch.Tensor:
+    """Each row's loss over the candidates softly arg-minimised in log t (relative to its minimum): [N]."""
+    rel = (L - L.min(1, keepdim=True).values) / L.min(1, keepdim=True).values.clamp_min(1e-8)
+    p = torch.softmax(-rel / tau, 1)
+    logt = torch.log(torch.tensor([float(c) for c in candidates], dtype=L.dtype))
+    return torch.exp((p * logt).sum(1))
+
+
 def tpm_targets(enh: Enhancer, zh: torch.Tensor, x: torch.Tensor, dec: nn.Module, lp, W: dict,
-                candidates, tau: float, with_losses: bool = False):
-    """The TPM's supervised target per window: the loss (the run's w_pix*MSE + w_lpips*LPIPS of the
-    decoded window) at each candidate timestep, softly arg-minimised in log t: [N]. Sharper than the
-    loss's own gradient in t, which left every tile at one bound of the range (enh16-c).
-    with_losses: also the losses [N, K] themselves (what a choice among the candidates costs)."""
-    with torch.no_grad():
-        losses = []
-        for tc in candidates:
-            z0, _ = enh(zh, torch.full((zh.shape[0],), float(tc)))
-            rec = dec(z0.contiguous(memory_format=torch.channels_last))
-            crit = W.get("pix", 1.0) * ((rec - x) ** 2).mean((1, 2, 3))
-            if W.get("lpips", 0) > 0:
-                crit = crit + W["lpips"] * lp(rec, x, normalize=True).flatten()
-            losses.append(crit)
-        L = torch.stack(losses, 1)  # [N, K]
-        rel = (L - L.min(1, keepdim=True).values) / L.min(1, keepdim=True).values.clamp_min(1e-8)
-        p = torch.softmax(-rel / tau, 1)
-        logt = torch.log(torch.tensor([float(c) for c in candidates], dtype=zh.dtype))
-        t = torch.exp((p * logt).sum(1))
-        return (t, L) if with_losses else t
+                candidates, tau: float) -> torch.Tensor:
+    """The TPM's supervised target per window: the loss (w_pix*MSE + w_lpips*LPIPS of the decoded
+    window) at each candidate timestep, softly arg-minimised in log t: [N]. Sharper than the
+    loss's own gradient in t, which left every tile at one bound of the range (enh16-c)."""
+    return soft_best_t(weighted_loss(candidate_terms(enh, zh, x, dec, lp if W.get("lpips", 0) > 0 else None,
+                                                     candidates), W), candidates, tau)
 
 
 def photo_features(zn_hat: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -286,32 +298,35 @@ def tpm_features(zn_hat: torch.Tensor, zn_orig: Optional[torch.Tensor], kind: st
 def fit_data(fit: dict, P: dict, enh: Enhancer, net, data, dec, lp, W: dict, win: int, batch: int,
              gen: torch.Generator, log, stop_signal: Optional[list] = None):
     """tpm_fit's training data: `windows` random training windows (normalised z_hat, original latent,
-    pixels), their best timestep (tpm_targets) and the loss at every candidate. Computed once (the
+    pixels) and their MSE and LPIPS at every candidate timestep (candidate_terms). Computed once (the
     costly part: every candidate decoded) and kept in the run's folder, resumable: a signal (see
-    train.stop_on_signals) saves what is done and exits.
-    Returns (features(i, r): the TPM inputs fit["input"] asks for, best t [N], losses [N, K])."""
+    train.stop_on_signals) saves what is done and exits. The best timestep of each window is then
+    taken under fit["loss"] (default: the run's loss weights W), which may so differ from W.
+    Returns (features(i, r): the TPM inputs fit["input"] asks for, best t [N], losses [N, K],
+    the terms {"pix", "lpips"} [N, K])."""
     path = os.path.join(P["ckpt_dir"], "tpm_targets.pt")
     want = int(fit.get("windows", 512))
-    have = torch.load(path) if os.path.exists(path) else {"zn": [], "zo": [], "x": [], "L": [], "t": [], "gen": None}
-    if "x" not in have or len(have["x"]) != len(have["t"]):
-        raise SystemExit(f"{path}: written by an older tpm_fit (no original latents); delete it to recompute")
+    have = (torch.load(path) if os.path.exists(path)
+            else {"zn": [], "zo": [], "x": [], "pix": [], "lpips": [], "gen": None})
+    if "lpips" not in have or not len(have["x"]) == len(have["pix"]) == len(have["lpips"]):
+        raise SystemExit(f"{path}: written by an older tpm_fit (no per-candidate MSE and LPIPS); delete it to recompute")
     g = torch.Generator().manual_seed(int(fit.get("seed", 7)))
     if have["gen"] is not None:
         g.set_state(have["gen"])
     t0 = t_save = time.time()
-    n0 = n = sum(len(v) for v in have["t"])
+    n0 = n = sum(len(v) for v in have["pix"])
     while n < want:
         z, pos = data.sample(batch, win, g)
         x = data.rgb(pos, win).float() / 255.0
         zh = reconstructed_latent(net, x, z)
-        tb, L = tpm_targets(enh, zh, x, dec, lp, W, fit["candidates"], float(fit.get("tau", 0.01)), with_losses=True)
-        have["t"].append(tb)
-        have["L"].append(L)
+        terms = candidate_terms(enh, zh, x, dec, lp, fit["candidates"])
+        have["pix"].append(terms["pix"])
+        have["lpips"].append(terms["lpips"])
         have["zn"].append(enh.unet.normalize(zh).half())
         have["zo"].append(enh.unet.normalize(z).half())
         have["x"].append(data.rgb(pos, win))  # uint8
         have["gen"] = g.get_state()
-        n += len(have["t"][-1])
+        n += len(have["pix"][-1])
         if time.time() - t_save > 120 or n >= want or stop_signal:
             atomic_save(have, path)
             t_save = time.time()
@@ -319,8 +334,12 @@ def fit_data(fit: dict, P: dict, enh: Enhancer, net, data, dec, lp, W: dict, win
         if stop_signal:
             raise SystemExit(f"signal {stop_signal[0]}: stopped computing the tpm targets at {n}/{want} windows "
                              f"(kept in {path}; the same command resumes)")
-    t, L = torch.cat(have["t"]), torch.cat(have["L"])
-    log(f"tpm targets: {len(t)} windows, best t {t.mean():.0f} ± {t.std():.0f} (min {t.min():.0f}, max {t.max():.0f})")
+    terms = {k: torch.cat(have[k]) for k in ("pix", "lpips")}
+    Wf = fit.get("loss", W)
+    L = weighted_loss(terms, Wf)
+    t = soft_best_t(L, fit["candidates"], float(fit.get("tau", 0.01)))
+    log(f"tpm targets under {Wf}: {len(t)} windows, best t {t.mean():.0f} ± {t.std():.0f} "
+        f"(min {t.min():.0f}, max {t.max():.0f})")
     kind = fit.get("input", "reconstructed")
     zn, zo, xs = (torch.cat(have[k]) for k in ("zn", "zo", "x"))  # float16, float16, uint8
 
@@ -328,15 +347,17 @@ def fit_data(fit: dict, P: dict, enh: Enhancer, net, data, dec, lp, W: dict, win
         """The TPM's input for windows i, turned by dihedral r (before the pixels become channels)."""
         return tpm_features(dihedral(zn[i].float(), r), dihedral(zo[i].float(), r), kind,
                             dihedral(xs[i].float() / 255.0, r) if kind == "pixels" else None)
-    return features, t, L
+    return features, t, L, terms
 
 
 @torch.no_grad()
 def tpm_eval(tpm: TimestepPredictor, zn, t: torch.Tensor, t_fit: torch.Tensor, log,
-             L: Optional[torch.Tensor] = None, L_fit: Optional[torch.Tensor] = None, candidates=()):
+             L: Optional[torch.Tensor] = None, L_fit: Optional[torch.Tensor] = None, candidates=(),
+             terms: Optional[dict] = None):
     """Held-out error of the TPM in log t, against predicting the fitted windows' mean for all; with
     the candidates' losses, what its choice (the candidate nearest in log t) costs on the held-out
-    windows against the one candidate best on the fitted ones (a fixed t) and each window's best."""
+    windows against the one candidate best on the fitted ones (a fixed t) and each window's best;
+    with their `terms` (held out), the mean PSNR and LPIPS of its choice and of every fixed t."""
     was = tpm.training
     tpm.eval()
     pred = torch.cat([tpm(zn[i:i + 64]) for i in range(0, len(zn), 64)])
@@ -355,6 +376,13 @@ def tpm_eval(tpm: TimestepPredictor, zn, t: torch.Tensor, t_fit: torch.Tensor, l
         fixed, oracle = float(L[:, k].mean()), float(L.min(1).values.mean())
         log(f"tpm held out loss: chosen {chosen:.5f}, fixed t {candidates[k]} {fixed:.5f} "
             f"({100 * (chosen / fixed - 1):+.2f} %), per-window best {oracle:.5f} ({100 * (oracle / fixed - 1):+.2f} %)")
+        if terms is not None:
+            def cell(sel):  # mean PSNR (of each window's MSE) and LPIPS of one choice per window
+                mse, lps = (terms[k].gather(1, sel[:, None])[:, 0] for k in ("pix", "lpips"))
+                return f"{float((-10 * torch.log10(mse)).mean()):.2f} dB / {float(lps.mean()):.4f}"
+            n = len(L)
+            row = "; ".join(f"t{c} {cell(torch.full((n,), i, dtype=torch.long))}" for i, c in enumerate(candidates))
+            log(f"tpm held out: chosen {cell(pick)}; {row}")
 
 
 def spread_timesteps(t: torch.Tensor, sigma: float, tpm: TimestepPredictor, gen: torch.Generator) -> torch.Tensor:
@@ -531,12 +559,12 @@ def main(argv=None):
     stopped = "done"
     stop_signal = stop_on_signals()
     if fit:
-        fz, ft, fL = fit_data(fit, P, enh, net, data, dec, lp, W, win, batch, gen, log, stop_signal)
+        fz, ft, fL, fterms = fit_data(fit, P, enh, net, data, dec, lp, W, win, batch, gen, log, stop_signal)
         hold = max(1, len(ft) // 10)  # the last tenth checks that the TPM predicts, not memorises
 
         def check_tpm(tpm):
             tpm_eval(tpm, fz(torch.arange(len(ft) - hold, len(ft))), ft[-hold:], ft[:-hold], log,
-                     fL[-hold:], fL[:-hold], fit["candidates"])
+                     fL[-hold:], fL[:-hold], fit["candidates"], {k: v[-hold:] for k, v in fterms.items()})
         check_tpm(enh.tpm)
 
         def fit_batch(n):

@@ -48,7 +48,9 @@ class TestTPMTargets(unittest.TestCase):
         enh, dec = small_enhancer(), ToPixels()
         zh, x = torch.randn(2, taef2.LATENT_CHANNELS, 8, 8), torch.rand(2, 3, 64, 64)
         cands = [100, 400, 650]
-        t, L = enhancer.tpm_targets(enh, zh, x, dec, None, {"pix": 2.0}, cands, tau=0.01, with_losses=True)
+        terms = enhancer.candidate_terms(enh, zh, x, dec, None, cands)
+        L = enhancer.weighted_loss(terms, {"pix": 2.0})
+        t = enhancer.soft_best_t(L, cands, 0.01)
         self.assertEqual(tuple(L.shape), (2, 3))
         with torch.no_grad():
             rec = dec(enh(zh, torch.full((2,), 400.0))[0])
