@@ -209,12 +209,6 @@ Bundle load_bundle(const fs::path& dir, BundleParts parts) {
         fail(TADM_ERROR_MODEL, where + ": enhancer timesteps " + e.dump() + " are not usable (0 < t_min <= t_max "
                                    "<= 1000, t_max / t_per_unit <= 255, tile_lr 1..4096)");
       s.hint_tile = static_cast<std::uint32_t>(tile);
-      if (h.contains("source")) {
-        const auto& src = h["source"];
-        if (!src.is_string() || (src != "photo" && src != "thumbnail"))
-          fail(TADM_ERROR_MODEL, where + ": enhancer.hint.source must be \"photo\" or \"thumbnail\"");
-        s.hint_from_photo = src == "photo";
-      }
       b.enhancer = s;
     }
   } catch (const nlohmann::json::exception& e) {

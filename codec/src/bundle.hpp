@@ -30,9 +30,6 @@ struct EnhancerSpec {
   double t_max = 0;
   double t_per_unit = 1;
   std::uint32_t hint_tile = 32;
-  // hint.source "photo": the encoder chooses each tile's timestep with the photo's pixels
-  // (decoder.pt timestep_photo); otherwise from the thumbnail, as a decoder without a hint does.
-  bool hint_from_photo = false;
 };
 
 struct Bundle {

@@ -357,9 +357,8 @@ std::vector<std::uint8_t> Encoder::encode(const Image& image) {
   if (!md.exif.empty()) file.exif = md.exif;
   if (!md.xmp.empty()) file.xmp = md.xmp;
   if (md.cicp) file.cicp = container::Cicp{(*md.cicp)[0], (*md.cicp)[1], (*md.cicp)[2], (*md.cicp)[3]};
-  // A model with an enhancer: the timestep of each tile, from the thumbnail as decoders see it
-  // (and, for some models, the photo).
-  if (!lossy) file.hint = rescaler_->timestep_hint(rgb_planes(lr_image), rgb, ctx);
+  // A model with an enhancer: the timestep of each tile, from the thumbnail as decoders see it.
+  if (!lossy) file.hint = rescaler_->timestep_hint(rgb_planes(lr_image), ctx);
   chosen_quality_ = lr_.quality;
   std::vector<std::uint8_t> out = code_thumbnail(lr_image, file, md, threads);
   progress(1.0f, 1.0f, "done")(1.0f);

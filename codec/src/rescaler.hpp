@@ -86,10 +86,8 @@ class Rescaler {
                          RunContext& ctx) const = 0;
   virtual std::optional<LrTraining> lr_training() const { return std::nullopt; }
   // Models with a timestep-aware enhancer: the timestep the decoder will use for each tile of the
-  // 8-bit thumbnail `lr` of the photo `hr` (RGB, its own size), as the container's `hint` stores
-  // it; none for other models.
-  virtual std::optional<container::Hint> timestep_hint(const Planes& /*lr*/, const Planes& /*hr*/,
-                                                       RunContext& /*ctx*/) const {
+  // 8-bit thumbnail `lr`, as the container's `hint` stores it; none for other models.
+  virtual std::optional<container::Hint> timestep_hint(const Planes& /*lr*/, RunContext& /*ctx*/) const {
     return std::nullopt;
   }
   virtual MemoryUse downscale_memory() const = 0;

@@ -137,9 +137,6 @@ class LearnedRescaler final : public Rescaler {
     bundle_.decoder.shrink_to_fit();
     // Refinement differentiates with respect to the thumbnail only, never the weights.
     for (torch::Tensor w : decoder_.parameters()) w.set_requires_grad(false);
-    if (bundle_.enhancer && bundle_.enhancer->hint_from_photo && !decoder_.find_method("timestep_photo"))
-      fail(TADM_ERROR_MODEL, "the decoder of model " + bundle_.identity.name +
-                                 " has no timestep_photo method, which its manifest's enhancer.hint.source \"photo\" needs");
   }
 
   const ModelIdentity& identity() const override { return bundle_.identity; }
@@ -179,9 +176,7 @@ class LearnedRescaler final : public Rescaler {
   // One timestep per hint tile (the manifest's tile on the LR grid, with the decoder's margins
   // as context), from the decoder's own timestep predictor on the 8-bit thumbnail: what the
   // decoder would choose, stored so that it need not be recomputed and can be shown (tadminfo).
-  // Models whose hint comes from the photo (hint.source "photo") see the tile's pixels too,
-  // which only the encoder has: their choice is worth storing.
-  std::optional<container::Hint> timestep_hint(const Planes& lr, const Planes& hr, RunContext& ctx) const override {
+  std::optional<container::Hint> timestep_hint(const Planes& lr, RunContext& ctx) const override {
     if (!bundle_.enhancer) return std::nullopt;
     const EnhancerSpec& e = *bundle_.enhancer;
     const TileGeometry g{e.hint_tile, bundle_.lr_overlap};
@@ -199,20 +194,7 @@ class LearnedRescaler final : public Rescaler {
           const Planes tile = crop(lr, sx.lo, sy.lo, sx.hi - sx.lo, sy.hi - sy.lo);
           torch::Tensor x = torch::from_blob(const_cast<float*>(tile.data.data()), {1, 3, tile.height, tile.width},
                                              torch::kFloat32).to(device_);
-          double t = 0;
-          if (e.hint_from_photo) {
-            // The photo under the window; the encoder's edge padding where it ends.
-            const std::uint32_t s = bundle_.scale, px = sx.lo * s, py = sy.lo * s;
-            const Planes photo = pad_edge(crop(hr, px, py, std::min(tile.width * s, hr.width - px),
-                                               std::min(tile.height * s, hr.height - py)),
-                                          tile.width * s, tile.height * s);
-            torch::Tensor p = torch::from_blob(const_cast<float*>(photo.data.data()),
-                                               {1, 3, photo.height, photo.width}, torch::kFloat32)
-                                  .to(device_);
-            t = decoder_.get_method("timestep_photo")({x, p}).toTensor().to(torch::kCPU).item<double>();
-          } else {
-            t = decoder_.get_method("timestep")({x}).toTensor().to(torch::kCPU).item<double>();
-          }
+          const double t = decoder_.get_method("timestep")({x}).toTensor().to(torch::kCPU).item<double>();
           h.values.push_back(static_cast<std::uint8_t>(std::clamp(std::lround(t / e.t_per_unit), 1L, 255L)));
         }
     } catch (const Error&) {

@@ -144,21 +144,6 @@ class EnhancedDecoderSide(nn.Module):
         return self.enhancer.tpm(self.enhancer.unet.normalize(self.decoder(y)))
 
 
-class PhotoTimestepDecoderSide(EnhancedDecoderSide):
-    """decoder.pt of a bundle whose encoder chooses the timesteps from the photo (manifest
-    enhancer.hint.source "photo"): timestep_photo(y, x) with the tile's thumbnail y and its photo
-    pixels x (scale times its size) is the file's hint; without a hint, forward's t < 0 falls
-    back to timestep(y), which sees the thumbnail alone."""
-
-    def __init__(self, decoder: nn.Module, enhancer: Enhancer, dec: nn.Module, photo_tpm: TimestepPredictor):
-        super().__init__(decoder, enhancer, dec)
-        self.photo_tpm = photo_tpm
-
-    @torch.jit.export
-    def timestep_photo(self, y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        return self.photo_tpm(photo_features(self.enhancer.unet.normalize(self.decoder(y)), x))
-
-
 def load_weights(src: str) -> dict:
     """An enhancer's weights (EMA where there is one) from a run's best_ema.pt or checkpoint.pt, or
     from an exported bundle folder, whose decoder.pt holds them under m.enhancer. in float16 (back
@@ -267,27 +252,22 @@ def tpm_targets(enh: Enhancer, zh: torch.Tensor, x: torch.Tensor, dec: nn.Module
                                                      candidates), W), candidates, tau)
 
 
-def photo_features(zn_hat: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """The "pixels" TPM input: z_hat and the photo in [0,1], each 8x8 block as 192 channels."""
-    return torch.cat([zn_hat, F.pixel_unshuffle(2 * x - 1, 8)], 1)
-
-
 TPM_INPUTS = {"reconstructed": 1, "original": 1, "both": 2, "pixels": 1 + 3 * 64 // taef2.LATENT_CHANNELS}
 
 
 def tpm_features(zn_hat: torch.Tensor, zn_orig: Optional[torch.Tensor], kind: str,
                  x: Optional[torch.Tensor] = None) -> torch.Tensor:
-    """What a TPM sees, from normalised latents: "reconstructed" z_hat alone (a decoder's, no file
-    hint needed); an encoder's, which has the photo and stores its choice in the file's hint:
-    "original", the photo's own latent, "both", z_hat and what it lost (z - z_hat), or "pixels",
-    z_hat and the photo's pixels in [0,1] (x, 8x8 blocks as channels; no second TAEF2 encode).
+    """What a TPM sees, from normalised latents: "reconstructed" z_hat alone (a decoder's, the
+    shipped kind); or what an encoder has besides (tpm_fit experiments, enh16-t: a tile's best t
+    was no more predictable from them): "original", the photo's own latent, "both", z_hat and what
+    it lost (z - z_hat), or "pixels", z_hat and the photo in [0,1] (8x8 blocks as 192 channels).
     Channels: TPM_INPUTS[kind] * 32."""
     if kind == "reconstructed":
         return zn_hat
     if kind == "pixels":
         if x is None:
             raise ValueError("a TPM on 'pixels' needs the photo")
-        return photo_features(zn_hat, x)
+        return torch.cat([zn_hat, F.pixel_unshuffle(2 * x - 1, 8)], 1)
     if kind not in TPM_INPUTS:
         raise ValueError(f"TPM input '{kind}': one of {', '.join(TPM_INPUTS)}")
     if zn_orig is None:

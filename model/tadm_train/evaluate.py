@@ -32,7 +32,6 @@ import json
 import math
 import os
 import time
-from typing import Optional
 
 import numpy as np
 
@@ -87,31 +86,18 @@ def to_u8(x: torch.Tensor) -> np.ndarray:
 class LearnedCodec:
     """`tile` (core, overlap) in LR pixels: an enhanced latent decoder (forward(lr, t)) runs tile by
     tile as the C++ runtime does, since its timestep is chosen per tile; `t` as that forward takes
-    it: -1 the model's own per tile, 0 no enhancement, > 0 that timestep everywhere. `hint`
-    ("thumbnail" or "photo", with the hint's step): each tile at the timestep the encoder stores
-    in the file instead (the real tools' default), from the photo when the model's hint says so."""
+    it: -1 the model's own per tile, 0 no enhancement, > 0 that timestep everywhere."""
 
     def __init__(self, encoder, decoder, scale: int, tile=None, t=None, any_scale=False):
         self.enc, self.dec, self.scale, self.tile, self.t = encoder, decoder, scale, tile, t
         self.any_scale = any_scale  # modules take (x, sx, sy); self.scale may be (sx, sy)
-        self.hint: Optional[str] = None
-        self.hint_step = 1.0
-        self._photo: Optional[torch.Tensor] = None  # the last photo encoded, for a hint from the photo
 
     def _args(self) -> tuple:
         return axes(self.scale) if self.any_scale else ()
 
     @torch.no_grad()
     def encode(self, a: np.ndarray) -> np.ndarray:
-        x = to_t(pad_edge(a, self.scale))
-        self._photo = x if self.hint == "photo" else None
-        return to_u8(self.enc(x, *self._args()))  # round(clamp(v,0,1)*255)
-
-    def _hinted(self, y: torch.Tensor, p: Optional[torch.Tensor] = None) -> torch.Tensor:
-        """Decode one tile at the timestep the encoder would store for it, rounded as the hint is."""
-        t = self.dec.timestep_photo(y, p) if self.hint == "photo" else self.dec.timestep(y)
-        t = torch.clamp(torch.round(t / self.hint_step), 1, 255) * self.hint_step
-        return self.dec(y, t.view(1))
+        return to_u8(self.enc(to_t(pad_edge(a, self.scale)), *self._args()))  # round(clamp(v,0,1)*255)
 
     @torch.no_grad()
     def decode(self, lr: np.ndarray, h: int, w: int) -> np.ndarray:
@@ -120,10 +106,7 @@ class LearnedCodec:
         from .tiling import decode_tiled
         t = torch.tensor([float(self.t)])
         core, overlap = self.tile
-        if self.hint is not None:
-            out = decode_tiled(self._hinted, to_t(lr), self.scale, core + 2 * overlap, overlap, photo=self._photo)
-        else:
-            out = decode_tiled(lambda x: self.dec(x, t), to_t(lr), self.scale, core + 2 * overlap, overlap)
+        out = decode_tiled(lambda x: self.dec(x, t), to_t(lr), self.scale, core + 2 * overlap, overlap)
         return to_u8(out[..., :h, :w])
 
 
@@ -302,9 +285,7 @@ def main(argv=None):
     ap.add_argument("--lpips", action="store_true",
                     help="also LPIPS-squeeze (../shared/models/lpips-squeeze) of every method")
     ap.add_argument("--enhance", default="tpm",
-                    help="enhanced latent bundles: 'hint' (each tile at the timestep the encoder stores in the "
-                         "file, from the photo when the model's hint says so: the real tools' default), "
-                         "'tpm' (the decoder's own timestep per tile, as for a file without a hint), "
+                    help="enhanced latent bundles: 'tpm' (the model's timestep per tile, the default decode), "
                          "'off' (no enhancement), or a fixed timestep such as 50 (the ablations)")
     ap.add_argument("--rate-scale", type=int, default=None,
                     help="lossy thumbnails: the classic scale whose file size is the budget (default: the model's)")
@@ -320,14 +301,11 @@ def main(argv=None):
         codec, man = load_bundle(args.bundle)
         name = f"{man['name']} {man['version']} (bundle)"
         if codec.t is not None:
-            codec.t = {"tpm": -1.0, "off": 0.0, "hint": -1.0}.get(args.enhance, None)
-            if args.enhance == "hint":
-                h = man["enhancer"]["hint"]
-                codec.hint, codec.hint_step = h.get("source", "thumbnail"), float(h["t_per_unit"])
+            codec.t = {"tpm": -1.0, "off": 0.0}.get(args.enhance, None)
             if codec.t is None:
                 codec.t = float(args.enhance)
                 if not codec.t > 0:
-                    ap.error(f"--enhance {args.enhance}: 'hint', 'tpm', 'off' or a timestep above 0")
+                    ap.error(f"--enhance {args.enhance}: 'tpm', 'off' or a timestep above 0")
             name += f", enhancer {args.enhance}"
             info["enhance"] = args.enhance
         info["bundle"] = args.bundle

@@ -45,15 +45,6 @@ class ChannelsLastEnhanced(ChannelsLast):
         return self.m.timestep(x.contiguous(memory_format=torch.channels_last))
 
 
-class ChannelsLastPhoto(ChannelsLastEnhanced):
-    """ChannelsLastEnhanced for a decoder whose encoder picks timesteps from the photo: timestep_photo(y, x)."""
-
-    @torch.jit.export
-    def timestep_photo(self, y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        return self.m.timestep_photo(y.contiguous(memory_format=torch.channels_last),
-                                     x.contiguous(memory_format=torch.channels_last))
-
-
 class ChannelsLastScaled(ChannelsLast):
     """ChannelsLast for an any-scale module: forward(x, sx, sy)."""
 
@@ -122,9 +113,6 @@ def main(argv=None):
     ap.add_argument("--lr-overlap", type=int, default=None,
                     help="tile overlap hint in LR px (default: the theoretical receptive radius); "
                          "measure a smaller one with tadm_train.tiling")
-    ap.add_argument("--photo-tpm", default=None,
-                    help="latent family with an enhancer: a tpm_fit run (input \"pixels\") whose TPM the encoder runs "
-                         "on the photo for the file's hint (decoder.pt timestep_photo; manifest hint.source \"photo\")")
     ap.add_argument("--tile-bytes-per-pixel", type=int, default=1536,
                     help="latent family: activation bytes per full-resolution tile pixel (manifest memory)")
     args = ap.parse_args(argv)
@@ -248,19 +236,6 @@ def hint_t_per_unit(t_max: float) -> float:
     return max(HINT_T_PER_UNIT, float(math.ceil(t_max / 255.0)))
 
 
-def load_photo_tpm(path: str):
-    """The photo TPM of a tpm_fit run (enhancer.py, tpm_fit.input "pixels"): (module, run config, checkpoint)."""
-    from . import enhancer
-    ck = torch.load(path)
-    cfg = ck["config"]
-    if (cfg.get("tpm_fit") or {}).get("input") != "pixels":
-        raise SystemExit(f"{path}: not a tpm_fit run on the photo's pixels (tpm_fit.input \"pixels\")")
-    tpm = enhancer.TimestepPredictor(**cfg["enhancer"]["tpm"])
-    sd = ck["enhancer_ema"]
-    tpm.load_state_dict({k[4:]: v for k, v in sd.items() if k.startswith("tpm.")})
-    return tpm.eval(), cfg, ck
-
-
 def export_latent(ck: dict, args) -> None:
     """A latent-family bundle (dfrm.py): encoder.pt = TAEF2 encoder + G_e + F, decoder.pt = F^-1 +
     G_d + TAEF2 decoder, with TAEF2's weights left out (manifest "base_weights"). From an enhancer
@@ -293,27 +268,19 @@ def export_latent(ck: dict, args) -> None:
     s = int(rcfg["scale"])
     wdt = getattr(torch, args.weights_dtype)
     e, d = dfrm.build_codec(rcfg, net=net)
-    photo = load_photo_tpm(args.photo_tpm) if args.photo_tpm else None
-    if photo is not None and enh_ck is None:
-        raise SystemExit("--photo-tpm needs an enhancer checkpoint (the decoder that takes its timesteps)")
     if enh_ck is not None:
-        d = (enhancer.EnhancedDecoderSide(net.decoder, enh, d.dec) if photo is None
-             else enhancer.PhotoTimestepDecoderSide(net.decoder, enh, d.dec, photo[0]))
+        d = enhancer.EnhancedDecoderSide(net.decoder, enh, d.dec)
     # counted before saving: the scripted copies share these tensors, and their placeholders are emptied
     base_params = {"base_encoder": count_params(e.enc), "base_decoder": count_params(d.dec)}
     # the eager reference with the stored rounding of the trained weights, copied before scripting
     # (the scripted modules share their tensors with `e` and `d` and are cast to the storage dtype)
     e_ref, d_ref = dfrm.build_codec(rcfg, net=rounded(copy.deepcopy(net), wdt))
     if enh_ck is not None:
-        d_ref = (enhancer.EnhancedDecoderSide(d_ref.decoder, rounded(copy.deepcopy(enh), wdt), d_ref.dec)
-                 if photo is None else
-                 enhancer.PhotoTimestepDecoderSide(d_ref.decoder, rounded(copy.deepcopy(enh), wdt), d_ref.dec,
-                                                   rounded(copy.deepcopy(photo[0]), wdt)))
+        d_ref = enhancer.EnhancedDecoderSide(d_ref.decoder, rounded(copy.deepcopy(enh), wdt), d_ref.dec)
     os.makedirs(args.out, exist_ok=True)
     ep, dp = os.path.join(args.out, "encoder.pt"), os.path.join(args.out, "decoder.pt")
     script_and_save(e, ep, wdt, base_prefix="m.enc.")
-    script_and_save(d, dp, wdt, base_prefix="m.dec.",
-                    wrapper=ChannelsLastPhoto if photo else ChannelsLastEnhanced if enh_ck else ChannelsLast)
+    script_and_save(d, dp, wdt, base_prefix="m.dec.", wrapper=ChannelsLastEnhanced if enh_ck else ChannelsLast)
     folder = taef2.weights_dir(None)
     t_args = [torch.tensor([-1.0]), torch.tensor([150.0]), torch.tensor([0.0])] if enh_ck else [None]
     for path, eager, prefix, file, shapes in (
@@ -337,13 +304,6 @@ def export_latent(ck: dict, args) -> None:
                     diff = float((eager.timestep(x) - loaded.timestep(x)).abs().max())
                 if diff > 1e-2:
                     raise RuntimeError(f"{path}: timestep() differs from eager by {diff}")
-                if photo is not None:
-                    xp = torch.rand(1, 3, shp[2] * s, shp[3] * s, generator=g)
-                    with torch.no_grad():
-                        diff = float((eager.timestep_photo(x, xp) - loaded.timestep_photo(x, xp)).abs().max())
-                    print(f"  verify decoder.pt timestep_photo input {list(shp)}: max |diff| {diff:.2e}")
-                    if diff > 1e-2:
-                        raise RuntimeError(f"{path}: timestep_photo() differs from eager by {diff}")
     config_path = ck.get("config_path", "")
     step = int(ck.get("step", 0))
     overlap = args.lr_overlap if args.lr_overlap is not None else max(2, 128 // s)
@@ -387,31 +347,15 @@ def export_latent(ck: dict, args) -> None:
         manifest["io"]["decoder"] = ("(LR [1,3,h,w] with values k/255, t [1]) -> HR [1,3,h*scale,w*scale]; t < 0: the "
                                      "model's own timestep, t > 0: this timestep, t == 0: no enhancement; "
                                      "timestep(LR) -> [1], the model's timestep for the tile")
-        # the timesteps either predictor gives (the photo's TPM may reach further than the decoder's own)
-        t_lo, t_hi = float(tpm["t_min"]), float(tpm["t_max"])
-        hint = {"kind": "timestep", "tile_lr": args.lr_tile}
-        if photo is not None:
-            ptpm = photo[1]["enhancer"]["tpm"]
-            t_lo, t_hi = min(t_lo, float(ptpm["t_min"])), max(t_hi, float(ptpm["t_max"]))
-            hint["source"] = "photo"
-            manifest["io"]["decoder"] += ("; timestep_photo(LR, HR [1,3,h*scale,w*scale] in [0,1]) -> [1], the "
-                                          "timestep the encoder stores, chosen with the photo's pixels")
-        hint["t_per_unit"] = hint_t_per_unit(t_hi)
         manifest["enhancer"] = {
-            "t_min": t_lo, "t_max": t_hi,
-            "hint": hint,
+            "t_min": float(tpm["t_min"]), "t_max": float(tpm["t_max"]),
+            "hint": {"kind": "timestep", "t_per_unit": hint_t_per_unit(float(tpm["t_max"])), "tile_lr": args.lr_tile},
             "training": {"config": config_path, "run": cfg["name"], "iterations": step,
                          "wall_time_hours": round(float(ck.get("wall_time_s", 0.0)) / 3600.0, 3),
                          "weights": "ema (best validation)" if "val" in ck else args.weights,
                          "prior": cfg["prior"], "loss": cfg["loss"], "enhancer": cfg["enhancer"],
                          "val": ck.get("val", {})},
         }
-        if photo is not None:
-            pc, pk = photo[1], photo[2]
-            manifest["enhancer"]["photo_tpm"] = {
-                "config": pk.get("config_path", ""), "run": pc["name"], "iterations": int(pk.get("step", 0)),
-                "wall_time_hours": round(float(pk.get("wall_time_s", 0.0)) / 3600.0, 3),
-                "tpm": pc["enhancer"]["tpm"], "tpm_fit": pc["tpm_fit"]}
     mp = os.path.join(args.out, "manifest.json")
     data = (json.dumps(manifest, indent=2, allow_nan=False) + "\n").encode()
     with open(mp + ".tmp", "wb") as f:

@@ -10,7 +10,6 @@ receptive radius is an upper bound; this measures the effective one.
 import argparse
 import json
 import os
-from typing import Optional
 
 import numpy as np
 import torch
@@ -19,9 +18,7 @@ from .evaluate import load_bundle, pad_edge, to_t
 
 
 @torch.no_grad()
-def decode_tiled(dec, lr: torch.Tensor, scale: int, lr_tile: int, overlap: int,
-                 photo: Optional[torch.Tensor] = None) -> torch.Tensor:
-    """With `photo` (the padded original), dec also gets the photo under each window: dec(lr, photo)."""
+def decode_tiled(dec, lr: torch.Tensor, scale: int, lr_tile: int, overlap: int) -> torch.Tensor:
     _, _, h, w = lr.shape
     core = lr_tile - 2 * overlap
     assert core > 0
@@ -31,9 +28,7 @@ def decode_tiled(dec, lr: torch.Tensor, scale: int, lr_tile: int, overlap: int,
             y1, x1 = min(y0 + core, h), min(x0 + core, w)
             ya, xa = max(0, y0 - overlap), max(0, x0 - overlap)
             yb, xb = min(h, y1 + overlap), min(w, x1 + overlap)
-            win = lr[:, :, ya:yb, xa:xb]
-            o = dec(win) if photo is None else \
-                dec(win, photo[:, :, ya * scale:yb * scale, xa * scale:xb * scale])
+            o = dec(lr[:, :, ya:yb, xa:xb])
             out[:, :, y0 * scale:y1 * scale, x0 * scale:x1 * scale] = \
                 o[:, :, (y0 - ya) * scale:(y1 - ya) * scale, (x0 - xa) * scale:(x1 - xa) * scale]
     return out
