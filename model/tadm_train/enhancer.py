@@ -236,20 +236,13 @@ def weighted_loss(terms: dict, W: dict) -> torch.Tensor:
 
 
 def soft_best_t(L: torch.Tensor, candidates, tau: float) -> torch.Tensor:
-    """Each row's loss over the candidates softly arg-minimised in log t (relative to its minimum): [N]."""
+    """The TPM's supervised target: each row's loss over the candidates softly arg-minimised in log t
+    (relative to its minimum): [N]. Sharper than the loss's own gradient in t, which left every tile
+    at one bound of the range (enh16-c)."""
     rel = (L - L.min(1, keepdim=True).values) / L.min(1, keepdim=True).values.clamp_min(1e-8)
     p = torch.softmax(-rel / tau, 1)
     logt = torch.log(torch.tensor([float(c) for c in candidates], dtype=L.dtype))
     return torch.exp((p * logt).sum(1))
-
-
-def tpm_targets(enh: Enhancer, zh: torch.Tensor, x: torch.Tensor, dec: nn.Module, lp, W: dict,
-                candidates, tau: float) -> torch.Tensor:
-    """The TPM's supervised target per window: the loss (w_pix*MSE + w_lpips*LPIPS of the decoded
-    window) at each candidate timestep, softly arg-minimised in log t: [N]. Sharper than the
-    loss's own gradient in t, which left every tile at one bound of the range (enh16-c)."""
-    return soft_best_t(weighted_loss(candidate_terms(enh, zh, x, dec, lp if W.get("lpips", 0) > 0 else None,
-                                                     candidates), W), candidates, tau)
 
 
 TPM_INPUTS = {"reconstructed": 1, "original": 1, "both": 2, "pixels": 1 + 3 * 64 // taef2.LATENT_CHANNELS}
@@ -421,7 +414,7 @@ def main(argv=None):
     tpm_mult = float(t.get("tpm_lr_mult", 1.0))
     tpm_params = list(enh.tpm.parameters())
     rest = [p for n, p in enh.named_parameters() if not n.startswith("tpm.")]
-    # "tpm_fit": only the TPM trains, towards each window's best candidate timestep (tpm_targets)
+    # "tpm_fit": only the TPM trains, towards each window's best candidate timestep (fit_data, soft_best_t)
     fit = cfg.get("tpm_fit")
     tpm_input = fit.get("input", "reconstructed") if fit else "reconstructed"
     want_ch = TPM_INPUTS.get(tpm_input, 0) * taef2.LATENT_CHANNELS
