@@ -18,7 +18,8 @@ takes one denoising step:
   fractional and the TPM differentiable.
 - R: concat(z_hat, v) -> conv + timestep-conditioned residual blocks -> zero-initialised conv.
 - Loss: w_pix * MSE(D(z_0), x) + w_lpips * LPIPS-squeeze(D(z_0), x) + w_z * MSE(z_0, z) on
-  normalised latents; the rescaler is frozen (its z_hat is what a decoder gets from a real 8-bit
+  normalised latents (+ w_adv * -PatchD(D(z_0)) with "adversarial": a patch discriminator trained
+  alongside with the hinge loss); the rescaler is frozen (its z_hat is what a decoder gets from a real 8-bit
   thumbnail), the prior U-Net, TPM and R train. With "rescaler": {"train_head": true} the
   rescaler's G_d trains too (end to end on the decoded pixels; the thumbnail, and so the bytes, stay).
 
@@ -93,6 +94,31 @@ class Refiner(nn.Module):
         for b in self.blocks:
             h = b(h, e)
         return self.out(h)
+
+
+class PatchDiscriminator(nn.Module):
+    """Training only ("adversarial" in the config): a small PatchGAN on decoded RGB windows, a score per
+    ~46 px patch, spectrally normalised so that it stays Lipschitz on few, small batches. What it is
+    for: textures that LPIPS-squeeze accepts but a viewer does not (the thumbnail grid repeated
+    as a periodic pattern, tadm16's card)."""
+
+    def __init__(self, ch: int = 32):
+        super().__init__()
+        sn = nn.utils.spectral_norm
+        layers, c_in = [], 3
+        for c in (ch, 2 * ch, 4 * ch):
+            layers += [sn(nn.Conv2d(c_in, c, 4, stride=2, padding=1)), nn.LeakyReLU(0.2)]
+            c_in = c
+        layers += [sn(nn.Conv2d(c_in, c_in, 3, padding=1)), nn.LeakyReLU(0.2), sn(nn.Conv2d(c_in, 1, 3, padding=1))]
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(2.0 * x - 1.0)
+
+
+def hinge_d_loss(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+    """The discriminator's hinge loss (Lim & Ye 2017; as in SAGAN and VQGAN)."""
+    return F.relu(1.0 - real).mean() + F.relu(1.0 + fake).mean()
 
 
 class Enhancer(nn.Module):
@@ -366,6 +392,16 @@ def spread_timesteps(t: torch.Tensor, sigma: float, tpm: TimestepPredictor, gen:
     return (t * torch.exp(sigma * torch.randn(t.shape, generator=gen))).clamp(tpm.t_min, tpm.t_max)
 
 
+def adversarial_step(disc: PatchDiscriminator, opt_d, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+    """One discriminator update on this batch's decoded windows (detached) against the originals."""
+    opt_d.zero_grad(set_to_none=True)
+    loss = hinge_d_loss(disc(real), disc(fake.detach()))
+    if torch.isfinite(loss):
+        loss.backward()
+        opt_d.step()
+    return loss.detach()
+
+
 def head_training(cfg: dict) -> bool:
     """Whether G_d trains with the enhancer (config "rescaler.train_head"); refuses it with tpm_fit,
     which trains the TPM alone."""
@@ -431,6 +467,15 @@ def main(argv=None):
         groups.append({"params": list(net.head.parameters()), "mult": float(t.get("head_lr_mult", 1.0))})
     trained = [enh, net.head] if train_head else [enh]
     opt = torch.optim.Adam(groups, lr=t["lr"], betas=tuple(t.get("betas", [0.9, 0.99])))
+    # "adversarial": a patch discriminator on the decoded windows, its score weighted into the loss
+    # after "start" steps in which it learns alone (a generator term against a blind critic is noise)
+    adv = cfg.get("adversarial")
+    if adv and fit:
+        raise SystemExit(f"{cfg['_config_path']}: tpm_fit trains the TPM alone; drop adversarial")
+    disc = PatchDiscriminator(int(adv.get("ch", 32))) if adv else None
+    opt_d = (torch.optim.Adam(disc.parameters(), lr=float(adv.get("lr", 1e-4)), betas=(0.5, 0.99))
+             if adv else None)
+    adv_w, adv_start = (float(adv["weight"]), int(adv.get("start", 50))) if adv else (0.0, 0)
     ema = EMA(trained, float(t.get("ema", 0.999)))
     ema_head = ema.shadow[1] if train_head else None
     clipped = [p for m in trained for p in m.parameters() if p.requires_grad]  # fixed for the run
@@ -451,6 +496,12 @@ def main(argv=None):
             ema_head.load_state_dict(ck["rescaler_head_ema"])
         if ck.get("optimizer") is not None:
             opt.load_state_dict(ck["optimizer"])
+        if disc is not None:
+            if ck.get("discriminator") is None:
+                raise SystemExit(f"{src}: this checkpoint holds no discriminator (its run trained none, or the "
+                                 "copy is slim); resume from the cache's checkpoint or start a new run")
+            disc.load_state_dict(ck["discriminator"])
+            opt_d.load_state_dict(ck["optimizer_d"])
         gen.set_state(ck["gen"])
         set_rng_state(ck["rng"])
         step, wall, best = ck["step"], ck["wall_time_s"], ck.get("best_val", float("inf"))
@@ -494,7 +545,8 @@ def main(argv=None):
             "optimizer": opt.state_dict(), "gen": gen.get_state(), "rng": rng_state(),
             **({"rescaler_head": net.head.state_dict(), "rescaler_head_ema": ema_head.state_dict()}
                if train_head else {}),
-        }, P, log, slim_drop=("optimizer", "enhancer", "rescaler_head"))
+            **({"discriminator": disc.state_dict(), "optimizer_d": opt_d.state_dict()} if disc is not None else {}),
+        }, P, log, slim_drop=("optimizer", "enhancer", "rescaler_head", "discriminator", "optimizer_d"))
 
     def run_val():
         nonlocal best
@@ -568,6 +620,15 @@ def main(argv=None):
             if W.get("lpips", 0) > 0:
                 terms["lpips"] = lp(rec, xs, normalize=True).mean()
                 loss = loss + W["lpips"] * terms["lpips"]
+            if disc is not None:
+                terms["d"] = adversarial_step(disc, opt_d, xs, rec)
+                if step >= adv_start:
+                    for p in disc.parameters():
+                        p.requires_grad_(False)
+                    terms["adv"] = -disc(rec).mean()
+                    for p in disc.parameters():
+                        p.requires_grad_(True)
+                    loss = loss + adv_w * terms["adv"]
         if not torch.isfinite(loss):
             log(f"step {step}: non-finite loss, skipping batch")
             step += 1

@@ -147,6 +147,26 @@ class TestHelpers(unittest.TestCase):
             self.assertGreaterEqual(step, 2.0)
 
 
+class TestPatchDiscriminator(unittest.TestCase):
+    def test_scores_patches_and_learns_to_tell_a_periodic_texture(self):
+        torch.manual_seed(0)
+        disc = enhancer.PatchDiscriminator(8)
+        real = torch.rand(2, 3, 64, 64).mul(0.2).add(0.4)  # smooth-ish grey
+        yy, xx = torch.meshgrid(torch.arange(64), torch.arange(64), indexing="ij")
+        grid = ((xx // 4 + yy // 4) % 2).float().expand(2, 3, 64, 64) * 0.4 + 0.3  # a 4 px checker
+        self.assertEqual(tuple(disc(real).shape), (2, 1, 8, 8))
+        opt = torch.optim.Adam(disc.parameters(), lr=1e-3, betas=(0.5, 0.99))
+        first = float(enhancer.adversarial_step(disc, opt, real, grid))
+        for _ in range(30):
+            last = float(enhancer.adversarial_step(disc, opt, real, grid))
+        self.assertLess(last, first)
+        self.assertGreater(float(disc(real).mean()), float(disc(grid).mean()))
+
+    def test_hinge_loss_is_zero_when_margins_hold(self):
+        self.assertEqual(float(enhancer.hinge_d_loss(torch.full((4,), 2.0), torch.full((4,), -3.0))), 0.0)
+        self.assertAlmostEqual(float(enhancer.hinge_d_loss(torch.zeros(4), torch.zeros(4))), 2.0)
+
+
 class TestWeightsFromBundle(unittest.TestCase):
     """A new machine has no run cache: the next stage starts from the committed bundle."""
 
