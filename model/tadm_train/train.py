@@ -383,6 +383,10 @@ def main(argv=None):
     args = ap.parse_args(argv)
 
     cfg = load_config(args.config)
+    other = {"latent-rescaler": "tadm_train.dfrm", "latent-enhancer": "tadm_train.enhancer",
+             "latent-prior": "tadm_train.latent_prior"}.get(cfg.get("family"))
+    if other:  # refused before start_run makes a run folder
+        raise SystemExit(f"{args.config}: family {cfg['family']!r} trains with python3 -m {other}")
     t, P, log, seed = start_run(cfg, args.iterations)
     # any-scale models: a scale per batch; validated at cfg["val_scales"]
     scale = cfg["val_scales"] if cfg["family"] == "any-scale" else int(cfg["scale"])
