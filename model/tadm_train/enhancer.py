@@ -98,7 +98,7 @@ class Refiner(nn.Module):
 
 class PatchDiscriminator(nn.Module):
     """Training only ("adversarial" in the config): a small PatchGAN on decoded RGB windows, a score per
-    ~46 px patch, spectrally normalised so that it stays Lipschitz on few, small batches. What it is
+    ~54 px patch, spectrally normalised so that it stays Lipschitz on few, small batches. What it is
     for: textures that LPIPS-squeeze accepts but a viewer does not (the thumbnail grid repeated
     as a periodic pattern, tadm16's card)."""
 
