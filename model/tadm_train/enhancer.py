@@ -472,6 +472,8 @@ def main(argv=None):
     adv = cfg.get("adversarial")
     if adv and fit:
         raise SystemExit(f"{cfg['_config_path']}: tpm_fit trains the TPM alone; drop adversarial")
+    if adv and not isinstance(adv.get("weight"), (int, float)):
+        raise SystemExit(f"{cfg['_config_path']}: adversarial.weight (the discriminator term's weight) is missing")
     disc = PatchDiscriminator(int(adv.get("ch", 32))) if adv else None
     opt_d = (torch.optim.Adam(disc.parameters(), lr=float(adv.get("lr", 1e-4)), betas=(0.5, 0.99))
              if adv else None)
