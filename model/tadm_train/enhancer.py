@@ -470,14 +470,15 @@ def main(argv=None):
     # "adversarial": a patch discriminator on the decoded windows, its score weighted into the loss
     # after "start" steps in which it learns alone (a generator term against a blind critic is noise)
     adv = cfg.get("adversarial")
-    if adv and fit:
-        raise SystemExit(f"{cfg['_config_path']}: tpm_fit trains the TPM alone; drop adversarial")
-    if adv and not isinstance(adv.get("weight"), (int, float)):
-        raise SystemExit(f"{cfg['_config_path']}: adversarial.weight (the discriminator term's weight) is missing")
-    disc = PatchDiscriminator(int(adv.get("ch", 32))) if adv else None
-    opt_d = (torch.optim.Adam(disc.parameters(), lr=float(adv.get("lr", 1e-4)), betas=(0.5, 0.99))
-             if adv else None)
-    adv_w, adv_start = (float(adv["weight"]), int(adv.get("start", 50))) if adv else (0.0, 0)
+    disc, opt_d, adv_w, adv_start = None, None, 0.0, 0
+    if adv:
+        if fit:
+            raise SystemExit(f"{cfg['_config_path']}: tpm_fit trains the TPM alone; drop adversarial")
+        if not isinstance(adv.get("weight"), (int, float)):
+            raise SystemExit(f"{cfg['_config_path']}: adversarial.weight (the discriminator term's weight) is missing")
+        disc = PatchDiscriminator(int(adv.get("ch", 32)))
+        opt_d = torch.optim.Adam(disc.parameters(), lr=float(adv.get("lr", 1e-4)), betas=(0.5, 0.99))
+        adv_w, adv_start = float(adv["weight"]), int(adv.get("start", 50))
     ema = EMA(trained, float(t.get("ema", 0.999)))
     ema_head = ema.shadow[1] if train_head else None
     clipped = [p for m in trained for p in m.parameters() if p.requires_grad]  # fixed for the run

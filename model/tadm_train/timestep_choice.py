@@ -16,8 +16,9 @@ import os
 
 def load(path: str) -> dict:
     """image -> (PSNR dB, LPIPS-squeeze) of the bundle's rows (the evaluation also writes classic's)."""
-    rows = {r["image"]: (float(r["psnr"]), float(r["lpips"]))
-            for r in csv.DictReader(open(path, newline="")) if "(bundle)" in r["method"] and r.get("lpips")}
+    with open(path, newline="") as f:
+        rows = {r["image"]: (float(r["psnr"]), float(r["lpips"]))
+                for r in csv.DictReader(f) if "(bundle)" in r["method"] and r.get("lpips")}
     if not rows:
         raise SystemExit(f"{path}: no bundle rows with LPIPS-squeeze (evaluate with --bundle ... --lpips)")
     return rows

@@ -37,6 +37,11 @@ class TimestepChoiceTest(unittest.TestCase):
             self.assertEqual(picks, {"a": 2})
             self.assertAlmostEqual(psnr, 20.0)
 
+    def test_csvs_without_a_common_image_are_refused(self):
+        with self.assertRaises(SystemExit) as e:
+            timestep_choice.choose({"a": {"1.png": (20.0, 0.3)}, "b": {"2.png": (20.0, 0.3)}}, 0.0)
+        self.assertIn("share no image", str(e.exception))
+
     def test_csv_without_bundle_rows_is_refused(self):
         with tempfile.TemporaryDirectory() as d:
             with self.assertRaises(SystemExit) as e:
