@@ -5,6 +5,7 @@ Modules:
   models    -- model registry, the pixel-space rescaler and lossy-thumbnail families
   lossy_lr  -- lossy (JPEG) thumbnails: the real codec in the data pipeline and the rate point
   metrics   -- PSNR and SSIM (Gaussian window, sigma 1.5, 11x11)
+  grid      -- the thumbnail-grid texture statistic (a loss term and a metric)
   train     -- training loop (python -m tadm_train.train --config ...)
   evaluate  -- real-path evaluation (8-bit PNG round trip) against the classic baseline
   export    -- TorchScript model bundle export

@@ -42,6 +42,7 @@ import torch.nn.functional as F  # noqa: E402
 from . import dfrm, latent_cache, latent_prior, taef2  # noqa: E402
 from .latent_prior import TResBlock, timestep_embedding  # noqa: E402
 from .data import dihedral  # noqa: E402
+from .grid import grid_loss  # noqa: E402
 from .models import ResBlock, count_params, round8  # noqa: E402
 from .train import (EMA, atomic_save, load_config, lr_at, resume_source, rng_state,  # noqa: E402
                     save_checkpoint, set_rng_state, start_run, stop_on_signals, stop_reason)
@@ -201,19 +202,21 @@ def reconstructed_latent(net: dfrm.LatentRescaler, x: torch.Tensor, z: torch.Ten
 
 
 def decode_window(dec: nn.Module, z: torch.Tensor, x: torch.Tensor, p: int, gen: torch.Generator):
-    """TAEF2-decode a random p x p latent window of z; returns it and the matching pixels of x."""
+    """TAEF2-decode a random p x p latent window of z; returns it, the matching pixels of x and the
+    window's pixel offset in x (where the thumbnail's grid starts)."""
     L = z.shape[-1]
     p = min(p, L)
     oy, ox = (int(v) for v in torch.randint(0, L - p + 1, (2,), generator=gen))
     rec = dec(z[..., oy:oy + p, ox:ox + p].contiguous(memory_format=torch.channels_last))
-    return rec, x[..., 8 * oy:8 * (oy + p), 8 * ox:8 * (ox + p)]
+    return rec, x[..., 8 * oy:8 * (oy + p), 8 * ox:8 * (ox + p)], (8 * oy, 8 * ox)
 
 
 @torch.no_grad()
 def validate(enh: Enhancer, net: dfrm.LatentRescaler, dec: nn.Module, lp, vz: torch.Tensor, vx: torch.Tensor,
              fixed_t=(50.0, 200.0), head: Optional[nn.Module] = None, tpm_input: str = "reconstructed") -> dict:
     """16 whole val crops through the real 8-bit path: the rescaler alone, the enhancer with its
-    predicted t, and the fixed-t ablations; PSNR and LPIPS-squeeze of the decoded crops."""
+    predicted t, and the fixed-t ablations; PSNR, LPIPS-squeeze and the grid texture (grid.py) of
+    the decoded crops."""
     enh.eval()
     rows = {"off": [], "tpm": []}
     rows.update({f"t{int(t)}": [] for t in fixed_t})
@@ -232,13 +235,15 @@ def validate(enh: Enhancer, net: dfrm.LatentRescaler, dec: nn.Module, lp, vz: to
             outs[f"t{int(tf)}"], _ = enh(zh, torch.full((zh.shape[0],), float(tf)))
         for k, zz in outs.items():
             rec = torch.round(dec(zz.contiguous(memory_format=torch.channels_last)).clamp(0, 1) * 255) / 255
-            rows[k].append((float(-10 * torch.log10(F.mse_loss(rec, x))), float(lp(rec, x, normalize=True).mean())))
+            rows[k].append((float(-10 * torch.log10(F.mse_loss(rec, x))), float(lp(rec, x, normalize=True).mean()),
+                            float(grid_loss(rec.double(), x.double(), net.scale))))
     enh.train()
     # the best fixed t of each crop by LPIPS-squeeze: the bound a per-tile choice among them could reach
     fixed = [f"t{int(t)}" for t in fixed_t]
     if len(fixed) > 1:
         rows["oracle"] = [min((rows[k][i] for k in fixed), key=lambda r: r[1]) for i in range(len(ts))]
-    out = {k: {"psnr": float(np.mean([a for a, _ in v])), "lpips": float(np.mean([b for _, b in v]))} for k, v in rows.items()}
+    out = {k: {m: float(np.mean([r[i] for r in v])) for i, m in enumerate(("psnr", "lpips", "grid"))}
+           for k, v in rows.items()}
     out["t_mean"], out["t_min"], out["t_max"] = float(np.mean(ts)), float(np.min(ts)), float(np.max(ts))
     return out
 
@@ -564,7 +569,8 @@ def main(argv=None):
                          **({"rescaler_head": ema_head.state_dict()} if train_head else {}),
                          "config": {k: v for k, v in cfg.items() if not k.startswith("_")},
                          "family": "latent-enhancer", "wall_time_s": wall}, os.path.join(P["ckpt_dir"], "best_ema.pt"))
-        parts = "; ".join(f"{k} {v['psnr']:.2f} dB / {v['lpips']:.4f}" for k, v in r.items() if isinstance(v, dict))
+        parts = "; ".join(f"{k} {v['psnr']:.2f} dB / {v['lpips']:.4f} / grid {v['grid']:.3f}"
+                          for k, v in r.items() if isinstance(v, dict))
         log(f"val step {step}: {parts}; t {r['t_mean']:.0f} ({r['t_min']:.0f}..{r['t_max']:.0f})"
             f"{' [best]' if is_best else ''} ({time.time() - t0:.0f}s)")
 
@@ -572,6 +578,7 @@ def main(argv=None):
     stop_at = int(t.get("stop_at", total))
     win, batch = int(cfg["data"]["window"]), int(cfg["data"]["batch"])
     pix_window = int(cfg["data"].get("pix_window", 16))
+    period = net.scale  # photo pixels per thumbnail pixel: the grid texture's period
     # "t_spread": the U-Net and R learn to act across a band of t rather than at the one t the TPM
     # settles on (every tile at one value, level with a fixed t: enh16-i, enh32-i); then t is a
     # strength each tile can have its own of, and the TPM something to choose
@@ -617,12 +624,15 @@ def main(argv=None):
             zh = reconstructed_latent(net, x, z)
             tt = enh.tpm(enh.unet.normalize(zh))
             z0, _ = enh(zh, spread_timesteps(tt, t_spread, enh.tpm, gen))
-            rec, xs = decode_window(dec, z0, x, pix_window, gen)
+            rec, xs, (oy, ox) = decode_window(dec, z0, x, pix_window, gen)
             terms = {"pix": F.mse_loss(rec, xs), "z": F.mse_loss(enh.unet.normalize(z0), enh.unet.normalize(z))}
             loss = W.get("pix", 1.0) * terms["pix"] + W.get("z", 0.0) * terms["z"]
             if W.get("lpips", 0) > 0:
                 terms["lpips"] = lp(rec, xs, normalize=True).mean()
                 loss = loss + W["lpips"] * terms["lpips"]
+            if W.get("grid", 0) > 0:  # detail that repeats with the thumbnail's pixel grid (grid.py)
+                terms["grid"] = grid_loss(rec, xs, period, [(oy % period, ox % period)] * len(rec))
+                loss = loss + W["grid"] * terms["grid"]
             if disc is not None:
                 terms["d"] = adversarial_step(disc, opt_d, xs, rec)
                 if step >= adv_start:

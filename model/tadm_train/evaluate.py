@@ -42,6 +42,7 @@ import torch.nn.functional as F  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from .data import list_images, load_rgb  # noqa: E402
+from .grid import grid_score  # noqa: E402
 from .lossy_lr import settings_from_manifest  # noqa: E402
 from .metrics import psnr, ssim  # noqa: E402
 
@@ -183,6 +184,8 @@ def evaluate(codec, files, ref=None, log=print, lp=None):
         if lp is not None:
             from .lpips import lpips
             r["lpips"] = lpips(a, out, lp)
+        if isinstance(codec.scale, int):  # detail repeating with the thumbnail's grid (grid.py)
+            r["grid"] = sum(grid_score(a, out, codec.scale))
         if ref is not None:  # distance of the thumbnail from the classic (bicubic) thumbnail
             lr_ref = ref.encode(a)
             r["lr_psnr_vs_bicubic"] = psnr(lr_ref, lr)
@@ -362,11 +365,14 @@ def main(argv=None):
              "Real path: 8-bit LR, PNG (PIL optimize, level 9), bpp includes 130 container bytes; "
              "RGB PSNR / SSIM (Gaussian 11x11, sigma 1.5) on full 8-bit images; LPIPS-squeeze (v0.1, lower is "
              "better) with --lpips.", "",
-             "| method | bpp | PSNR dB | SSIM | LPIPS-squeeze | rate vs bicubic LR | LR PSNR vs bicubic LR | decode MP/s |",
-             "|---|---|---|---|---|---|---|---|"]
+             "Grid texture: the share of the restored detail that repeats with the thumbnail's pixel grid "
+             "(`tadm_train.grid`; 0 = none).", "",
+             "| method | bpp | PSNR dB | SSIM | LPIPS-squeeze | grid texture | rate vs bicubic LR | LR PSNR vs bicubic LR "
+             "| decode MP/s |",
+             "|---|---|---|---|---|---|---|---|---|"]
 
-    def lpc(x):
-        return f"{x['lpips']:.4f}" if "lpips" in x else "-"
+    def lpc(x):  # LPIPS-squeeze and the grid texture, where measured
+        return (f"{x['lpips']:.4f}" if "lpips" in x else "-") + " | " + (f"{x['grid']:.4f}" if "grid" in x else "-")
     if sc is not None:
         lines.append(f"| classic bicubic x{scale_label(scale)} | {sc['bpp']:.4f} | {sc['psnr']:.2f} | {sc['ssim']:.4f} | {lpc(sc)} | "
                      "1.000 | - | - |")
