@@ -76,17 +76,13 @@ def grid_loss(out: torch.Tensor, ref: torch.Tensor, period: int,
     return e + m
 
 
-def to_tensor(a: np.ndarray) -> torch.Tensor:
-    """HWC uint8 -> [1, 3, H, W] float64 in [0, 1] (float64: sums over a whole photo)."""
-    return torch.from_numpy(np.ascontiguousarray(a)).permute(2, 0, 1)[None].double() / 255.0
-
-
 def grid_score(ref: np.ndarray, out: np.ndarray, period: int) -> Tuple[float, float]:
     """(energy, mean) of an 8-bit restoration against its original (HWC uint8, the same size;
     the grid starts at the top-left pixel, as the codec's does)."""
     if ref.shape != out.shape:
         raise ValueError(f"sizes differ: {ref.shape[1]}x{ref.shape[0]} and {out.shape[1]}x{out.shape[0]}")
-    e, m = grid_terms(to_tensor(out), to_tensor(ref), period)
+    from .evaluate import to_t  # HWC uint8 -> [1, 3, H, W] in [0, 1]; evaluate imports this module
+    e, m = grid_terms(to_t(out).double(), to_t(ref).double(), period)  # float64: sums over a whole photo
     return float(e), float(m)
 
 
