@@ -568,7 +568,8 @@ def main(argv=None):
             atomic_save({"step": step, "val": r, "enhancer": ema.shadow[0].state_dict(), "prior_config": prior_cfg,
                          **({"rescaler_head": ema_head.state_dict()} if train_head else {}),
                          "config": {k: v for k, v in cfg.items() if not k.startswith("_")},
-                         "family": "latent-enhancer", "wall_time_s": wall}, os.path.join(P["ckpt_dir"], "best_ema.pt"))
+                         "config_path": cfg["_config_path"], "family": "latent-enhancer", "wall_time_s": wall},
+                        os.path.join(P["ckpt_dir"], "best_ema.pt"))
         parts = "; ".join(f"{k} {v['psnr']:.2f} dB / {v['lpips']:.4f} / grid {v['grid']:.3f}"
                           for k, v in r.items() if isinstance(v, dict))
         log(f"val step {step}: {parts}; t {r['t_mean']:.0f} ({r['t_min']:.0f}..{r['t_max']:.0f})"

@@ -52,6 +52,14 @@ class ChannelsLastScaled(ChannelsLast):
         return self.m(x.contiguous(memory_format=torch.channels_last), sx, sy).contiguous()
 
 
+def training_config_path(ck):
+    """The repository path of the config a checkpoint was trained with, for the manifest: the one the
+    checkpoint names, else model/configs/<run name>.json when it exists, else ""."""
+    name = ck["config"].get("name", "")
+    guess = f"model/configs/{name}.json"
+    return ck.get("config_path") or (guess if name and os.path.exists(repo_path(guess)) else "")
+
+
 def sha256_file(p: str) -> str:
     h = hashlib.sha256()
     with open(p, "rb") as f:
@@ -126,8 +134,7 @@ def main(argv=None):
     sfx = "_ema" if args.weights == "ema" and "encoder_ema" in ck else ""
     # best_ema.pt holds the EMA weights under the plain keys, with the validation that chose them
     weights_label = "ema" if sfx else ("ema (best validation)" if "val" in ck else "raw")
-    config_path = ck.get("config_path") or (f"model/configs/{cfg['name']}.json"
-                                            if os.path.exists(repo_path(f"model/configs/{cfg['name']}.json")) else "")
+    config_path = training_config_path(ck)
     wall_s = ck.get("wall_time_s", 3600.0 * args.wall_hours if args.wall_hours is not None else 0.0)
     enc.load_state_dict(ck["encoder" + sfx])
     dec.load_state_dict(ck["decoder" + sfx])
@@ -304,7 +311,7 @@ def export_latent(ck: dict, args) -> None:
                     diff = float((eager.timestep(x) - loaded.timestep(x)).abs().max())
                 if diff > 1e-2:
                     raise RuntimeError(f"{path}: timestep() differs from eager by {diff}")
-    config_path = ck.get("config_path", "")
+    config_path = training_config_path(ck)
     step = int(ck.get("step", 0))
     overlap = args.lr_overlap if args.lr_overlap is not None else max(2, 128 // s)
     manifest = {
