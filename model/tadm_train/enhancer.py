@@ -408,11 +408,12 @@ def adversarial_step(disc: PatchDiscriminator, opt_d, real: torch.Tensor, fake: 
 
 
 def head_training(cfg: dict) -> bool:
-    """Whether G_d trains with the enhancer (config "rescaler.train_head"); refuses it with tpm_fit,
-    which trains the TPM alone."""
+    """Whether G_d trains with the enhancer (config "rescaler.train_head"); refuses it with tpm_fit or
+    train.tpm_only, which train the TPM alone."""
     train_head = bool(cfg["rescaler"].get("train_head", False))
-    if train_head and cfg.get("tpm_fit"):
-        raise SystemExit(f"{cfg.get('_config_path', 'config')}: tpm_fit trains the TPM alone; drop rescaler.train_head")
+    if train_head and (cfg.get("tpm_fit") or cfg.get("train", {}).get("tpm_only", False)):
+        raise SystemExit(f"{cfg.get('_config_path', 'config')}: tpm_fit / train.tpm_only train the TPM alone; "
+                         "drop rescaler.train_head")
     return train_head
 
 
@@ -463,7 +464,8 @@ def main(argv=None):
         raise SystemExit(f"{cfg['_config_path']}: tpm_fit.input '{tpm_input}' (one of {', '.join(TPM_INPUTS)}) "
                          f"needs enhancer.tpm.in_ch {want_ch}")
     groups = [{"params": tpm_params, "mult": tpm_mult}]
-    if fit:
+    # "train.tpm_only": the TPM learns under the run's own loss, everything else as loaded
+    if fit or t.get("tpm_only", False):
         for p in rest:
             p.requires_grad_(False)
     else:

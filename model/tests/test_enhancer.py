@@ -114,6 +114,10 @@ class TestReconstructedLatent(unittest.TestCase):
             enhancer.head_training({"_config_path": "configs/x.json", "rescaler": {"train_head": True},
                                     "tpm_fit": {"windows": 8}})
         self.assertIn("configs/x.json", str(e.exception))
+        with self.assertRaises(SystemExit) as e:  # train.tpm_only also trains the TPM alone
+            enhancer.head_training({"_config_path": "configs/y.json", "rescaler": {"train_head": True},
+                                    "train": {"tpm_only": True}})
+        self.assertIn("train.tpm_only", str(e.exception))
 
 
 class TestHelpers(unittest.TestCase):
