@@ -407,11 +407,17 @@ def adversarial_step(disc: PatchDiscriminator, opt_d, real: torch.Tensor, fake: 
     return loss.detach()
 
 
+def tpm_alone(cfg: dict) -> bool:
+    """Whether only the TPM trains: "tpm_fit" (towards each window's best timestep) or "train.tpm_only"
+    (under the run's own loss); everything else stays as loaded."""
+    return bool(cfg.get("tpm_fit")) or bool(cfg.get("train", {}).get("tpm_only", False))
+
+
 def head_training(cfg: dict) -> bool:
     """Whether G_d trains with the enhancer (config "rescaler.train_head"); refuses it with tpm_fit or
     train.tpm_only, which train the TPM alone."""
     train_head = bool(cfg["rescaler"].get("train_head", False))
-    if train_head and (cfg.get("tpm_fit") or cfg.get("train", {}).get("tpm_only", False)):
+    if train_head and tpm_alone(cfg):
         raise SystemExit(f"{cfg.get('_config_path', 'config')}: tpm_fit / train.tpm_only train the TPM alone; "
                          "drop rescaler.train_head")
     return train_head
@@ -464,8 +470,7 @@ def main(argv=None):
         raise SystemExit(f"{cfg['_config_path']}: tpm_fit.input '{tpm_input}' (one of {', '.join(TPM_INPUTS)}) "
                          f"needs enhancer.tpm.in_ch {want_ch}")
     groups = [{"params": tpm_params, "mult": tpm_mult}]
-    # "train.tpm_only": the TPM learns under the run's own loss, everything else as loaded
-    if fit or t.get("tpm_only", False):
+    if tpm_alone(cfg):
         for p in rest:
             p.requires_grad_(False)
     else:
